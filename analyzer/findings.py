@@ -1,0 +1,97 @@
+"""The finding model: what a rule reports, with evidence and remediation (docs/findings.md)."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+class Severity(str, Enum):
+    """How bad a finding is; ordered from worst to mildest."""
+
+    CRITICAL = "critical"
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        """0 for critical ... 3 for info: smaller is worse."""
+        return list(Severity).index(self)
+
+    def at_least(self, other: Severity) -> bool:
+        return self.rank <= other.rank
+
+
+class Category(str, Enum):
+    """The seed guide's seven control-plane areas, plus node-level problems."""
+
+    APISERVER = "apiserver"
+    ETCD = "etcd"
+    CONTROLLER_MANAGER = "controller-manager"
+    SCHEDULER = "scheduler"
+    CONNECTIVITY = "connectivity"
+    HA = "ha"
+    CERTIFICATES = "certificates"
+    NODE = "node"
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """One cited line: which node, which bundle item (path inside the bundle), which line."""
+
+    node: str
+    path: str
+    line: int | None
+    excerpt: str
+    item_id: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"node": self.node, "item_id": self.item_id, "path": self.path, "line": self.line,
+                "excerpt": self.excerpt}
+
+
+@dataclass(frozen=True)
+class Remediation:
+    """What to do: prose, then the exact commands in order."""
+
+    text: str
+    commands: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"text": self.text, "commands": list(self.commands)}
+
+
+@dataclass
+class Finding:
+    """One diagnosed problem. `key` is unique in a report; `id` is the rule's stable id."""
+
+    id: str
+    severity: Severity
+    category: Category
+    title: str
+    detail: str
+    remediation: Remediation
+    evidence: list[Evidence] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    objects: list[str] = field(default_factory=list)
+    caused_by: list[str] = field(default_factory=list)
+    causes: list[str] = field(default_factory=list)
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            subject = "|".join(sorted(self.nodes) + sorted(self.objects))
+            self.key = f"{self.id}-{hashlib.sha256(subject.encode()).hexdigest()[:8]}"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key": self.key, "id": self.id, "severity": self.severity.value,
+            "category": self.category.value, "title": self.title, "detail": self.detail,
+            "nodes": self.nodes, "objects": self.objects,
+            "evidence": [e.to_dict() for e in self.evidence],
+            "remediation": self.remediation.to_dict(),
+            "caused_by": self.caused_by, "causes": self.causes,
+        }
