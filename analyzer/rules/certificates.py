@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator
 
-from ..facts import CertificateFact, ClusterView
+from ..facts import ClusterView
+from ..facts.pki import CertificateFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from . import rule
 
