@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
@@ -79,6 +80,8 @@ class Finding:
     objects: list[str] = field(default_factory=list)
     caused_by: list[str] = field(default_factory=list)
     causes: list[str] = field(default_factory=list)
+    #: when the evidence first shows the problem (log rules set it); orders causes before effects
+    first_seen: dt.datetime | None = None
     key: str = ""
 
     def __post_init__(self) -> None:
@@ -94,4 +97,5 @@ class Finding:
             "evidence": [e.to_dict() for e in self.evidence],
             "remediation": self.remediation.to_dict(),
             "caused_by": self.caused_by, "causes": self.causes,
+            "first_seen": self.first_seen.isoformat() if self.first_seen else None,
         }

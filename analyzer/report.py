@@ -9,6 +9,7 @@ from typing import Any
 
 from . import __version__
 from .bundle import open_bundles
+from .causality import RootCause, link, rank
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
 from .rules import Coverage, run_rules
@@ -29,6 +30,8 @@ class Report:
     view: ClusterView
     findings: list[Finding]
     coverage: list[Coverage]
+    #: root causes, most important first (analyzer/causality.py)
+    ranking: list[RootCause] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
 
     @property
@@ -41,7 +44,7 @@ class Report:
 
     @property
     def root_causes(self) -> list[Finding]:
-        return [f for f in self.findings if not f.caused_by]
+        return [r.finding for r in self.ranking]
 
     def symptoms_of(self, finding: Finding) -> list[Finding]:
         return [f for f in self.findings if f.key in finding.causes]
@@ -57,7 +60,9 @@ class Report:
             "verdict": {"summary": self.verdict,
                         "worst_severity": self.worst.value if self.worst else None,
                         "counts": self.counts(),
-                        "root_causes": [f.key for f in self.root_causes]},
+                        "root_causes": [f.key for f in self.root_causes],
+                        "ranking": [{"key": r.finding.key, "confidence": r.confidence, "reason": r.reason,
+                                     "confirm": r.confirm} for r in self.ranking]},
             "nodes": [{"name": n.name, "source": n.bundle_source,
                        "collected_at": n.collected_at.isoformat(),
                        "collector_version": n.manifest.collector_version,
@@ -82,4 +87,5 @@ def analyze(paths: list[Path]) -> Report:
         for bundle in bundles:
             bundle.close()
     findings, coverage = run_rules(view)
-    return Report(view, findings, coverage)
+    link(findings)
+    return Report(view, findings, coverage, rank(findings))
