@@ -23,6 +23,27 @@ KUBEADM_CERT_NAMES = {
     "/etc/kubernetes/scheduler.conf": "scheduler.conf",
 }
 
+CA = "/etc/kubernetes/pki/ca.crt"
+ETCD_CA = "/etc/kubernetes/pki/etcd/ca.crt"
+FRONT_PROXY_CA = "/etc/kubernetes/pki/front-proxy-ca.crt"
+#: for each kubeadm leaf: (the CA that must have signed it, who presents it, who verifies it)
+EXPECTED_ISSUER = {
+    "/etc/kubernetes/pki/apiserver.crt": (CA, "kube-apiserver (serving)", "every API server client"),
+    "/etc/kubernetes/pki/apiserver-kubelet-client.crt": (CA, "kube-apiserver", "the kubelets"),
+    "/etc/kubernetes/pki/apiserver-etcd-client.crt": (ETCD_CA, "kube-apiserver", "etcd"),
+    "/etc/kubernetes/pki/front-proxy-client.crt": (FRONT_PROXY_CA, "kube-apiserver",
+                                                   "aggregated API servers"),
+    "/etc/kubernetes/pki/etcd/server.crt": (ETCD_CA, "etcd (serving)", "etcd clients (the API server)"),
+    "/etc/kubernetes/pki/etcd/peer.crt": (ETCD_CA, "etcd (peer)", "the other etcd members"),
+    "/etc/kubernetes/pki/etcd/healthcheck-client.crt": (ETCD_CA, "etcd health probes", "etcd"),
+    "/etc/kubernetes/admin.conf": (CA, "kubectl (admin.conf)", "kube-apiserver"),
+    "/etc/kubernetes/super-admin.conf": (CA, "kubectl (super-admin.conf)", "kube-apiserver"),
+    "/etc/kubernetes/controller-manager.conf": (CA, "kube-controller-manager", "kube-apiserver"),
+    "/etc/kubernetes/scheduler.conf": (CA, "kube-scheduler", "kube-apiserver"),
+    "/etc/kubernetes/kubelet.conf": (CA, "the kubelet", "kube-apiserver"),
+    "/var/lib/kubelet/pki/kubelet-client-current.pem": (CA, "the kubelet", "kube-apiserver"),
+}
+
 
 @dataclass(frozen=True)
 class CertificateFact:

@@ -18,10 +18,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from cryptography import x509
-from cryptography.hazmat.primitives import hashes
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 PEM_CERT = re.compile(r"-----BEGIN CERTIFICATE-----\s*?\n(.*?)-----END CERTIFICATE-----", re.S)
@@ -46,6 +47,7 @@ class CertInfo:
     subject_key_id: str
     authority_key_id: str
     line: int
+    der: bytes = field(default=b"", repr=False, compare=False)
 
     def valid_at(self, moment: dt.datetime) -> bool:
         return self.not_before <= moment <= self.not_after
@@ -92,7 +94,18 @@ def cert_info(cert: x509.Certificate, line: int) -> CertInfo:
         authority_key_id=(aki.key_identifier or b"").hex()
         if isinstance(aki, x509.AuthorityKeyIdentifier) else "",
         line=line,
+        der=cert.public_bytes(serialization.Encoding.DER),
     )
+
+
+def issued_by(child: CertInfo, issuer: CertInfo) -> bool:
+    """True when `issuer`'s key really signed `child` (names alone can be forged or reused)."""
+    try:
+        cert = x509.load_der_x509_certificate(child.der)
+        cert.verify_directly_issued_by(x509.load_der_x509_certificate(issuer.der))
+    except (ValueError, TypeError, InvalidSignature):
+        return False
+    return True
 
 
 def parse_pem(text: str) -> tuple[list[CertInfo], list[str]]:

@@ -6,8 +6,9 @@ import datetime as dt
 from collections.abc import Iterable, Iterator
 
 from ..facts import ClusterView
-from ..facts.pki import CertificateFact
+from ..facts.pki import CA, ETCD_CA, EXPECTED_ISSUER, FRONT_PROXY_CA, CertificateFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
+from ..parsers.x509 import issued_by
 from . import rule
 
 SOON = dt.timedelta(days=30)
@@ -164,3 +165,63 @@ def not_yet_valid(view: ClusterView) -> Iterator[Finding]:
             f"Valid only from {_when(certs[0].info.not_before)}, {_days(ahead)} after the node's clock at "
             f"collection. Either the node's clock is behind or the certificate was issued with a future "
             f"date; check time sync (timedatectl, chronyc tracking) before re-issuing.", certs)
+
+
+def _first_cert_at(view: ClusterView, node: str, path: str) -> CertificateFact | None:
+    return next((c for c in view.certificates
+                 if c.node == node and c.location == path and c.info.line == 1), None)
+
+
+@rule("CERT_CA_MISMATCH", Category.CERTIFICATES, Severity.ERROR, "Certificate not signed by its CA",
+      "Each kubeadm leaf certificate is signed by the CA its peers verify it with (signature checked, "
+      "not only names).", NEEDS)
+def ca_mismatch(view: ClusterView) -> Iterator[Finding]:
+    for cert in view.certificates:
+        expected = EXPECTED_ISSUER.get(cert.node_path)
+        if expected is None or cert.info.is_ca or (cert.item_id == "pki.cert" and cert.info.line != 1):
+            continue
+        ca_path, presenter, verifier = expected
+        ca = _first_cert_at(view, cert.node, ca_path)
+        if ca is None or issued_by(cert.info, ca.info):
+            continue
+        finding = _finding(
+            "CERT_CA_MISMATCH", Severity.ERROR,
+            f"{cert.location} is not signed by {ca_path}",
+            f"{presenter} presents this certificate (issuer {cert.info.issuer}) but {verifier} verify it "
+            f"with {ca_path} ({ca.info.subject}), which did not sign it: they reject it with "
+            f"'x509: certificate signed by unknown authority' / 'tls: bad certificate'.", [cert])
+        name = cert.kubeadm_name
+        commands = [f"openssl verify -CAfile {ca_path} {cert.node_path}"]
+        if name:
+            commands += [f"kubeadm certs renew {name}"]
+            if USED_BY.get(name):
+                commands.append(restart_static_pod(USED_BY[name]))
+        finding.remediation = Remediation(
+            f"Re-issue it from {ca_path} (`kubeadm certs renew` signs with the CA key in "
+            "/etc/kubernetes/pki). If this node's CA is itself the odd one out, copy the cluster's CA "
+            "certificate and key from a healthy control-plane node first.", tuple(commands))
+        finding.evidence.append(Evidence(ca.node, ca.bundle_path, ca.info.line,
+                                         f"CA subject={ca.info.subject}", ca.item_id))
+        yield finding
+
+
+@rule("CERT_CA_DIFFERS_BETWEEN_NODES", Category.CERTIFICATES, Severity.ERROR,
+      "Control-plane nodes hold different CAs",
+      "ca.crt, etcd/ca.crt and front-proxy-ca.crt are the same on every control-plane node.", ("pki.cert",))
+def ca_differs(view: ClusterView) -> Iterator[Finding]:
+    for path in (CA, ETCD_CA, FRONT_PROXY_CA):
+        copies = [c for n in view.nodes if (c := _first_cert_at(view, n.name, path))]
+        if len({c.info.fingerprint_sha256 for c in copies}) < 2:
+            continue
+        finding = _finding(
+            "CERT_CA_DIFFERS_BETWEEN_NODES", Severity.ERROR, f"{path} differs between control-plane nodes",
+            "kubeadm copies the cluster CAs to every control-plane node; here they differ, so certificates "
+            "issued on one node are rejected by components on another.", copies)
+        finding.evidence = [Evidence(c.node, c.bundle_path, c.info.line,
+                                     f"sha256 fingerprint {c.info.fingerprint_sha256[:16]}… "
+                                     f"subject={c.info.subject}", c.item_id) for c in copies]
+        finding.remediation = Remediation(
+            f"Pick the CA the cluster's working certificates chain to, copy {path} and its key to every "
+            "control-plane node, then re-issue the leaf certificates on the others with kubeadm.",
+            (f"sha256sum {path}", "kubeadm certs renew all"))
+        yield finding
