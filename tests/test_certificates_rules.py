@@ -51,8 +51,9 @@ def test_nodes_with_different_cas(tmp_path):
     b = build_node_root(tmp_path / "b", NodeSpec(name="cp-2", ip="10.0.0.12"), ClusterPKI(now))
     found = ids([bundle_of(a, tmp_path / "oa"), bundle_of(b, tmp_path / "ob")])
     differ = [f for f in found if f[0] == "CERT_CA_DIFFERS_BETWEEN_NODES"]
-    assert sorted(f[2] for f in differ) == [("/etc/kubernetes/pki/ca.crt",), ("/etc/kubernetes/pki/etcd/ca.crt",),
-                                      ("/etc/kubernetes/pki/front-proxy-ca.crt",)]
+    assert sorted(f[2] for f in differ) == [("/etc/kubernetes/pki/ca.crt",),
+                                            ("/etc/kubernetes/pki/etcd/ca.crt",),
+                                            ("/etc/kubernetes/pki/front-proxy-ca.crt",)]
     assert all(f[0] == "CERT_CA_DIFFERS_BETWEEN_NODES" for f in found)
 
 
@@ -67,3 +68,17 @@ def test_expired_ca_and_kubeconfig_client_cert(tmp_path):
     commands = finding.remediation.commands
     assert "kubeadm certs renew scheduler.conf" in commands
     assert any("kube-scheduler.yaml" in c and c.startswith("mv ") for c in commands)
+
+
+def test_serving_cert_missing_the_advertise_address(tmp_path):
+    """The API server advertises 10.0.0.99 but its certificate was issued for 10.0.0.11."""
+    spec = NodeSpec(name="cp-1", ip="10.0.0.11",
+                    extra_flags={"kube-apiserver": {"advertise-address": "10.0.0.99"}})
+    root = build_node_root(tmp_path / "r", spec)
+    report = analyze([bundle_of(root, tmp_path / "out")])
+    [finding] = report.findings
+    assert (finding.id, finding.objects) == ("CERT_SAN_MISSING", ["/etc/kubernetes/pki/apiserver.crt"])
+    assert "10.0.0.99 (--advertise-address)" in finding.detail
+    # the kubeconfigs point at 10.0.0.11, which the certificate does cover
+    assert "admin.conf" not in finding.detail
+    assert "kubeadm init phase certs apiserver --config kubeadm-config.yaml" in finding.remediation.commands

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from collections.abc import Iterable, Iterator
 
 from ..facts import ClusterView
@@ -224,4 +225,90 @@ def ca_differs(view: ClusterView) -> Iterator[Finding]:
             f"Pick the CA the cluster's working certificates chain to, copy {path} and its key to every "
             "control-plane node, then re-issue the leaf certificates on the others with kubeadm.",
             (f"sha256sum {path}", "kubeadm certs renew all"))
+        yield finding
+
+
+def _host(url: str) -> str:
+    """'https://10.0.0.1:6443' -> '10.0.0.1'; '[::1]:2379' -> '::1'."""
+    rest = url.split("://", 1)[-1].split("/", 1)[0]
+    if rest.startswith("["):
+        return rest[1:].split("]", 1)[0]
+    return rest.rsplit(":", 1)[0] if rest.count(":") == 1 else rest
+
+
+def _covers(cert: CertificateFact, name: str) -> bool:
+    try:
+        return str(ipaddress.ip_address(name)) in cert.info.ip_addresses
+    except ValueError:
+        pass
+    name = name.lower().rstrip(".")
+    for dns in (d.lower() for d in cert.info.dns_names):
+        if dns == name or (dns.startswith("*.") and name.count(".") == dns.count(".")
+                           and name.endswith(dns[1:])):
+            return True
+    return False
+
+
+def _service_ip(cidr: str) -> str | None:
+    """The `kubernetes` Service's ClusterIP: the first address of --service-cluster-ip-range."""
+    try:
+        return str(next(ipaddress.ip_network(cidr.split(",")[0], strict=False).hosts()))
+    except (ValueError, StopIteration):
+        return None
+
+
+def _required_names(view: ClusterView, node: str, cert_path: str) -> list[tuple[str, str]]:
+    """(name, why) pairs the serving/peer certificate at cert_path on node must cover."""
+    flags = {c.component: c.flags for c in view.components if c.node == node and c.source == "manifest"}
+    out: list[tuple[str, str]] = []
+    if cert_path == "/etc/kubernetes/pki/apiserver.crt" and "kube-apiserver" in flags:
+        api = flags["kube-apiserver"]
+        if api.get("advertise-address"):
+            out.append((api["advertise-address"], "--advertise-address"))
+        service_ip = _service_ip(api.get("service-cluster-ip-range", ""))
+        if service_ip:
+            out.append((service_ip, "the kubernetes Service ClusterIP"))
+        out += [(n, "in-cluster clients") for n in ("kubernetes", "kubernetes.default",
+                                                     "kubernetes.default.svc")]
+        out += [(_host(s.server), f"the server of {s.location}") for s in view.kubeconfig_servers
+                if s.node == node and s.location != "/etc/kubernetes/kubelet.conf"]
+    etcd = flags.get("etcd", {})
+    if cert_path == "/etc/kubernetes/pki/etcd/server.crt":
+        out += [(_host(u), "etcd --advertise-client-urls")
+                for u in etcd.get("advertise-client-urls", "").split(",") if u]
+    if cert_path == "/etc/kubernetes/pki/etcd/peer.crt":
+        out += [(_host(u), "etcd --initial-advertise-peer-urls")
+                for u in etcd.get("initial-advertise-peer-urls", "").split(",") if u]
+    return [(n, why) for n, why in dict.fromkeys(out) if n and n not in ("0.0.0.0", "::")]
+
+
+@rule("CERT_SAN_MISSING", Category.CERTIFICATES, Severity.ERROR,
+      "Serving certificate does not cover an address",
+      "The API server certificate covers its advertise address, the kubernetes Service IP and names and the "
+      "kubeconfigs' server hosts; etcd server/peer certificates cover their advertised URLs.",
+      ("pki.cert",))
+def san_missing(view: ClusterView) -> Iterator[Finding]:
+    for cert in view.certificates:
+        if cert.info.line != 1 or cert.item_id != "pki.cert":
+            continue
+        missing = [(n, why) for n, why in _required_names(view, cert.node, cert.location)
+                   if not _covers(cert, n)]
+        if not missing:
+            continue
+        names = ", ".join(f"{n} ({why})" for n, why in missing)
+        finding = _finding(
+            "CERT_SAN_MISSING", Severity.ERROR, f"{cert.location} does not cover {missing[0][0]}",
+            f"Clients connecting by {names} fail with 'x509: certificate is valid for "
+            f"{', '.join(cert.info.dns_names + cert.info.ip_addresses)}, not {missing[0][0]}'.", [cert])
+        name = cert.kubeadm_name or "apiserver"
+        component = USED_BY.get(name, "kube-apiserver")
+        finding.remediation = Remediation(
+            "Re-issue the certificate with the missing names. kubeadm takes SANs from its "
+            "ClusterConfiguration (apiServer.certSANs, etcd.local.serverCertSANs/peerCertSANs): add "
+            "them there, move the old certificate and key aside (renew keeps the old SANs), and let "
+            "kubeadm create new ones.",
+            (f"mv {cert.node_path} {cert.node_path}.bak && "
+             f"mv {cert.node_path[:-4]}.key {cert.node_path[:-4]}.key.bak",
+             f"kubeadm init phase certs {name} --config kubeadm-config.yaml",
+             restart_static_pod(component)))
         yield finding
