@@ -7,7 +7,10 @@ counts are capped, and the manifest is validated field by field before use.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import io
 import json
+import os
 import tarfile
 import zlib
 from collections.abc import Iterator
@@ -24,6 +27,10 @@ MAX_TOTAL_BYTES = 4 * 1024 * 1024 * 1024
 MAX_MANIFEST_BYTES = 32 * 1024 * 1024
 #: default cap for reading one item fully into memory (parsers of small files)
 MAX_TEXT_BYTES = 64 * 1024 * 1024
+#: deflate tops out near 1000:1 on zeros; real bundles (logs, YAML) stay well under 50:1
+MAX_GZIP_RATIO = 200
+GZIP_RATIO_AFTER = 32 * 1024 * 1024
+GZIP_CHUNK = 256 * 1024
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class ItemRecord:
     error: str | None
     skipped: str | None
     stderr_path: str | None = None
+    stderr_sha256: str | None = None
 
     @property
     def collected(self) -> bool:
@@ -92,6 +100,14 @@ def _get(obj: dict[str, Any], key: str, kind: type | tuple[type, ...], default: 
     return value
 
 
+def _int(value: object, what: str) -> int:
+    if value is None:
+        return 0
+    if not isinstance(value, int):
+        raise InputError(f"manifest: field {what!r} has the wrong type")
+    return value
+
+
 def _item(raw: object) -> ItemRecord:
     if not isinstance(raw, dict):
         raise InputError("manifest: an item is not an object")
@@ -112,6 +128,7 @@ def _item(raw: object) -> ItemRecord:
         error=_get(raw, "error", str),
         skipped=_get(raw, "skipped", str),
         stderr_path=_get(raw, "stderr_path", str),
+        stderr_sha256=_get(raw, "stderr_sha256", str),
     )
 
 
@@ -121,6 +138,8 @@ def parse_manifest(data: bytes) -> Manifest:
         raw = json.loads(data.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:
         raise InputError(f"manifest.json is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
+    except RecursionError:
+        raise InputError("manifest.json nests too deeply") from None
     if not isinstance(raw, dict):
         raise InputError("manifest.json is not a JSON object")
     version = raw.get("format_version")
@@ -143,7 +162,7 @@ def parse_manifest(data: bytes) -> Manifest:
         clock=_get(raw, "clock", dict, {}) or {},
         options=_get(raw, "options", dict, {}) or {},
         complete=bool(raw.get("complete", True)),
-        redactions_total=int(redactions.get("total", 0) or 0),
+        redactions_total=_int(redactions.get("total"), "redactions.total"),
         items=[_item(i) for i in items],
     )
 
@@ -164,6 +183,9 @@ class Bundle:
         self.manifest = manifest
         self._opener = opener
         self.warnings: list[str] = list(opener.warnings)
+        self._sha256 = {path: sha for i in manifest.items
+                        for path, sha in ((i.path, i.sha256), (i.stderr_path, i.stderr_sha256))
+                        if path and sha}
 
     @property
     def node(self) -> str:
@@ -180,12 +202,19 @@ class Bundle:
         """A binary stream of one item's content; raises InputError when it is missing or unsafe."""
         return self._opener.open(path)
 
+    def member_names(self) -> list[str]:
+        """Every safe regular file in the bundle (relative to its top folder), manifest.json included."""
+        return self._opener.names()
+
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
         with self.open(path) as handle:
             data = handle.read(limit + 1)
         if len(data) > limit:
             self.warnings.append(f"{path}: larger than {limit} bytes, read only the first {limit}")
             data = data[:limit]
+        elif self._sha256.get(path, "").lower() not in ("", hashlib.sha256(data).hexdigest()):
+            self.warnings.append(f"{path}: content does not match the manifest's SHA-256 "
+                                 "(modified or corrupted after collection)")
         return data
 
     def read_text(self, path: str, limit: int = MAX_TEXT_BYTES) -> str:
@@ -203,17 +232,141 @@ class _Opener:
     def open(self, path: str) -> IO[bytes]:
         raise NotImplementedError
 
+    def names(self) -> list[str]:
+        raise NotImplementedError
+
     def close(self) -> None:
         """Release the underlying file, if any."""
+
+
+class _GzipStream(io.RawIOBase):
+    """The decompressed bytes of a gzip file, seekable for tarfile, refusing bombs and truncation.
+
+    tarfile's own gzip reader skips members by decompressing them: a small file declaring huge
+    members would cost minutes. Here every decompressed byte counts against a total and a ratio.
+    """
+
+    def __init__(self, path: Path, limit: int) -> None:
+        self._raw = path.open("rb")
+        self._limit = limit
+        self._restart()
+
+    def _restart(self) -> None:
+        self._raw.seek(0)
+        self._z = zlib.decompressobj(31)
+        self._pending = b""
+        self._buf = bytearray()
+        self._pos = 0
+        self._out = 0
+        self._in = 0
+        self._eof = False
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def tell(self) -> int:
+        return self._pos
+
+    def _read_raw(self) -> bytes:
+        data = self._raw.read(GZIP_CHUNK)
+        self._in += len(data)
+        return data
+
+    def _inflate(self) -> bytes:
+        """The next decompressed chunk; b"" at the end of the stream."""
+        while not self._eof:
+            data = self._pending or self._read_raw()
+            if not data:
+                raise InputError("truncated gzip: the archive ends early (incomplete download?)")
+            out = self._z.decompress(data, GZIP_CHUNK)
+            self._pending = self._z.unconsumed_tail
+            if self._z.eof:
+                rest = self._z.unused_data or self._read_raw()
+                if rest[:2] == b"\x1f\x8b":  # concatenated gzip members, as `cat a.gz b.gz` makes
+                    self._z = zlib.decompressobj(31)
+                    self._pending = rest
+                else:
+                    self._eof = True
+            self._out += len(out)
+            if self._out > self._limit:
+                raise InputError(f"archive expands past {self._limit} bytes: refusing to read it")
+            if self._out > GZIP_RATIO_AFTER and self._out > MAX_GZIP_RATIO * self._in:
+                raise InputError(f"archive expands more than {MAX_GZIP_RATIO} times (a gzip bomb?): "
+                                 "refusing to read it")
+            if out:
+                return out
+        return b""
+
+    def readinto(self, buffer: Any) -> int:
+        view = memoryview(buffer).cast("B")
+        while len(self._buf) < len(view):
+            chunk = self._inflate()
+            if not chunk:
+                break
+            self._buf += chunk
+        n = min(len(view), len(self._buf))
+        view[:n] = self._buf[:n]
+        del self._buf[:n]
+        self._pos += n
+        return n
+
+    def check_end(self) -> None:
+        """Read to the end so gzip's CRC and length trailer are checked (a flipped byte fails here).
+
+        Indexing already decompressed everything up to the tar end marker: the rest is padding.
+        """
+        while self._inflate():
+            pass
+        self._pos = self._out
+        self._buf.clear()
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        target = offset if whence == io.SEEK_SET else self._pos + offset
+        if whence not in (io.SEEK_SET, io.SEEK_CUR) or target < 0:
+            raise io.UnsupportedOperation("only forward and absolute seeks")
+        if target < self._pos:
+            self._restart()
+        while self._pos < target:
+            step = min(target - self._pos, len(self._buf)) if self._buf else 0
+            if step:
+                del self._buf[:step]
+                self._pos += step
+                continue
+            chunk = self._inflate()
+            if not chunk:
+                break
+            self._buf += chunk
+        return self._pos
+
+    def close(self) -> None:
+        self._raw.close()
+        super().close()
 
 
 class _TarOpener(_Opener):
     def __init__(self, path: Path) -> None:
         self.warnings = []
+        self.stream: _GzipStream | None = None
         try:
-            self.tar = tarfile.open(path, "r:*")
+            with path.open("rb") as handle:
+                gzipped = handle.read(2) == b"\x1f\x8b"
+            if gzipped:
+                # headers and padding come on top of the members' bytes
+                self.stream = _GzipStream(path, MAX_TOTAL_BYTES + MAX_MEMBERS * 2048)
+                self.tar = tarfile.open(fileobj=self.stream, mode="r:")
+            else:
+                self.tar = tarfile.open(path, "r:")
             members = self._index()
+            if self.stream is not None:
+                self.stream.check_end()
+        except InputError as exc:
+            self.close()
+            raise InputError(f"{path}: not a kubetriage bundle: {exc}") from None
         except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as exc:
+            self.close()
             reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
             raise InputError(
                 f"{path}: not a kubetriage bundle: not a readable tar archive ({reason})") from exc
@@ -225,6 +378,9 @@ class _TarOpener(_Opener):
         for count, info in enumerate(self.tar, start=1):
             if count > MAX_MEMBERS:
                 raise InputError(f"archive has more than {MAX_MEMBERS} members: refusing to read it")
+            total += max(info.size, 0)
+            if total > MAX_TOTAL_BYTES:
+                raise InputError(f"archive expands past {MAX_TOTAL_BYTES} bytes: refusing to read it")
             rel = _safe_member_name(info.name)
             if rel is None:
                 self.warnings.append(f"ignored unsafe archive member {info.name[:200]!r}")
@@ -235,9 +391,6 @@ class _TarOpener(_Opener):
             if info.size > MAX_MEMBER_BYTES:
                 self.warnings.append(f"ignored oversized archive member {info.name[:200]!r}")
                 continue
-            total += info.size
-            if total > MAX_TOTAL_BYTES:
-                raise InputError(f"archive expands past {MAX_TOTAL_BYTES} bytes: refusing to read it")
             members[rel] = info
         return members
 
@@ -250,8 +403,14 @@ class _TarOpener(_Opener):
             raise InputError(f"bundle member {path!r} is not a regular file")
         return handle
 
+    def names(self) -> list[str]:
+        return list(self.members)
+
     def close(self) -> None:
-        self.tar.close()
+        if hasattr(self, "tar"):
+            self.tar.close()
+        if self.stream is not None:
+            self.stream.close()
 
 
 class _DirOpener(_Opener):
@@ -264,6 +423,19 @@ class _DirOpener(_Opener):
         if not target.is_relative_to(self.root) or not target.is_file():
             raise InputError(f"bundle has no readable file {path!r} inside {self.root}")
         return target.open("rb")
+
+    def names(self) -> list[str]:
+        """Regular files only: a symlink is listed as a warning, never followed."""
+        out: list[str] = []
+        for folder, dirs, files in os.walk(self.root):
+            for name in sorted(files) + [d for d in dirs if Path(folder, d).is_symlink()]:
+                path = Path(folder, name)
+                rel = path.relative_to(self.root).as_posix()
+                if path.is_symlink() or not path.is_file():
+                    self.warnings.append(f"ignored non-regular file {rel!r}")
+                else:
+                    out.append(rel)
+        return sorted(out)
 
 
 def open_bundle(path: Path) -> Bundle:
@@ -314,14 +486,29 @@ def discover(paths: list[Path]) -> Iterator[Path]:
         yield path
 
 
-def open_bundles(paths: list[Path]) -> list[Bundle]:
-    """Open every bundle the paths name; InputError on the first that cannot be read."""
+def open_bundles(paths: list[Path], as_type: str | None = None) -> list[Bundle]:
+    """Open every bundle the paths name, and any other file as loose evidence (analyzer/loose.py,
+    `as_type` overriding its detected type); InputError on the first bundle that cannot be read.
+    A loose file of unknown type is a notice, unless nothing else could be read."""
+    from .loose import UnknownEvidence, open_loose  # loose builds on this module
+
     bundles: list[Bundle] = []
+    unknown: list[str] = []
     try:
         for path in discover(paths):
-            bundles.append(open_bundle(path))
+            if path.is_file() and not _is_tarball(path):
+                try:
+                    bundles.append(open_loose(path, as_type))
+                except UnknownEvidence as exc:
+                    unknown.append(str(exc))
+            else:
+                bundles.append(open_bundle(path))
+        if unknown and not bundles:
+            raise InputError(unknown[0])
     except InputError:
         for bundle in bundles:
             bundle.close()
         raise
+    if unknown:
+        bundles[0].warnings.extend(unknown)
     return bundles

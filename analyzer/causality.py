@@ -45,49 +45,69 @@ class Relation:
 
 
 ETCD_SYMPTOMS = ("ETCD_ENDPOINT_UNHEALTHY", "ETCD_UNREACHABLE", "ETCD_NO_LEADER", "ETCD_TLS_REJECTED",
-                 "ETCD_RAFT_DIVERGENCE", "ETCD_QUORUM_AT_RISK")
+                 "ETCD_RAFT_DIVERGENCE", "ETCD_QUORUM_AT_RISK", "ETCD_LEADER_CHURN")
 APISERVER_SYMPTOMS = ("APISERVER_ETCD_CONNECTION_FAILED", "APISERVER_CRASHLOOP",
-                      "APISERVER_HEALTH_CHECK_FAILED")
+                      "APISERVER_HEALTH_CHECK_FAILED", "CONTROL_PLANE_PORT_NOT_LISTENING",
+                      "CONTROL_PLANE_CONNECTION_REFUSED")
+TLS_SYMPTOMS = ("X509_ERRORS_BETWEEN_COMPONENTS", "TLS_HANDSHAKE_ERRORS")
 LEADER_SYMPTOMS = ("LEASE_STALE", "LEASE_CHURN", "LEADER_ELECTION_LOST", "CONTROLLER_MANAGER_CRASHLOOP",
                    "SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE", "RBAC_ERRORS_PERSISTENT")
 
 RELATIONS: tuple[Relation, ...] = (
-    Relation("CERT_EXPIRED", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + ("X509_ERRORS_BETWEEN_COMPONENTS",),
+    Relation("CERT_EXPIRED", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + TLS_SYMPTOMS,
              "an expired etcd certificate makes every TLS handshake with etcd fail",
              "etcd's own log shows `rejected connection ... certificate has expired`",
              _about("/etcd/", "apiserver-etcd-client")),
-    Relation("CERT_EXPIRED", APISERVER_SYMPTOMS + LEADER_SYMPTOMS + ("X509_ERRORS_BETWEEN_COMPONENTS",),
+    Relation("CERT_EXPIRED", APISERVER_SYMPTOMS + LEADER_SYMPTOMS + TLS_SYMPTOMS,
              "an expired API server or client certificate breaks every client of the API server",
              "component logs show `x509: certificate has expired or is not yet valid`",
              _about("apiserver.crt", "front-proxy", ".conf", "kubelet")),
-    Relation("CERT_NOT_YET_VALID", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + ("X509_ERRORS_BETWEEN_COMPONENTS",),
+    Relation("CERT_NOT_YET_VALID", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + TLS_SYMPTOMS,
              "a certificate that is not valid yet is rejected like an expired one",
              "the node clock at collection against the certificate's notBefore"),
-    Relation("CERT_CA_MISMATCH", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + ("X509_ERRORS_BETWEEN_COMPONENTS",),
+    Relation("CERT_CA_MISMATCH", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + TLS_SYMPTOMS,
              "a certificate signed by the wrong CA is rejected as `unknown authority`/`bad certificate`",
              "the rejecting side's log names `x509: certificate signed by unknown authority`"),
+    Relation("CERT_SAN_MISSING", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + LEADER_SYMPTOMS + TLS_SYMPTOMS,
+             "clients reject a serving certificate that does not name the address they dial",
+             "client logs: `x509: certificate is valid for ..., not ...`"),
+    Relation("ETCD_TLS_REJECTED", APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
+             "etcd refusing the API server's TLS connections leaves the API server without storage",
+             "etcd's log names the rejected client and the x509 reason"),
+    Relation("ETCD_UNREACHABLE", APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
+             "etcd not answering on this node leaves its API server without storage",
+             "etcd's container state (`crictl ps -a`) and its log's last lines on that node"),
+    Relation("ETCD_ENDPOINT_UNHEALTHY", ("ETCD_QUORUM_AT_RISK", "CONTROL_PLANE_CONNECTION_REFUSED",
+                                         "APISERVER_ETCD_CONNECTION_FAILED"),
+             "a member that is down leaves the cluster one failure from losing quorum, and its peers and "
+             "local API server are refused", "the down member's own log and container state"),
     Relation("ETCD_QUORUM_LOST", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
              "without quorum etcd has no leader and refuses every write and linearizable read",
              "the failed members' own logs show why they stopped"),
-    Relation("ETCD_NOSPACE_ALARM", ("ETCD_DB_SPACE_EXCEEDED_LOG",) + APISERVER_SYMPTOMS
+    Relation("ETCD_NOSPACE_ALARM", ("ETCD_DB_SPACE_EXCEEDED_LOG", "ETCD_DB_NEAR_QUOTA") + APISERVER_SYMPTOMS
              + LEADER_SYMPTOMS,
              "with the NOSPACE alarm raised etcd refuses writes, so lease renewals and updates fail",
              "`etcdctl alarm list` shows `alarm:NOSPACE`; the API server log shows "
              "`database space exceeded`"),
-    Relation("ETCD_DB_NEAR_QUOTA", ("ETCD_NOSPACE_ALARM", "ETCD_DB_SPACE_EXCEEDED_LOG"),
-             "a database at its quota raises the NOSPACE alarm", "db size against --quota-backend-bytes"),
-    Relation("FIREWALL_BLOCKS_CONTROL_PLANE_PORT", ETCD_SYMPTOMS + ("ETCD_QUORUM_LOST",) + APISERVER_SYMPTOMS,
+    Relation("ETCD_DB_NEAR_QUOTA", ("ETCD_DB_SPACE_EXCEEDED_LOG",),
+             "a database at its quota refuses writes with `database space exceeded`",
+             "db size against --quota-backend-bytes"),
+    Relation("FIREWALL_BLOCKS_CONTROL_PLANE_PORT", ETCD_SYMPTOMS + ("ETCD_QUORUM_LOST",) + APISERVER_SYMPTOMS
+             + ("ETCD_MEMBER_LIST_MISMATCH",),
              "a firewall rule on the etcd ports cuts members and the API server off from etcd",
              "the rule's packet counters grow (`iptables -L -n -v`) while clients time out",
              _about("2379", "2380")),
-    Relation("FIREWALL_BLOCKS_CONTROL_PLANE_PORT", LEADER_SYMPTOMS + ("CNI_PODS_NOT_READY",),
+    Relation("FIREWALL_BLOCKS_CONTROL_PLANE_PORT", LEADER_SYMPTOMS + ("CNI_PODS_NOT_READY",
+                                                                       "CONTROL_PLANE_CONNECTION_REFUSED"),
              "a firewall rule on the API server port cuts its clients off",
              "clients log `connection refused` (REJECT) or timeouts (DROP) to :6443", _about("6443")),
-    Relation("DISK_FULL", ("ETCD_NOSPACE_ALARM", "ETCD_DB_SPACE_EXCEEDED_LOG", "ETCD_SLOW_DISK")
+    Relation("DISK_FULL", ("ETCD_NOSPACE_ALARM", "ETCD_DB_SPACE_EXCEEDED_LOG", "ETCD_SLOW_DISK",
+                           "NO_SPACE_LEFT_ON_DEVICE_LOG", "ETCD_CORRUPTION_LOG")
              + ETCD_SYMPTOMS + APISERVER_SYMPTOMS,
              "a full disk stops etcd writing its WAL (`no space left on device`)",
              "`df` of the etcd data dir at 100% and etcd's log"),
-    Relation("ETCD_SLOW_DISK", ("ETCD_NO_LEADER", "LEASE_CHURN", "LEADER_ELECTION_LOST", "LEASE_STALE"),
+    Relation("ETCD_SLOW_DISK", ("ETCD_NO_LEADER", "ETCD_LEADER_CHURN", "LEASE_CHURN", "LEADER_ELECTION_LOST",
+                                "LEASE_STALE"),
              "slow fdatasync delays heartbeats, which triggers elections and slow lease renewals",
              "etcd's `slow fdatasync` and `failed to send out heartbeat on time` before the elections"),
     Relation("CLOCK_NOT_SYNCHRONIZED", ("CERT_NOT_YET_VALID", "LEASE_STALE", "CLOCK_SKEW_BETWEEN_NODES"),
@@ -104,7 +124,9 @@ RELATIONS: tuple[Relation, ...] = (
              + LEADER_SYMPTOMS,
              "an API server that cannot bind :6443 exits at once",
              "`ss -ltnp` shows which process holds :6443"),
-    Relation("APISERVER_CRASHLOOP", LEADER_SYMPTOMS + ("APISERVER_HEALTH_CHECK_FAILED",),
+    Relation("APISERVER_CRASHLOOP", LEADER_SYMPTOMS + ("APISERVER_HEALTH_CHECK_FAILED",
+                                                       "CONTROL_PLANE_PORT_NOT_LISTENING",
+                                                       "CONTROL_PLANE_CONNECTION_REFUSED"),
              "with the API server down, controller-manager and scheduler cannot renew their leases",
              "their logs show `failed to renew lease` / `error retrieving resource lock` after the "
              "API server's restarts"),

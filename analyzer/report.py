@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, progress
 from .bundle import open_bundles
 from .causality import RootCause, link, rank
+from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
 from .rules import Coverage, run_rules
@@ -21,6 +23,48 @@ VERDICTS = {
     Severity.WARNING: "Control plane working, with risks",
     Severity.INFO: "No problems found",
 }
+SEVERITY_VALUES = {s.value for s in Severity}
+#: a baseline file larger than this is not a report kubetriage wrote
+MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class BaselineFinding:
+    """A finding as a previous JSON report recorded it: enough to say what was resolved."""
+
+    key: str
+    id: str
+    severity: Severity
+    category: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Baseline:
+    """A previous JSON report (`--baseline`): its findings, matched to the new ones by key."""
+
+    source: str
+    generated_at: str
+    findings: tuple[BaselineFinding, ...]
+
+
+@dataclass(frozen=True)
+class Delta:
+    """The report against its baseline: what appeared, what is still there, what went away."""
+
+    new: list[Finding]
+    unchanged: list[Finding]
+    resolved: list[BaselineFinding]
+
+
+@dataclass(frozen=True)
+class CauseNode:
+    """A finding with the symptoms it causes; `seen_elsewhere` are symptoms already shown under
+    another cause (or a link back into a cycle), rendered as references."""
+
+    finding: Finding
+    symptoms: tuple[CauseNode, ...]
+    seen_elsewhere: tuple[Finding, ...]
 
 
 @dataclass
@@ -33,6 +77,7 @@ class Report:
     #: root causes, most important first (analyzer/causality.py)
     ranking: list[RootCause] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
+    baseline: Baseline | None = None
 
     @property
     def worst(self) -> Severity | None:
@@ -44,10 +89,66 @@ class Report:
 
     @property
     def root_causes(self) -> list[Finding]:
-        return [r.finding for r in self.ranking]
+        """The ranked root causes; without a ranking, the findings nothing in this report explains."""
+        if self.ranking:
+            return [r.finding for r in self.ranking]
+        return [f for f in self.findings if not self.causes_of(f)]
+
+    def causes_of(self, finding: Finding) -> list[Finding]:
+        """Findings of this report linked as causes of `finding`, from either side of the link;
+        links to keys that are not in the report are ignored."""
+        return [c for c in self.findings if c is not finding
+                and (c.key in finding.caused_by or finding.key in c.causes)]
 
     def symptoms_of(self, finding: Finding) -> list[Finding]:
-        return [f for f in self.findings if f.key in finding.causes]
+        return [s for s in self.findings if s is not finding
+                and (s.key in finding.causes or finding.key in s.caused_by)]
+
+    @property
+    def has_links(self) -> bool:
+        """Whether any two findings of this report are causally linked."""
+        return any(self.symptoms_of(f) for f in self.findings)
+
+    def cause_forest(self) -> list[CauseNode]:
+        """Root causes with their symptoms folded under them. Every finding appears in full once;
+        one caught only in a cycle of links becomes a root of its own."""
+        placed: set[str] = set()
+
+        def grow(finding: Finding, path: frozenset[str]) -> CauseNode:
+            placed.add(finding.key)
+            symptoms: list[CauseNode] = []
+            elsewhere: list[Finding] = []
+            for symptom in self.symptoms_of(finding):
+                if symptom.key in placed or symptom.key in path:
+                    elsewhere.append(symptom)
+                else:
+                    symptoms.append(grow(symptom, path | {finding.key}))
+            return CauseNode(finding, tuple(symptoms), tuple(elsewhere))
+
+        forest = [grow(f, frozenset()) for f in self.root_causes if f.key not in placed]
+        forest.extend(grow(f, frozenset()) for f in self.findings if f.key not in placed)
+        return forest
+
+    def confidence(self, finding: Finding) -> RootCause | None:
+        """The ranking entry of a root cause (confidence, reason, what would confirm it)."""
+        return next((r for r in self.ranking if r.finding is finding), None)
+
+    @property
+    def delta(self) -> Delta | None:
+        """New / unchanged / resolved findings against the baseline, matched by finding key."""
+        if self.baseline is None:
+            return None
+        before = {b.key for b in self.baseline.findings}
+        now = {f.key for f in self.findings}
+        return Delta(new=[f for f in self.findings if f.key not in before],
+                     unchanged=[f for f in self.findings if f.key in before],
+                     resolved=[b for b in self.baseline.findings if b.key not in now])
+
+    def status(self, finding: Finding) -> str | None:
+        """'new' or 'unchanged' against the baseline; None without one."""
+        if self.baseline is None:
+            return None
+        return "unchanged" if any(b.key == finding.key for b in self.baseline.findings) else "new"
 
     def counts(self) -> dict[str, int]:
         return {s.value: sum(1 for f in self.findings if f.severity is s) for s in Severity}
@@ -70,22 +171,71 @@ class Report:
                        "items": len(n.manifest.items),
                        "failed_items": [{"id": i.id, "source": i.source, "error": i.error}
                                         for i in n.manifest.items if i.error],
+                       "skipped_items": [{"id": i.id, "source": i.source, "reason": i.skipped}
+                                         for i in n.manifest.items if i.skipped],
+                       "clock": {"timezone": str(n.manifest.clock.get("timezone") or ""),
+                                 "ntp_synchronized": _bool_or_none(
+                                     n.manifest.clock.get("ntp_synchronized"))},
                        "redactions": n.manifest.redactions_total} for n in self.view.nodes],
             "findings": [f.to_dict() for f in self.findings],
             "coverage": [{"rule": c.rule.id, "checked": c.checked, "reason": c.reason,
                           "findings": c.findings} for c in self.coverage],
             "problems": self.view.problems,
+            **({"baseline": self._delta_dict()} if self.baseline else {}),
         }
 
+    def _delta_dict(self) -> dict[str, Any]:
+        assert self.baseline is not None
+        delta = self.delta
+        assert delta is not None
+        return {"source": self.baseline.source, "generated_at": self.baseline.generated_at,
+                "new": [f.key for f in delta.new], "unchanged": [f.key for f in delta.unchanged],
+                "resolved": [{"key": b.key, "id": b.id, "severity": b.severity.value,
+                              "category": b.category, "title": b.title} for b in delta.resolved]}
 
-def analyze(paths: list[Path]) -> Report:
-    """Open the bundles, build the cluster view, run the rules."""
-    bundles = open_bundles(paths)
+
+def _bool_or_none(value: object) -> bool | None:
+    return value if isinstance(value, bool) else None
+
+
+def load_baseline(path: Path) -> Baseline:
+    """Read a previous `--format json` report; InputError when it is not one."""
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BASELINE_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"baseline {path}: cannot read it ({exc.strerror})") from exc
+    if len(data) > MAX_BASELINE_BYTES:
+        raise InputError(f"baseline {path}: larger than {MAX_BASELINE_BYTES} bytes")
+    try:
+        raw = json.loads(data.decode("utf-8", "replace"))
+    except json.JSONDecodeError as exc:
+        raise InputError(f"baseline {path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    if not isinstance(raw, dict) or raw.get("$schema") != SCHEMA_ID or not isinstance(
+            raw.get("findings"), list):
+        raise InputError(f"baseline {path}: not a kubetriage JSON report (write one with --format json)")
+    findings: list[BaselineFinding] = []
+    for item in raw["findings"]:
+        fields = [item.get(k) if isinstance(item, dict) else None
+                  for k in ("key", "id", "severity", "category", "title")]
+        if not all(isinstance(v, str) for v in fields) or fields[2] not in SEVERITY_VALUES:
+            raise InputError(f"baseline {path}: a finding lacks key, id, severity, category or title")
+        key, rule_id, severity, category, title = (str(v) for v in fields)
+        findings.append(BaselineFinding(key, rule_id, Severity(severity), category, title))
+    return Baseline(str(path), str(raw.get("generated_at", "")), tuple(findings))
+
+
+def analyze(paths: list[Path], as_type: str | None = None) -> Report:
+    """Open the bundles (and loose files, of type `as_type` when given), build the cluster view,
+    run the rules."""
+    bundles = open_bundles(paths, as_type)
     try:
         view = build_view(bundles)
     finally:
         for bundle in bundles:
             bundle.close()
+    progress.step("running rules")
     findings, coverage = run_rules(view)
+    progress.step("linking root causes")
     link(findings)
     return Report(view, findings, coverage, rank(findings))

@@ -8,16 +8,23 @@ Read top-down: the SPECS table says what is collected; Runner executes it; redac
 archive follow. Bundle format: docs/bundle-format.md in the kubetriage repository.
 """
 import argparse
+import base64
+import binascii
+import bisect
 import collections
 import datetime
+import errno
 import fnmatch
 import glob
 import hashlib
+import hmac
 import io
 import json
 import os
 import platform
 import re
+import selectors
+import shlex
 import shutil
 import signal
 import socket
@@ -35,6 +42,11 @@ FILE_CAP = 1 * MB
 LOG_CAP = 5 * MB
 CMD_CAP = 5 * MB
 TOTAL_CAP = 200 * MB
+# Logs share one budget (bytes before compression; logs gzip about 10:1) so a busy node gives
+# tens of MB, not GB. Items are staged in table order: control-plane logs come first.
+LOG_ITEMS = ("logs.*", "journal.*", "cri.logs*")
+LOGS_TOTAL_CAP = 100 * MB
+LOG_LINES = 20000
 
 # ---------------------------------------------------------------------------------------------
 # What is collected. One row per item id; a glob row yields one record per matching file.
@@ -48,14 +60,29 @@ TOTAL_CAP = 200 * MB
 #                      taken under --root
 #   redact   none | text | kubeconfig | cert   (see redact())
 #   needs    a gate that must have passed first ("api": /healthz answered)
+#   each     a command row run once per target that an earlier item's output names (see EACH:
+#            containers from cri.ps_json, certificates from pki.cert, pods from k8s.pending_pods);
+#            targets fill extra "{name}" tokens; records are commands/<id>/<key>.out
+#   merge    stderr goes into the same output as stdout (crictl logs replays the container's
+#            stderr stream on its own stderr; klog components log only there)
 # ---------------------------------------------------------------------------------------------
-Spec = collections.namedtuple("Spec", "id kind source scope timeout cap redact needs env")
-Spec.__new__.__defaults__ = ("any", 15, FILE_CAP, "text", None, None)
+Spec = collections.namedtuple("Spec", "id kind source scope timeout cap redact needs env each merge")
+Spec.__new__.__defaults__ = ("any", 15, FILE_CAP, "text", None, None, None, False)
 
-ETCDCTL = ["etcdctl", "{etcd_endpoints}", "{etcd_tls}", "--dial-timeout=3s", "--command-timeout=5s"]
+# {etcdctl} is "etcdctl" when the host has it, else "crictl exec <etcd container> etcdctl" (see
+# Context.use_containers); the TLS paths follow, as seen from where etcdctl runs.
+ETCDCTL = ["{etcdctl}", "{etcd_endpoints}", "{etcd_tls}", "--dial-timeout=3s", "--command-timeout=5s"]
 KUBECTL = ["kubectl", "--kubeconfig={admin_conf}", "--request-timeout=5s"]
+CRICTL = ["crictl", "--timeout=10s"]
 ETCD_ENV = {"ETCDCTL_API": "3"}
+CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
+# Container names of the common CNI agents (and kube-proxy, which programs service routing).
+CNI_CONTAINERS = ("calico-node", "cilium-agent", "kube-flannel", "kube-router", "weave", "antrea-agent",
+                  "kube-proxy")
+# Pod label values of the same agents (flannel, calico, cilium, canal, kube-router, kube-proxy).
+CNI_SELECTOR = "k8s-app in (calico-node,cilium,flannel,canal,kube-router,kube-proxy)"
 CP_PODS = "kube-system_{kube-apiserver,etcd,kube-controller-manager,kube-scheduler}-*"
+CNI_NAMESPACES = "{kube-flannel,calico-system,cilium,kube-router}"
 
 SPECS = [
     # -- configuration ---------------------------------------------------------------------
@@ -79,25 +106,17 @@ SPECS = [
     Spec("pki.cert", "cert", ["/etc/kubernetes/pki/**/*.crt", "/etc/kubernetes/pki/**/*.pem",
                               "/var/lib/kubelet/pki/*.crt", "/var/lib/kubelet/pki/*.pem"],
          redact="cert"),
-    # -- logs --------------------------------------------------------------------------------
-    Spec("logs.pod", "file", ["/var/log/pods/" + CP_PODS + "/*/*.log",
-                              "/var/log/pods/kube-system_*/*/*.log"], cap=LOG_CAP),
-    Spec("logs.syslog", "file", ["/var/log/syslog", "/var/log/messages"], cap=LOG_CAP),
-    Spec("journal.kubelet", "command", ["journalctl", "{journal_dir}", "-u", "kubelet", "--since={since}",
-                                        "--no-pager", "-o", "short-iso"], cap=LOG_CAP, timeout=30),
-    Spec("journal.runtime", "command", ["journalctl", "{journal_dir}", "-u", "containerd", "-u", "crio",
-                                        "-u", "docker", "--since={since}", "--no-pager", "-o",
-                                        "short-iso"], cap=LOG_CAP, timeout=30),
-    Spec("journal.etcd", "command", ["journalctl", "{journal_dir}", "-u", "etcd", "--since={since}",
-                                     "--no-pager", "-o", "short-iso"], cap=LOG_CAP, timeout=30),
-    Spec("journal.control_plane", "command", ["journalctl", "{journal_dir}", "-u", "kube-apiserver",
-                                              "-u", "kube-controller-manager", "-u", "kube-scheduler",
-                                              "--since={since}", "--no-pager", "-o", "short-iso"],
-         cap=LOG_CAP, timeout=30),
+    # one run per certificate already in the bundle (pki.cert blocks, kubeconfig *-data), fed on
+    # stdin from the public copy: openssl never opens a file that holds a key
+    Spec("pki.openssl", "command", ["openssl", "x509", "-noout", "-subject", "-issuer", "-dates",
+                                    "-ext", "subjectAltName"], each="certificates", timeout=5),
     # -- container runtime ---------------------------------------------------------------------
-    Spec("cri.ps", "command", ["crictl", "--timeout=5s", "ps", "-a"], scope="host"),
-    Spec("cri.pods", "command", ["crictl", "--timeout=5s", "pods"], scope="host"),
-    Spec("cri.ps_json", "command", ["crictl", "--timeout=5s", "ps", "-a", "-o", "json"], scope="host"),
+    Spec("cri.ps", "command", CRICTL + ["ps", "-a"], scope="host"),
+    Spec("cri.pods", "command", CRICTL + ["pods"], scope="host"),
+    # parsed at run time: container ids for the rows below and for etcdctl inside the etcd container
+    Spec("cri.ps_json", "command", CRICTL + ["ps", "-a", "-o", "json"], scope="host", cap=CMD_CAP),
+    Spec("cri.inspect", "command", CRICTL + ["inspect", "{container_id}"], scope="host",
+         each="control_plane_containers"),
     # -- etcd ------------------------------------------------------------------------------------
     Spec("etcd.version", "command", ETCDCTL + ["version"], scope="cluster", env=ETCD_ENV),
     Spec("etcd.endpoint_health", "command", ETCDCTL + ["endpoint", "health", "--cluster", "-w", "json"],
@@ -111,6 +130,7 @@ SPECS = [
     Spec("etcd.alarm_list", "command", ETCDCTL + ["alarm", "list", "-w", "json"],
          scope="cluster", env=ETCD_ENV),
     Spec("etcd.data_dir_usage", "command", ["du", "-sk", "{etcd_data_dir}"], timeout=30),
+    Spec("etcd.data_dir_df", "command", ["df", "-P", "-k", "{etcd_data_dir}"]),
     # -- API server (only once /healthz answered) ------------------------------------------------
     Spec("k8s.healthz", "command", KUBECTL + ["get", "--raw=/healthz"], scope="cluster", timeout=8),
     Spec("k8s.livez", "command", KUBECTL + ["get", "--raw=/livez?verbose"], scope="cluster", needs="api"),
@@ -119,9 +139,14 @@ SPECS = [
     Spec("k8s.nodes", "command", KUBECTL + ["get", "nodes", "-o", "yaml"], scope="cluster", needs="api"),
     Spec("k8s.pods", "command", KUBECTL + ["get", "pods", "-n", "kube-system", "-o", "yaml"],
          scope="cluster", needs="api"),
+    # JSON (still YAML to a YAML reader) so the next row can list the pods with the stdlib
     Spec("k8s.pending_pods", "command", KUBECTL + ["get", "pods", "-A",
-                                                   "--field-selector=status.phase=Pending", "-o", "yaml"],
+                                                   "--field-selector=status.phase=Pending", "-o", "json"],
          scope="cluster", needs="api"),
+    Spec("k8s.pending_pod_events", "command", KUBECTL + [
+        "get", "events", "-n", "{namespace}", "-o", "yaml",
+        "--field-selector=involvedObject.kind=Pod,involvedObject.name={name}"],
+        scope="cluster", needs="api", each="pending_pods"),
     Spec("k8s.events", "command", KUBECTL + ["get", "events", "-A", "-o", "yaml"], scope="cluster",
          needs="api", cap=CMD_CAP, timeout=20),
     Spec("k8s.leases", "command", KUBECTL + ["get", "leases", "-n", "kube-system", "-o", "yaml"],
@@ -131,6 +156,13 @@ SPECS = [
     Spec("k8s.endpointslices", "command", KUBECTL + ["get", "endpointslices", "-n", "default",
                                                      "-l", "kubernetes.io/service-name=kubernetes",
                                                      "-o", "yaml"], scope="cluster", needs="api"),
+    Spec("k8s.endpoints", "command", KUBECTL + ["get", "endpoints", "kubernetes", "-n", "default",
+                                                "-o", "yaml"], scope="cluster", needs="api"),
+    Spec("k8s.cni_pods", "command", KUBECTL + ["get", "pods", "-A", "-l", CNI_SELECTOR, "-o", "yaml"],
+         scope="cluster", needs="api"),
+    # CNI agents always run as DaemonSets: this also covers agents CNI_SELECTOR does not name
+    Spec("k8s.daemonsets", "command", KUBECTL + ["get", "daemonsets", "-A", "-o", "yaml"],
+         scope="cluster", needs="api"),
     # deprecated since 1.19 and known to report 10251/10252 falsely; kept for old clusters
     Spec("k8s.componentstatuses", "command", KUBECTL + ["get", "componentstatuses", "-o", "yaml"],
          scope="cluster", needs="api"),
@@ -152,8 +184,35 @@ SPECS = [
     Spec("host.memory", "file", ["/proc/meminfo"], scope="host"),
     Spec("host.uptime", "file", ["/proc/uptime", "/proc/loadavg"], scope="host"),
     Spec("host.kernel", "command", ["uname", "-a"], scope="host"),
-    Spec("host.runtime_version", "command", ["crictl", "--timeout=5s", "version"], scope="host"),
+    Spec("host.runtime_version", "command", CRICTL + ["version"], scope="host"),
     Spec("host.kubelet_version", "command", ["kubelet", "--version"], scope="host"),
+    # -- logs: last, so a slow disk or a huge log eats the deadline of nothing above -------------
+    Spec("logs.pod", "file", ["/var/log/pods/" + CP_PODS + "/*/*.log",
+                              "/var/log/pods/kube-system_*/*/*.log",
+                              "/var/log/pods/" + CNI_NAMESPACES + "_*/*/*.log"], cap=LOG_CAP),
+    # kubelet's symlinks (<pod>_<namespace>_<container>-<container id>.log) into /var/log/pods:
+    # they tie container ids to log files (record field "link"); a target is stored only once
+    Spec("logs.containers", "file", ["/var/log/containers/*_kube-system_*.log",
+                                     "/var/log/containers/*_" + CNI_NAMESPACES + "_*.log"], cap=LOG_CAP),
+    # fallbacks when journald is not persistent or not used (Debian/Ubuntu syslog, RHEL messages)
+    Spec("logs.syslog", "file", ["/var/log/syslog", "/var/log/messages"], cap=LOG_CAP),
+    Spec("journal.kubelet", "command", ["journalctl", "{journal_dir}", "-u", "kubelet", "--since={since}",
+                                        "--no-pager", "-o", "short-iso"], cap=LOG_CAP, timeout=30),
+    Spec("journal.runtime", "command", ["journalctl", "{journal_dir}", "-u", "containerd", "-u", "crio",
+                                        "-u", "docker", "--since={since}", "--no-pager", "-o",
+                                        "short-iso"], cap=LOG_CAP, timeout=30),
+    Spec("journal.etcd", "command", ["journalctl", "{journal_dir}", "-u", "etcd", "--since={since}",
+                                     "--no-pager", "-o", "short-iso"], cap=LOG_CAP, timeout=30),
+    Spec("journal.control_plane", "command", ["journalctl", "{journal_dir}", "-u", "kube-apiserver",
+                                              "-u", "kube-controller-manager", "-u", "kube-scheduler",
+                                              "--since={since}", "--no-pager", "-o", "short-iso"],
+         cap=LOG_CAP, timeout=30),
+    Spec("cri.logs", "command", CRICTL + ["logs", "--tail={log_lines}", "--since={since_duration}",
+                                          "{container_id}"],
+         scope="host", each="log_containers", cap=LOG_CAP, timeout=30, merge=True),
+    Spec("cri.logs_previous", "command", CRICTL + ["logs", "--previous", "--tail={log_lines}",
+                                                   "{container_id}"],
+         scope="host", each="restarted_log_containers", cap=LOG_CAP, timeout=30, merge=True),
 ]
 
 # Paths never opened, whatever a glob matches: private keys and service-account signing keys.
@@ -168,22 +227,39 @@ PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?(?:-----END \1-----|\Z)"
 KUBECONFIG_SECRET = re.compile(
     r"^(\s*-?\s*(?:client-key-data|client-key|token|id-token|refresh-token|access-token|password"
     r"|secret|client-secret)\s*:\s*)(\S.*)$", re.M | re.I)
+# (hints, pattern, replacement). A rule with hints runs only on lines whose lowercase text holds one
+# of them: logs are megabytes, and most of these patterns are slow to try at every position.
+SECRET_WORDS = ("token", "password", "passwd", "secret")
 TEXT_RULES = [
     # Authorization headers and bearer tokens in logs
-    (re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"']+"), r"\1" + REDACTED),
-    (re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
+    (("authorization",), re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"']+"),
+     r"\1" + REDACTED),
+    (("bearer",), re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
     # JWTs (service-account and bootstrap tokens look like this)
-    (re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), REDACTED),
+    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), REDACTED),
     # kubeadm bootstrap tokens
-    (re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b"), REDACTED),
+    (None, re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b"), REDACTED),
     # --token=..., --password ..., --oidc-client-secret=... (but keep --token-auth-file=<path>)
-    (re.compile(r"(?i)(--?[a-z0-9-]*(?:token|password|passwd|secret)(?![a-z0-9-]*-(?:file|dir|path))"
-                r"[a-z0-9-]*(?:=|\s+))(?!-|(?:true|false)\b)[^\s\"',]+"), r"\1" + REDACTED),
+    (SECRET_WORDS, re.compile(r"(?i)(--?[a-z0-9-]*(?:token|password|passwd|secret)"
+                              r"(?![a-z0-9-]*-(?:file|dir|path))"
+                              r"[a-z0-9-]*(?:=|\s+))(?!-|(?:true|false)\b)[^\s\"',]+"), r"\1" + REDACTED),
     # key: value pairs whose key says secret (YAML, env files, JSON)
-    (re.compile(r"(?i)([\"']?\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)"
+    (SECRET_WORDS + ("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key"),
+     re.compile(r"(?i)([\"']?\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)"
                 r"[\"']?\s*[:=]\s*)(?![\s\"']*(?:\{|\[|$))[\"']?[^\s\"',}]+[\"']?"), r"\1" + REDACTED),
     # cloud access keys
-    (re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
+    (("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
+    # GCP API keys and OAuth access tokens, Azure storage account keys and SAS signatures
+    (("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), REDACTED),
+    (("ya29.",), re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), REDACTED),
+    (("accountkey=",), re.compile(r"(?i)(AccountKey=)[^;\s\"']+"), r"\1" + REDACTED),
+    (("sig=",), re.compile(r"(?i)([?&;\s]sig=)[^&\s\"']+"), r"\1" + REDACTED),
+    # a PEM private key base64-encoded once (Secret data): "-----BEGIN ...PRIVATE KEY" at any alignment
+    (("ls0tls1crudjti",),
+     re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,40}?(?:UFJJVkFURSBLRVkt|BSSVZBVEUgS0VZL|QUklWQVRFIEtFWS0)"
+                r"[A-Za-z0-9+/=]*"), REDACTED),
+    # PuTTY key files: everything after the header line is key material (spans lines: whole text)
+    (None, re.compile(r"PuTTY-User-Key-File-\d+:[^\n]*(?:\n(?!\s*$)[^\n]*)*"), REDACTED),
 ]
 ENV_SECRET_NAME = re.compile(r"^(\s*-?\s*name:\s*[\"']?)([A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY"
                              r"|ACCESS_KEY|CREDENTIAL)[A-Za-z0-9_]*)", re.I)
@@ -202,11 +278,24 @@ def redact_text(text):
         return match.group(0)
 
     text = PEM_BLOCK.sub(drop_key, text)
-    for pattern, repl in TEXT_RULES:
-        text, n = pattern.subn(repl, text)
-        count += n
-    # env: - name: DB_PASSWORD / value: xyz  (the value sits on the next line)
+    lowered = text.lower()
+    hinted = []
+    for hints, pattern, repl in TEXT_RULES:
+        if hints is None:
+            text, n = pattern.subn(repl, text)
+            count += n
+        elif any(h in lowered for h in hints):
+            hinted.append((hints, pattern, repl))
     lines = text.split("\n")
+    if hinted:
+        for i, line in enumerate(lines):
+            low = line.lower()
+            for hints, pattern, repl in hinted:
+                if any(h in low for h in hints):
+                    line, n = pattern.subn(repl, line)
+                    count += n
+            lines[i] = line
+    # env: - name: DB_PASSWORD / value: xyz  (the value sits on the next line)
     for i in range(len(lines) - 1):
         if ENV_SECRET_NAME.match(lines[i]) and ENV_VALUE.match(lines[i + 1]):
             if REDACTED not in lines[i + 1]:
@@ -266,9 +355,14 @@ class Context(object):
 
     def __init__(self, root, since):
         self.root = root
-        self.values = {"since": since}
+        self.values = {"since": since, "since_duration": since.lstrip("-"), "log_lines": LOG_LINES}
         self.missing = {}
         etcd = read_static_pod_flags(root, "etcd")
+        self.etcd_flags = etcd
+        if shutil.which("etcdctl"):
+            self.values["etcdctl"] = ["etcdctl"]
+        else:
+            self.missing["etcdctl"] = "etcdctl is not installed and crictl found no running etcd container"
         apiserver = read_static_pod_flags(root, "kube-apiserver")
         client_urls = etcd.get("advertise-client-urls") or etcd.get("listen-client-urls")
         if client_urls:
@@ -305,19 +399,38 @@ class Context(object):
     def under_root(self, path):
         return os.path.join(self.root, path.lstrip("/"))
 
-    def expand(self, argv):
+    def use_containers(self, containers):
+        """Without etcdctl on the host, run the etcd image's own etcdctl through `crictl exec`.
+
+        Inside the container the node's paths apply as they are (kubeadm mounts
+        /etc/kubernetes/pki/etcd there), but not the API server's etcd client certificate, so
+        etcd's own certificate (kubeadm gives it client auth) is used.
+        """
+        if "etcdctl" in self.values:
+            return
+        running = [c for c in containers if c.name == "etcd" and c.running]
+        tls = [("cacert", self.etcd_flags.get("trusted-ca-file")), ("cert", self.etcd_flags.get("cert-file")),
+               ("key", self.etcd_flags.get("key-file"))]
+        if running and all(v for _, v in tls):
+            # etcd >= 3.4 (every kubeadm etcd image since k8s 1.17) defaults to the v3 API: the
+            # ETCDCTL_API env of the row does not cross `crictl exec`
+            self.values["etcdctl"] = CRICTL + ["exec", running[0].id, "etcdctl"]
+            self.values["etcd_tls"] = ["--%s=%s" % (k, v) for k, v in tls]
+
+    def expand(self, argv, extra=None):
         """Fill an argv template; raise KeyError(reason) when a value is unknown."""
+        values = dict(self.values, **(extra or {}))
         out = []
         for token in argv:
             names = re.findall(r"\{([a-z_]+)\}", token)
             for name in names:
-                if name not in self.values:
+                if name not in values:
                     raise KeyError(self.missing.get(name, "unknown value " + name))
-            if len(names) == 1 and token == "{%s}" % names[0] and isinstance(self.values[names[0]], list):
-                out.extend(self.values[names[0]])
+            if len(names) == 1 and token == "{%s}" % names[0] and isinstance(values[names[0]], list):
+                out.extend(values[names[0]])
             else:
                 for name in names:
-                    token = token.replace("{%s}" % name, str(self.values[name]))
+                    token = token.replace("{%s}" % name, str(values[name]))
                 out.append(token)
         return out
 
@@ -326,7 +439,7 @@ class Context(object):
 # Runner: executes SPECS, writes files into a staging folder, records one item each.
 # ---------------------------------------------------------------------------------------------
 class Interrupted(Exception):
-    pass
+    """SIGINT/SIGTERM arrived while collecting: the bundle is written as partial."""
 
 
 def utcnow():
@@ -335,6 +448,12 @@ def utcnow():
 
 def iso(moment):
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def from_line_start(data):
+    """Drop the partial first line of a tail, unless that would drop everything."""
+    newline = data.find(b"\n")
+    return data[newline + 1:] if 0 <= newline < len(data) - 1 else data
 
 
 def read_tail(path, cap):
@@ -346,9 +465,31 @@ def read_tail(path, cap):
             handle.seek(0)
             return handle.read(), False
         handle.seek(size - cap)
-        data = handle.read(cap)
-        newline = data.find(b"\n")
-        return (data[newline + 1:] if 0 <= newline < len(data) - 1 else data), True
+        return from_line_start(handle.read(cap)), True
+
+
+class TailBuffer(object):
+    """The last `cap` bytes of a stream, holding no more than cap plus one chunk in memory."""
+
+    def __init__(self, cap):
+        self.cap = cap
+        self.chunks = collections.deque()
+        self.size = 0
+        self.dropped = False
+
+    def add(self, chunk):
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+        while self.size - len(self.chunks[0]) >= self.cap:
+            self.size -= len(self.chunks.popleft())
+            self.dropped = True
+
+    def value(self):
+        """Return (bytes, truncated)."""
+        data = b"".join(self.chunks)
+        if not self.dropped and len(data) <= self.cap:
+            return data, False
+        return from_line_start(data[-self.cap:]), True
 
 
 def selected_specs(exclude):
@@ -360,16 +501,30 @@ def is_forbidden(path):
     return any(fnmatch.fnmatch(path, pattern) for pattern in FORBIDDEN)
 
 
+def is_log_item(item_id):
+    return any(fnmatch.fnmatch(item_id, pattern) for pattern in LOG_ITEMS)
+
+
 def expand_globs(root, patterns):
-    """Yield (node path, real path) for every file a pattern matches, each once, sorted."""
+    """Yield (node path, resolved node path, real path or None) for every file a pattern matches.
+
+    Each once, sorted; symlinks resolved inside root (resolve_in_root); the real path is None when
+    a link cannot be resolved (a loop), a dangling link is yielded (reading it reports the error).
+    """
     seen = set()
     for pattern in patterns:
         for brace in expand_braces(pattern):
-            for real in sorted(glob.glob(os.path.join(root, brace.lstrip("/")), recursive=True)):
-                node_path = "/" + os.path.relpath(real, root)
-                if node_path not in seen and os.path.isfile(real):
+            for found in sorted(glob.glob(os.path.join(root, brace.lstrip("/")), recursive=True)):
+                node_path = "/" + os.path.relpath(found, root)
+                if node_path in seen:
+                    continue
+                try:
+                    target, real = resolve_in_root(root, node_path)
+                except OSError:
+                    target, real = node_path, None
+                if real is None or not os.path.isdir(real):
                     seen.add(node_path)
-                    yield node_path, real
+                    yield node_path, target, real
 
 
 def expand_braces(pattern):
@@ -382,28 +537,93 @@ def expand_braces(pattern):
     return out
 
 
-def run_command(argv, timeout, out_path, err_path, env_extra):
-    """Run argv in its own process group; kill the group on timeout. Return (rc, timed_out, err)."""
+def resolve_in_root(root, node_path):
+    """Follow symlinks as the node would, absolute targets taken under root; return (node, real).
+
+    On a mounted disk (--root) a link such as /var/log/containers/x.log -> /var/log/pods/... must
+    not be read from the analyst's own machine.
+    """
+    pending = [p for p in node_path.split("/") if p]
+    done = []
+    hops = 0
+    while pending:
+        part = pending.pop(0)
+        if part in (".", ".."):
+            done = done[:-1] if part == ".." else done
+            continue
+        candidate = os.path.join(root, *(done + [part]))
+        if os.path.islink(candidate):
+            hops += 1
+            if hops > 40:
+                raise OSError(errno.ELOOP, "too many levels of symbolic links")
+            target = os.readlink(candidate)
+            done = [] if target.startswith("/") else done
+            pending = [p for p in target.split("/") if p] + pending
+            continue
+        done.append(part)
+    return "/" + "/".join(done), os.path.join(root, *done)
+
+
+Outcome = collections.namedtuple("Outcome", "rc out err truncated timed_out error")
+STDERR_CAP = 64 * 1024
+
+
+def run_command(argv, timeout, cap, env_extra=None, merge=False, stdin_path=None):
+    """Run argv in its own process group, keeping the last cap bytes of its output.
+
+    The group is killed when the timeout passes (or on an exception such as Interrupted), so a
+    hanging command and its children never outlive the collector.
+    """
     env = dict(os.environ)
     env.update(env_extra or {})
     env["LC_ALL"] = "C"
-    with open(out_path, "wb") as out, open(err_path, "wb") as err:
+    with open(stdin_path or os.devnull, "rb") as stdin:
         try:
-            proc = subprocess.Popen(argv, stdout=out, stderr=err, stdin=subprocess.DEVNULL,
-                                    env=env, start_new_session=True)
+            proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stdin=stdin, env=env,
+                                    stderr=subprocess.STDOUT if merge else subprocess.PIPE,
+                                    start_new_session=True)
         except OSError as exc:
-            return None, False, "cannot run %s: %s" % (argv[0], exc.strerror or exc)
+            return Outcome(None, b"", b"", False, False, "cannot run %s: %s" % (argv[0], exc.strerror or exc))
+    out, err = TailBuffer(cap), TailBuffer(STDERR_CAP)
+    streams = selectors.DefaultSelector()
+    streams.register(proc.stdout, selectors.EVENT_READ, out)
+    if not merge:
+        streams.register(proc.stderr, selectors.EVENT_READ, err)
+    end = time.monotonic() + timeout
+    exited_at = None
+    try:
+        while streams.get_map():
+            now = time.monotonic()
+            if now >= end:
+                break
+            if exited_at is None and proc.poll() is not None:
+                exited_at = now
+            elif exited_at is not None and now - exited_at > 2:
+                break  # a child that forked away still holds the pipes: stop reading
+            for key, _ in streams.select(min(end - now, 0.5)):
+                chunk = os.read(key.fd, 65536)
+                if chunk:
+                    key.data.add(chunk)
+                else:
+                    streams.unregister(key.fileobj)
         try:
-            return proc.wait(timeout=timeout), False, None
+            rc = proc.wait(timeout=max(0.1, end - time.monotonic()))
         except subprocess.TimeoutExpired:
-            kill_group(proc)
-            return None, True, "timed out after %.0fs; process group killed" % timeout
-        except BaseException:
-            kill_group(proc)
-            raise
+            rc = None
+    finally:
+        streams.close()
+        kill_group(proc)
+        for pipe in (proc.stdout, proc.stderr):
+            if pipe:
+                pipe.close()
+    data, truncated = out.value()
+    timed_out = rc is None
+    error = "timed out after %.0fs; process group killed" % timeout if timed_out else None
+    return Outcome(rc, data, err.value()[0], truncated, timed_out, error)
 
 
 def kill_group(proc):
+    """Kill the command's process group (whatever is left of it) and reap the command."""
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except OSError:
@@ -412,6 +632,93 @@ def kill_group(proc):
         proc.wait(timeout=5)
     except subprocess.TimeoutExpired:
         pass
+
+
+# ---------------------------------------------------------------------------------------------
+# "each" rows: targets read from an earlier item's output, so the table stays declarative.
+# ---------------------------------------------------------------------------------------------
+Container = collections.namedtuple("Container", "id name pod namespace attempt running created")
+Target = collections.namedtuple("Target", "key values stdin")
+Each = collections.namedtuple("Each", "source describe targets")
+PEM_CERT = re.compile(rb"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
+KUBECONFIG_CERT = re.compile(rb"(certificate-authority-data|client-certificate-data):\s*([A-Za-z0-9+/=]+)")
+MAX_TARGETS = 50
+
+
+def parse_containers(data):
+    """Containers from `crictl ps -a -o json` (CRI ListContainers as JSON); ValueError if unreadable."""
+    doc = json.loads(data.decode("utf-8", "replace"))
+    out = []
+    for raw in doc.get("containers") or []:
+        labels = raw.get("labels") or {}
+        meta = raw.get("metadata") or {}
+        out.append(Container(
+            id=raw.get("id", ""), name=labels.get("io.kubernetes.container.name") or meta.get("name", ""),
+            pod=labels.get("io.kubernetes.pod.name", ""),
+            namespace=labels.get("io.kubernetes.pod.namespace", ""),
+            attempt=int(meta.get("attempt") or 0), running=raw.get("state") == "CONTAINER_RUNNING",
+            created=int(raw["createdAt"]) if str(raw.get("createdAt", "")).isdigit() else 0))
+    return [c for c in out if re.match(r"^[0-9a-f]{12,64}$", c.id)]
+
+
+def newest_containers(run, names):
+    """The newest attempt of each (namespace, pod, container) whose container name is in names."""
+    newest = {}
+    for c in run.containers():
+        slot = (c.namespace, c.pod, c.name)
+        if c.name in names and (slot not in newest or (c.created, c.attempt) > (newest[slot].created,
+                                                                                newest[slot].attempt)):
+            newest[slot] = c
+    return [newest[slot] for slot in sorted(newest)]
+
+
+def container_targets(containers):
+    return [Target("%s_%s_%s" % (c.namespace, c.pod, c.name), {"container_id": c.id}, None)
+            for c in containers]
+
+
+def certificate_targets(run):
+    """Each certificate already staged: pki.cert PEM blocks and kubeconfig *-certificate-data."""
+    targets = []
+    for item in run.collected("pki.cert"):
+        blocks = PEM_CERT.findall(run.staged_bytes(item))
+        for n, block in enumerate(blocks):
+            targets.append(Target(item["source"] + ("#%d" % (n + 1) if n else ""), {}, block + b"\n"))
+    for item in run.collected("k8s.kubeconfig"):
+        for field, data in KUBECONFIG_CERT.findall(run.staged_bytes(item)):
+            try:
+                pem = base64.b64decode(data)
+            except ValueError:
+                continue
+            targets.append(Target("%s:%s" % (item["source"], field.decode()), {}, pem))
+    return targets
+
+
+def pending_pod_targets(run):
+    pods = []
+    for item in run.collected("k8s.pending_pods"):
+        for pod in json.loads(run.staged_bytes(item).decode("utf-8", "replace")).get("items") or []:
+            meta = pod.get("metadata") or {}
+            pods.append(Target("%s_%s" % (meta.get("namespace"), meta.get("name")),
+                               {"namespace": meta.get("namespace"), "name": meta.get("name")}, None))
+    return pods
+
+
+EACH = {
+    "control_plane_containers": Each(
+        "cri.ps_json", "the newest control-plane container per pod",
+        lambda run: container_targets(newest_containers(run, CONTROL_PLANE))),
+    "log_containers": Each(
+        "cri.ps_json", "the newest control-plane and CNI container per pod",
+        lambda run: container_targets(newest_containers(run, CONTROL_PLANE + CNI_CONTAINERS))),
+    "restarted_log_containers": Each(
+        "cri.ps_json", "the same, when restarted (attempt > 0)",
+        lambda run: container_targets(c for c in newest_containers(run, CONTROL_PLANE + CNI_CONTAINERS)
+                                      if c.attempt > 0)),
+    "certificates": Each("pki.cert", "every certificate in pki.cert and k8s.kubeconfig, on stdin",
+                         certificate_targets),
+    "pending_pods": Each("k8s.pending_pods", "every Pending pod", pending_pod_targets),
+}
 
 
 class Runner(object):
@@ -425,20 +732,28 @@ class Runner(object):
         self.ctx = Context(options.root, options.since_arg)
         self.items = []
         self.total = 0
+        self.log_total = 0
         self.gates = {}
+        self.staged = {}
+        self.cached_containers = None
         self.deadline = time.monotonic() + options.deadline
         self.host_ok = options.root == "/" or options.host_commands
 
-    def run(self, stop):
+    def run(self):
         specs = selected_specs(self.opt.exclude)
         for index, spec in enumerate(specs):
-            if stop():
-                raise Interrupted()
             self.log("[%d/%d] %s" % (index + 1, len(specs), spec.id))
-            if spec.kind == "command":
-                self.run_command_spec(spec)
-            else:
-                self.run_file_spec(spec)
+            started = utcnow()
+            try:
+                if spec.kind != "command":
+                    self.run_file_spec(spec)
+                elif spec.each:
+                    self.run_each_spec(spec)
+                else:
+                    self.run_command(spec, {}, "commands/" + spec.id)
+            except Interrupted:
+                self.record(spec, spec.source, started, skipped="interrupted by a signal: collection stopped")
+                raise
 
     # -- records -------------------------------------------------------------------------------
     def record(self, spec, source, started, **fields):
@@ -452,17 +767,41 @@ class Runner(object):
         self.items.append(item)
         return item
 
-    def stage(self, rel, data):
-        """Write bytes into the staging folder, within the total cap; return (path, size, sha, cut)."""
-        room = max(0, TOTAL_CAP - self.total)
+    def collected(self, item_id):
+        """Records of item_id that were stored without error (the input of "each" rows)."""
+        return [i for i in self.items if i["id"] == item_id and i["path"] and not i["error"]]
+
+    def staged_bytes(self, item):
+        with open(os.path.join(self.staging, item["path"]), "rb") as handle:
+            return handle.read()
+
+    def containers(self):
+        """Containers listed by cri.ps_json (empty when it was not collected or unreadable)."""
+        if self.cached_containers is None:
+            self.cached_containers = []
+            for item in self.collected("cri.ps_json"):
+                try:
+                    self.cached_containers = parse_containers(self.staged_bytes(item))
+                except (ValueError, TypeError, AttributeError):
+                    pass
+        return self.cached_containers
+
+    def stage(self, rel, data, item_id):
+        """Write bytes into the staging folder within the size budgets; return (path, size, sha, cut)."""
+        room = TOTAL_CAP - self.total
+        if is_log_item(item_id):
+            room = min(room, LOGS_TOTAL_CAP - self.log_total)
+        room = max(0, room)
         cut = len(data) > room
         if cut:
-            data = data[len(data) - room:]
+            data = from_line_start(data[len(data) - room:]) if room else b""
         target = os.path.join(self.staging, rel)
         os.makedirs(os.path.dirname(target), exist_ok=True)
         with open(target, "wb") as handle:
             handle.write(data)
         self.total += len(data)
+        if is_log_item(item_id):
+            self.log_total += len(data)
         return rel, len(data), hashlib.sha256(data).hexdigest(), cut
 
     def skip_reason(self, spec):
@@ -481,68 +820,147 @@ class Runner(object):
             self.record(spec, spec.source, started, skipped=self.skip_reason(spec))
             return
         matched = False
-        for node_path, real in expand_globs(self.root, spec.source):
+        for node_path, target, real in expand_globs(self.root, spec.source):
             matched = True
             started = utcnow()
-            if is_forbidden(node_path):
-                self.record(spec, node_path, started, skipped="private key: never collected")
+            if real is None:
+                self.record(spec, node_path, started, error="cannot resolve: symbolic link loop")
+                continue
+            link = {"link": target} if target != node_path else {}
+            if is_forbidden(node_path) or is_forbidden(target):
+                self.record(spec, node_path, started, skipped="private key: never collected", **link)
                 continue
             reason = self.skip_reason(spec)
             if reason:
-                self.record(spec, node_path, started, skipped=reason)
+                self.record(spec, node_path, started, skipped=reason, **link)
                 continue
-            try:
-                data, truncated = read_tail(real, spec.cap)
-            except OSError as exc:
-                self.record(spec, node_path, started, error="cannot read: %s" % (exc.strerror or exc))
+            # a file reached twice (a /var/log/containers link to a /var/log/pods file) is stored once
+            first = self.staged.get(real)
+            if first:
+                self.record(spec, node_path, started, skipped="same file as %s, stored once (%s)" % first,
+                            **link)
                 continue
-            data, count = redact(spec.redact, data)
-            if spec.kind == "cert" and not data:
-                self.record(spec, node_path, started, redactions=count,
-                            skipped="no certificate in file (private key material dropped)")
-                continue
-            rel, size, sha, cut = self.stage("files" + node_path, data)
-            self.record(spec, node_path, started, path=rel, size=size, sha256=sha,
-                        truncated=truncated or cut, redactions=count)
+            self.staged[real] = (target, spec.id)
+            self.record(spec, node_path, started, **dict(self.stage_file(spec, node_path, real), **link))
         if not matched:
             self.record(spec, spec.source, started, skipped="not found on this node")
 
+    def stage_file(self, spec, node_path, real):
+        """Read, redact and stage one file; return the record fields."""
+        try:
+            data, truncated = read_tail(real, spec.cap)
+        except OSError as exc:
+            return {"error": "cannot read: %s" % (exc.strerror or exc)}
+        data, count = redact(spec.redact, data)
+        if spec.kind == "cert" and not data:
+            return {"redactions": count, "skipped": "no certificate in file (private key material dropped)"}
+        rel, size, sha, cut = self.stage("files" + node_path, data, spec.id)
+        if cut and not size:
+            return {"truncated": True, "skipped": "size budget used up (logs %d MiB, total %d MiB)" % (
+                LOGS_TOTAL_CAP // MB, TOTAL_CAP // MB)}
+        return {"path": rel, "size": size, "sha256": sha, "truncated": truncated or cut, "redactions": count}
+
     # -- commands --------------------------------------------------------------------------------
-    def run_command_spec(self, spec):
+    def run_each_spec(self, spec):
+        """Run an "each" row once per target named by an earlier item's output."""
+        started = utcnow()
+        each = EACH[spec.each]
+        if not self.collected(each.source):
+            self.record(spec, spec.source, started,
+                        skipped="not applicable: %s was not collected" % each.source)
+            return
+        if shutil.which(spec.source[0]) is None:
+            self.record(spec, spec.source, started,
+                        skipped="not installed: %s not found on PATH" % spec.source[0])
+            return
+        try:
+            targets = each.targets(self)
+        except (ValueError, TypeError, AttributeError) as exc:
+            self.record(spec, spec.source, started, error="cannot read %s: %s" % (each.source, exc))
+            return
+        if not targets:
+            self.record(spec, spec.source, started, skipped="nothing to do: no %s" % each.describe)
+            return
+        names = set()
+        for target in targets[:MAX_TARGETS]:
+            name = re.sub(r"[^A-Za-z0-9._-]", "_", target.key.strip("/"))[:120]
+            while name in names:
+                name += "_"
+            names.add(name)
+            stdin_path = None
+            if target.stdin is not None:
+                stdin_path = os.path.join(self.staging, ".cmd.in")
+                with open(stdin_path, "wb") as handle:
+                    handle.write(target.stdin)
+            self.run_command(spec, target.values, "commands/%s/%s" % (spec.id, name), stdin_path,
+                             key=target.key)
+        if len(targets) > MAX_TARGETS:
+            self.record(spec, spec.source, started, skipped="only the first %d of %d targets collected" % (
+                MAX_TARGETS, len(targets)), truncated=True)
+
+    def run_command(self, spec, values, rel, stdin_path=None, **extra):
+        """Run one command (a row, or one target of an "each" row) and record it."""
         started = utcnow()
         try:
-            argv = self.ctx.expand(spec.source)
+            argv = self.ctx.expand(spec.source, values)
         except KeyError as exc:
-            self.record(spec, spec.source, started, skipped="not applicable: %s" % exc.args[0])
+            self.record(spec, spec.source, started, skipped="not applicable: %s" % exc.args[0], **extra)
             return
         reason = self.skip_reason(spec)
+        if reason is None and shutil.which(argv[0]) is None:
+            reason = "not installed: %s not found on PATH" % argv[0]
         if reason:
-            self.record(spec, argv, started, skipped=reason)
+            self.record(spec, argv, started, skipped=reason, **extra)
             return
-        timeout = max(1.0, min(spec.timeout, self.deadline - time.monotonic()))
-        out_path = os.path.join(self.staging, ".cmd.out")
-        err_path = os.path.join(self.staging, ".cmd.err")
-        rc, timed_out, error = run_command(argv, timeout, out_path, err_path, spec.env)
-        fields = {"exit_code": rc, "timed_out": timed_out, "error": error}
-        if rc is not None or timed_out:
-            out, truncated = read_tail(out_path, spec.cap)
-            err, _ = read_tail(err_path, 64 * 1024)
-            out, count = redact(spec.redact, out)
-            err, more = redact(spec.redact, err)
-            rel, size, sha, cut = self.stage("commands/%s.out" % spec.id, out)
-            fields.update(path=rel, size=size, sha256=sha, truncated=truncated or cut,
+        timeout = max(0.5, min(spec.timeout, self.deadline - time.monotonic()))
+        result = run_command(argv, timeout, spec.cap, spec.env, spec.merge, stdin_path)
+        fields = dict(extra, exit_code=result.rc, timed_out=result.timed_out, error=result.error)
+        if result.rc is not None or result.timed_out:
+            out, count = redact(spec.redact, result.out)
+            err, more = redact(spec.redact, result.err)
+            path, size, sha, cut = self.stage(rel + ".out", out, spec.id)
+            fields.update(path=path, size=size, sha256=sha, truncated=result.truncated or cut,
                           redactions=count + more)
             if err:
-                fields["stderr_path"], _, fields["stderr_sha256"], _ = self.stage(
-                    "commands/%s.err" % spec.id, err)
-            if rc not in (0, None) and not error:
-                fields["error"] = "exit code %d: %s" % (rc, last_line(err))
-        for path in (out_path, err_path):
-            if os.path.exists(path):
-                os.remove(path)
-        if spec.id == "k8s.healthz":
-            self.gates["api"] = rc == 0
+                fields["stderr_path"], _, fields["stderr_sha256"], _ = self.stage(rel + ".err", err, spec.id)
+            if result.rc not in (0, None):
+                fields["error"] = "exit code %d: %s" % (result.rc, last_line(err or out))
         self.record(spec, argv, started, **fields)
+        if spec.id == "k8s.healthz":
+            self.gates["api"] = result.rc == 0
+        if spec.id == "cri.ps_json":
+            self.ctx.use_containers(self.containers())
+
+
+class SignalGuard(object):
+    """SIGINT, SIGTERM and SIGHUP are noted from creation on; inside `with`, they raise
+    Interrupted at once (run_command then kills the running command's group), outside it they
+    wait, so an archive being written is finished."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+    def __init__(self):
+        self.received = []
+        self.armed = False
+        for sig in self.SIGNALS:
+            if signal.getsignal(sig) != signal.SIG_IGN:  # nohup, background jobs: stay ignored
+                signal.signal(sig, self.on_signal)
+
+    def on_signal(self, signum, frame):
+        self.received.append(signum)
+        if self.armed:
+            self.armed = False
+            raise Interrupted()
+
+    def __enter__(self):
+        if self.received:
+            raise Interrupted()
+        self.armed = True
+        return self
+
+    def __exit__(self, *exc):
+        self.armed = False
+        return False
 
 
 def last_line(data):
@@ -617,7 +1035,8 @@ def build_manifest(options, identity, started, items, partial):
         "finished_at": iso(utcnow()),
         "clock": clock_facts(options.root == "/" or options.host_commands),
         "options": {"root": options.root, "since": options.since_arg, "deadline": options.deadline,
-                    "exclude": options.exclude or [], "host_commands": options.host_commands},
+                    "exclude": options.exclude or [], "host_commands": options.host_commands,
+                    "obfuscate": options.obfuscate or []},
         "complete": not partial,
         "redactions": {"total": sum(redactions.values()), "by_item": redactions},
         "items": items,
@@ -658,8 +1077,9 @@ def parse_duration(text):
 
 
 def parse_args(argv):
+    # no abbreviations: --ssh forwards the other arguments to each node as they were given
     parser = argparse.ArgumentParser(
-        prog="kubetriage-collect",
+        prog="kubetriage-collect", allow_abbrev=False,
         description="Snapshot this Kubernetes control-plane node into one support bundle (read-only).")
     parser.add_argument("--root", default="/", help="treat DIR as the node's / (a mounted disk); default /")
     parser.add_argument("--output", "-o", help="output folder, file name, or - for stdout (default: .)")
@@ -675,61 +1095,563 @@ def parse_args(argv):
     parser.add_argument("--node-ip", action="append", help="extra node IP to record (repeatable)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
     parser.add_argument("--version", action="version", version="kubetriage-collect " + COLLECTOR_VERSION)
+    add_ssh_arguments(parser)
+    add_trust_arguments(parser)
     options = parser.parse_args(argv)
     options.root = os.path.abspath(options.root)
     options.since_arg = "-%ds" % options.since
-    if not os.path.isdir(options.root):
+    if not os.path.isdir(options.root) and not options.ssh:  # with --ssh, a path on the nodes
         parser.error("--root %s is not a folder" % options.root)
+    check_trust_options(parser, options)
+    check_ssh_options(parser, options)
     return options
+
+
+# Placeholders for values only known at run time, shown by --dry-run.
+PREVIEW = {"container_id": "<container id>", "namespace": "<namespace>", "name": "<pod>"}
 
 
 def dry_run(options, out):
     ctx = Context(options.root, options.since_arg)
     host_ok = options.root == "/" or options.host_commands
+    if host_ok:
+        ctx.use_containers([Container("<etcd container id>", "etcd", "", "kube-system", 0, True, 0)])
     for spec in selected_specs(options.exclude):
         if spec.kind == "command":
             try:
-                what = "run  " + " ".join(ctx.expand(spec.source))
+                what = "run  " + " ".join(ctx.expand(spec.source, PREVIEW))
             except KeyError as exc:
                 what = "skip (%s)" % exc.args[0]
-            if spec.scope == "host" and not host_ok:
-                what = "skip (host command, --root is not /)"
+            if spec.each:
+                what = "for %s (from %s): %s" % (EACH[spec.each].describe, EACH[spec.each].source, what)
             extra = " [timeout %ss%s]" % (spec.timeout, ", after /healthz" if spec.needs else "")
         else:
-            files = [p for p, _ in expand_globs(options.root, spec.source)]
+            files = [p for p, _, _ in expand_globs(options.root, spec.source)]
             what = "read " + (", ".join(files) if files else "(nothing matches %s)" % ", ".join(spec.source))
             extra = " [redact %s, cap %d KiB]" % (spec.redact, spec.cap // 1024)
+        if spec.scope == "host" and not host_ok:
+            what = "skip (host item, --root is not /; --host-commands runs it on this host)"
         out.write("%-28s %s%s\n" % (spec.id, what, extra))
     out.write("never read: %s\n" % ", ".join(FORBIDDEN))
+    out.write("size caps: logs %d MiB in total, everything %d MiB\n" % (LOGS_TOTAL_CAP // MB,
+                                                                        TOTAL_CAP // MB))
+
+
+# ---------------------------------------------------------------------------------------------
+# Multi-node: --ssh runs this same file on each node (`ssh node sudo -n python3 - ARGS`, the file
+# on stdin, the bundle back on stdout), in parallel, one bundle per node. Host keys are checked
+# as the admin's ssh is configured; BatchMode keeps a password prompt from hanging the run.
+# ---------------------------------------------------------------------------------------------
+SSH_FAILED = 1
+SSH_PARALLEL = 16
+SSH_SLACK = 120  # seconds on top of --deadline for connecting, archiving and the transfer
+# options that stay on the admin machine; value = takes an argument
+LOCAL_ONLY = {"--ssh": True, "--ssh-option": True, "--ssh-no-sudo": False, "--ssh-python": True,
+              "--output": True, "-o": True, "--verify": False, "--encrypt-to": True, "--quiet": False,
+              "-q": False}
+
+
+def add_ssh_arguments(parser):
+    parser.add_argument("--ssh", type=lambda v: [n for n in v.split(",") if n], metavar="NODE,NODE...",
+                        help="collect from these nodes over ssh, in parallel, one bundle each (--output "
+                             "is then a folder)")
+    parser.add_argument("--ssh-option", action="append", default=[], metavar="OPT",
+                        help="ssh argument(s), shell-split (\"-p 2222\", \"-i KEY\"), or an ssh_config "
+                             "option (\"Port=2222\", given to ssh as -o); repeatable")
+    parser.add_argument("--ssh-no-sudo", action="store_true",
+                        help="run the remote collector without sudo (when logging in as root)")
+    parser.add_argument("--ssh-python", default="python3",
+                        help="remote interpreter (default python3; RHEL 8: /usr/libexec/platform-python)")
+
+
+def check_ssh_options(parser, options):
+    if not options.ssh:
+        return
+    if options.output == "-" or (options.output and not os.path.isdir(options.output)):
+        parser.error("with --ssh, --output is an existing folder (one bundle per node is written there)")
+    if options.obfuscate:
+        parser.error("--obfuscate is not supported with --ssh: run it on each node with the same key")
+
+
+def remote_arguments(args):
+    """This run's arguments minus those that stay local; the remote writes to stdout, quietly."""
+    out = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+            continue
+        name = arg.split("=", 1)[0]
+        if name in LOCAL_ONLY:
+            skip = LOCAL_ONLY[name] and "=" not in arg
+            continue
+        if arg.startswith("-o") and len(arg) > 2 and not arg.startswith("--"):
+            continue  # -oFILE
+        out.append(arg)
+    return out + ["--output", "-", "--quiet"]
+
+
+def ssh_argv(options, node, args):
+    argv = ["ssh"]
+    for opt in options.ssh_option:
+        argv.extend(shlex.split(opt) if opt.startswith("-") else ["-o", opt])
+    # after the user's options: ssh keeps the first value it is given for each option
+    argv += ["-o", "BatchMode=yes", "-o", "ConnectTimeout=15", "-T", "--", node]
+    sudo = [] if options.ssh_no_sudo else ["sudo", "-n"]
+    remote = sudo + [options.ssh_python, "-"] + remote_arguments(args)
+    return argv + [" ".join(shlex.quote(a) for a in remote)]
+
+
+NodeResult = collections.namedtuple("NodeResult", "node path error")
+
+
+def bundle_top(path):
+    """(top folder, manifest) of a bundle just received; ValueError when it is not one."""
+    try:
+        with tarfile.open(path, "r:gz") as tar:
+            first = tar.next()
+            if first is None or not first.name.endswith("/manifest.json") or first.name.count("/") != 1:
+                raise ValueError("no manifest.json first")
+            manifest = json.loads(tar.extractfile(first).read().decode("utf-8"))
+            return first.name.split("/")[0], manifest
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as exc:
+        raise ValueError(str(exc) or type(exc).__name__) from None
+
+
+def place_bundle(tmp, folder, node):
+    """Name the received bundle after its top folder (plus the ssh node name if that is taken)."""
+    top, manifest = bundle_top(tmp)
+    suffix = "" if manifest.get("complete") else ".PARTIAL"
+    for name in (top + suffix, "%s-%s%s" % (top, safe_name(node), suffix)):
+        final = os.path.join(folder, name + ".tar.gz")
+        try:
+            os.link(tmp, final)  # unlike rename, never replaces an existing file
+        except FileExistsError:
+            continue
+        os.remove(tmp)
+        return final, manifest
+    raise ValueError("%s exists already" % final)
+
+
+def collect_node(options, node, args, running):
+    """Collect one node over ssh into --output; return a NodeResult."""
+    folder = options.output or "."
+    fd, tmp = tempfile.mkstemp(prefix=".kubetriage-%s-" % safe_name(node), suffix=".part", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out, open(os.path.abspath(__file__), "rb") as me, \
+                tempfile.TemporaryFile() as err:
+            proc = subprocess.Popen(ssh_argv(options, node, args), stdin=me, stdout=out, stderr=err,
+                                    start_new_session=True)
+            running.append(proc)
+            try:
+                rc = proc.wait(timeout=options.deadline + SSH_SLACK)
+            except subprocess.TimeoutExpired:
+                rc = None
+            finally:
+                kill_group(proc)
+            out.flush()
+            os.fsync(out.fileno())
+            err.seek(0)
+            why = last_line(err.read()[-STDERR_CAP:])
+        if rc is None:
+            return NodeResult(node, None, "no answer within %ds; ssh killed" % (options.deadline + SSH_SLACK))
+        if rc not in (0, 3):
+            return NodeResult(node, None, "remote exit code %d: %s" % (rc, why))
+        path, manifest = place_bundle(tmp, folder, node)
+        if not manifest.get("complete"):
+            return NodeResult(node, path, "remote run was interrupted: bundle is partial")
+        return NodeResult(node, path, None)
+    except (OSError, ValueError) as exc:
+        return NodeResult(node, None, "not a bundle: %s" % exc)
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+
+
+def collect_over_ssh(options, args, log):
+    """Collect every --ssh node in parallel; exit 1 when any node failed."""
+    if options.dry_run:
+        for node in options.ssh:
+            sys.stdout.write("%s: %s < %s\n" % (node, " ".join(shlex.quote(a) for a in ssh_argv(
+                options, node, args)), os.path.abspath(__file__)))
+        return 0
+    import concurrent.futures  # only the admin machine needs threads
+    running = []
+    results = []
+    pool = concurrent.futures.ThreadPoolExecutor(min(SSH_PARALLEL, len(options.ssh)))
+    try:
+        with SignalGuard():
+            futures = [pool.submit(collect_node, options, node, args, running) for node in options.ssh]
+            for done in concurrent.futures.as_completed(futures):
+                result = done.result()
+                log("%s: %s" % (result.node, result.error or "done"))
+                results.append(result)
+    except Interrupted:
+        for proc in running:
+            kill_group(proc)
+        sys.stderr.write("kubetriage-collect: interrupted: ssh sessions killed, no bundles kept\n")
+        return 3
+    finally:
+        pool.shutdown(wait=True)
+    code = 0
+    for result in sorted(results, key=lambda r: options.ssh.index(r.node)):
+        if result.path:
+            final, rc = finish_archive(options, result.path) if not result.error else (result.path, 0)
+            print(final)
+            code = code or rc
+        if result.error:
+            sys.stderr.write("kubetriage-collect: %s failed: %s\n" % (result.node, result.error))
+            code = code or SSH_FAILED
+    return code
+
+
+# =============================================================================================
+# Trust 1/3: secret scanner (--verify, and `kubetriage verify`, which imports find_secrets).
+# Written independently of the redaction rules above on purpose: it re-reads the finished
+# bundle, so a redaction gap is caught here instead of in a support ticket.
+# =============================================================================================
+_NOT_REDACTED = r"(?!REDACTED)"
+SECRET_PATTERNS = [
+    # every PEM private key type: PRIVATE, RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ... BLOCK
+    ("private-key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
+    # the same, base64-encoded once (kubeconfig client-key-data, Secret data): "-----BEGIN "
+    ("private-key-base64", re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{60}")),
+    ("putty-private-key", re.compile(r"PuTTY-User-Key-File-\d+:")),
+    ("kubeconfig-credential", re.compile(
+        r"^[ \t]*-?[ \t]*(?:client-key-data|token|id-token|refresh-token|access-token"
+        r"|password|client-secret)[ \t]*:[ \t]*[\"']?" + _NOT_REDACTED + r"[^\s\"'#]{6,}", re.M | re.I)),
+    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    ("bearer-token", re.compile(r"\bbearer\s+" + _NOT_REDACTED + r"[A-Za-z0-9._~+/-]{16,}", re.I)),
+    ("basic-auth", re.compile(r"\bauthorization:\s*basic\s+" + _NOT_REDACTED + r"[A-Za-z0-9+/]{8,}", re.I)),
+    ("bootstrap-token", re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")),
+    ("aws-access-key-id", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
+    ("aws-secret-access-key", re.compile(
+        r"aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?" + _NOT_REDACTED + r"[A-Za-z0-9/+]{40}", re.I)),
+    ("gcp-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
+    ("gcp-oauth-token", re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}")),
+    ("azure-storage-key", re.compile(r"AccountKey=" + _NOT_REDACTED + r"[A-Za-z0-9+/]{40,}", re.I)),
+    ("azure-sas-signature", re.compile(r"[?&;\s]sig=" + _NOT_REDACTED + r"[A-Za-z0-9%+/]{30,}", re.I)),
+    ("password-flag", re.compile(
+        r"--?[a-z0-9-]*(?:token|password|passwd|secret)(?![a-z0-9-]*-(?:file|dir|path))[a-z0-9-]*"
+        r"(?:=|[ \t]+)(?!-|(?:true|false)\b)[\"']?" + _NOT_REDACTED + r"[^\s\"',]{3,}", re.I)),
+    ("secret-assignment", re.compile(
+        r"[\"']?\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[\"']?"
+        r"[ \t]*[:=][ \t]*[\"']?(?!(?:true|false|null|REDACTED)\b)[^\s\"',{}\[\]$]{3,}", re.I)),
+    ("secret-env", re.compile(
+        r"^[ \t]*-?[ \t]*name:[ \t]*[\"']?[A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY"
+        r"|CREDENTIAL)[A-Za-z0-9_]*[\"']?[ \t]*\r?\n[ \t]*value:[ \t]*[\"']?" + _NOT_REDACTED + r"[^\s\"']",
+        re.M | re.I)),
+]
+MAX_FINDINGS_PER_KIND = 100
+
+
+def _is_base64_private_key(match):
+    """Certificates are base64 PEM too: only a decoded PRIVATE KEY header counts."""
+    return b"PRIVATE KEY" in base64.b64decode(match.group(0)[:64])
+
+
+SECRET_CHECKS = {"private-key-base64": _is_base64_private_key}
+
+
+def find_secrets(data):
+    """Return sorted (line number, kind) for everything secret-shaped in data (bytes)."""
+    text = data.decode("utf-8", "replace")
+    newlines = None
+    found = set()
+    for kind, pattern in SECRET_PATTERNS:
+        check = SECRET_CHECKS.get(kind)
+        hits = (m for m in pattern.finditer(text) if check is None or check(m))
+        for count, match in enumerate(hits):
+            if count >= MAX_FINDINGS_PER_KIND:
+                break
+            if newlines is None:
+                newlines = [m.start() for m in re.finditer("\n", text)]
+            found.add((bisect.bisect_left(newlines, match.start()) + 1, kind))
+    return sorted(found)
+
+
+def verify_archive(path):
+    """Scan every member of a written bundle; return ["member:line: kind", ...]."""
+    found = []
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar:
+            handle = tar.extractfile(member) if member.isfile() else None
+            if handle is not None:
+                for line, kind in find_secrets(handle.read()):
+                    found.append("%s:%d: %s" % (member.name, line, kind))
+    return found
+
+
+# =============================================================================================
+# Trust 2/3: --obfuscate hostnames,ips. A token is an HMAC of the value under the run key the
+# customer passes to every node, so the nodes of one run map a name to the same token (etcd peer
+# URLs still correlate). The token -> value map is written beside the bundle, never into it.
+# PEM blocks and base64 runs are left alone: rewriting them would corrupt certificates, whose
+# signed SANs cannot be obfuscated (use --exclude pki.cert to leave them out).
+# =============================================================================================
+_OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
+IPV4 = re.compile(r"(?<![0-9.])%s(?:\.%s){3}(?![0-9]|\.\d)" % (_OCTET, _OCTET))
+PROTECTED = re.compile(r"-----BEGIN [A-Z0-9 ]+-----.*?(?:-----END [A-Z0-9 ]+-----|\Z)|[A-Za-z0-9+/=]{40,}",
+                       re.S)
+FLAG_HOST_NAMES = re.compile(r"--(?:initial-cluster|name|hostname-override)=([^\s\"']+)")
+URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://([A-Za-z0-9][A-Za-z0-9.-]*)(?=[:/\s\"',]|$)")
+PUBLIC_NAMES = re.compile(r"^(?:localhost|localhost\.localdomain|ip6-.*|kubernetes(?:\..*)?|.*\.svc(?:\..*)?"
+                          r"|.*\.local|[\d.]+)$", re.I)
+
+
+def _key_material(options):
+    if options.obfuscate_key_file:
+        with open(options.obfuscate_key_file, "rb") as handle:
+            return handle.read().strip()
+    return (options.obfuscate_key or "").encode("utf-8")
+
+
+class Obfuscator(object):
+    """Consistent tokens for hostnames and IPv4 addresses (loopback and 0.0.0.0 are kept)."""
+
+    def __init__(self, key, kinds):
+        self.key = key
+        self.kinds = kinds
+        self.mapping = {}
+        self.names = set()
+        self.host_re = None
+
+    def token(self, kind, value):
+        digest = hmac.new(self.key, (kind + ":" + value).encode("utf-8"), hashlib.sha256).digest()
+        if kind == "ip":
+            token = "10.%d.%d.%d" % (digest[0], digest[1], digest[2])
+        else:
+            token = "host-" + binascii.hexlify(digest[:4]).decode("ascii")
+        self.mapping[token] = value
+        return token
+
+    def hostname(self, name):
+        return self.token("host", name.lower()) if "hostnames" in self.kinds and name else name
+
+    def learn(self, names):
+        """Add hostnames to replace (with their first label when they are FQDNs)."""
+        for name in names:
+            for candidate in (name, name.split(".")[0]):
+                if len(candidate) >= 3 and not PUBLIC_NAMES.match(candidate):
+                    self.names.add(candidate.lower())
+        ordered = sorted(self.names, key=len, reverse=True)
+        self.host_re = re.compile(r"(?<![A-Za-z0-9])(?:%s)(?![A-Za-z0-9])" % "|".join(
+            re.escape(n) for n in ordered), re.I) if ordered and "hostnames" in self.kinds else None
+
+    def _ip(self, match):
+        value = match.group(0)
+        if value.startswith("127.") or value in ("0.0.0.0", "255.255.255.255"):
+            return value
+        return self.token("ip", value)
+
+    def _plain(self, text):
+        if self.host_re is not None:
+            text = self.host_re.sub(lambda m: self.token("host", m.group(0).lower()), text)
+        if "ips" in self.kinds:
+            text = IPV4.sub(self._ip, text)
+        return text
+
+    def text(self, text):
+        out, last = [], 0
+        for match in PROTECTED.finditer(text):
+            out.extend([self._plain(text[last:match.start()]), match.group(0)])
+            last = match.end()
+        out.append(self._plain(text[last:]))
+        return "".join(out)
+
+    def discover(self, staging, items, identity):
+        """Hostnames to hide: this node's, etcd member names, URL hosts and /etc/hosts names."""
+        names = [identity["hostname"]]
+        for item in items:
+            if not item.get("path") or item["id"] not in ("k8s.static_pod_manifest", "k8s.kubeconfig",
+                                                          "net.hosts", "kubeadm.config"):
+                continue
+            with open(os.path.join(staging, item["path"]), encoding="utf-8", errors="replace") as handle:
+                text = handle.read()
+            for value in FLAG_HOST_NAMES.findall(text):
+                names.extend(part.split("=", 1)[0] for part in value.split(","))
+            names.extend(URL_HOST.findall(text))
+            if item["source"] == "/etc/hosts":
+                for line in text.splitlines():
+                    names.extend(line.split("#", 1)[0].split()[1:])
+        self.learn(names)
+
+    def apply(self, staging, manifest):
+        """Rewrite staged files, their paths and the manifest's records; hash again what changed."""
+        identity = manifest["node"]
+        self.discover(staging, manifest["items"], identity)
+        manifest["options"]["root"] = self.text(manifest["options"]["root"])
+        for item in manifest["items"]:
+            for key, sha in (("path", "sha256"), ("stderr_path", "stderr_sha256")):
+                rel = item.get(key)
+                if not rel:
+                    continue
+                with open(os.path.join(staging, rel), "rb") as handle:
+                    data = handle.read()
+                if item["id"] != "pki.cert":
+                    data = self.text(data.decode("utf-8", "replace")).encode("utf-8")
+                new_rel = self.text(rel)
+                os.remove(os.path.join(staging, rel))
+                target = os.path.join(staging, new_rel)
+                if not os.path.isdir(os.path.dirname(target)):
+                    os.makedirs(os.path.dirname(target))
+                with open(target, "wb") as handle:
+                    handle.write(data)
+                item[key], item[sha] = new_rel, hashlib.sha256(data).hexdigest()
+                if key == "path":
+                    item["size"] = len(data)
+            for key in ("error", "skipped"):
+                if item.get(key):
+                    item[key] = self.text(item[key])
+            source = item["source"]
+            item["source"] = [self.text(a) for a in source] if isinstance(source, list) else self.text(source)
+        identity["hostname"] = self.hostname(identity["hostname"])
+        identity["ips"] = [self.text(ip) for ip in identity["ips"]]
+
+    def write_map(self, path):
+        """The token -> value table, readable by the customer only."""
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            json.dump({"note": "kubetriage obfuscation map: keep it, do not send it",
+                       "tokens": dict(sorted(self.mapping.items()))}, handle, indent=2)
+
+
+def make_obfuscator(options):
+    if not options.obfuscate:
+        return None
+    return Obfuscator(_key_material(options), options.obfuscate)
+
+
+def obfuscation_map_path(options, target, top):
+    """Beside the bundle (or --obfuscate-map); refuse to overwrite, like the bundle itself."""
+    beside = os.path.join(os.path.dirname(target), top + ".obfuscation-map.KEEP-PRIVATE.json")
+    path = options.obfuscate_map or beside
+    if os.path.exists(path):
+        raise SystemExit("kubetriage-collect: refusing to overwrite %s" % path)
+    return path
+
+
+# =============================================================================================
+# Trust 3/3: after the archive is written: --verify, --encrypt-to (the node's own openssl, CMS
+# AES-256, so the collector needs no crypto library), and the archive digest support compares.
+# =============================================================================================
+VERIFY_FAILED = 4
+ENCRYPT_FAILED = 5
+
+
+def sha256_file(path):
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(MB), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def encrypt_to(path, cert):
+    """Encrypt path to cert as DER CMS; return the new path or raise RuntimeError."""
+    out = path + ".cms"
+    tmp = out + ".tmp"
+    argv = ["openssl", "cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", path, "-out", tmp,
+            cert]
+    try:
+        proc = subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, timeout=600)
+        if proc.returncode != 0:
+            raise RuntimeError(last_line(proc.stderr))
+        os.rename(tmp, out)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise RuntimeError(str(exc)) from None
+    finally:
+        if os.path.exists(tmp):
+            os.remove(tmp)
+    os.remove(path)
+    return out
+
+
+def finish_archive(options, target):
+    """Run --verify and --encrypt-to on the written bundle; return (final path, exit code)."""
+    if options.verify:
+        found = verify_archive(target)
+        if found:
+            for where in found:
+                sys.stderr.write("kubetriage-collect: SECRET? %s\n" % where)
+            sys.stderr.write("kubetriage-collect: %s holds %d secret-shaped strings: do NOT send it\n"
+                             % (target, len(found)))
+            return target, VERIFY_FAILED
+    if options.encrypt_to:
+        try:
+            target = encrypt_to(target, options.encrypt_to)
+        except RuntimeError as exc:
+            sys.stderr.write("kubetriage-collect: encryption failed, %s left unencrypted: %s\n"
+                             % (target, exc))
+            return target, ENCRYPT_FAILED
+    sys.stderr.write("sha256 %s  %s\n" % (sha256_file(target), os.path.basename(target)))
+    return target, 0
+
+
+def add_trust_arguments(parser):
+    parser.add_argument("--verify", action="store_true",
+                        help="scan the written bundle for secret-shaped content; exit 4 when any is found")
+    parser.add_argument("--obfuscate", type=lambda v: [k for k in v.split(",") if k], metavar="hostnames,ips",
+                        help="replace hostnames and/or IPv4 addresses by consistent tokens")
+    parser.add_argument("--obfuscate-key", help="run key: the same on every node of one run")
+    parser.add_argument("--obfuscate-key-file", help="file holding the run key (preferred: not in ps)")
+    parser.add_argument("--obfuscate-map", help="where to write the token map (default: beside the bundle)")
+    parser.add_argument("--encrypt-to", metavar="CERT",
+                        help="encrypt the bundle to support's X.509 certificate (openssl cms, AES-256)")
+
+
+def check_trust_options(parser, options):
+    for kind in options.obfuscate or []:
+        if kind not in ("hostnames", "ips"):
+            parser.error("--obfuscate takes hostnames and/or ips, not %r" % kind)
+    if options.obfuscate and not (options.obfuscate_key or options.obfuscate_key_file):
+        parser.error("--obfuscate needs --obfuscate-key or --obfuscate-key-file (the same on every node)")
+    if options.obfuscate_key_file and not os.path.isfile(options.obfuscate_key_file):
+        parser.error("--obfuscate-key-file %s is not a file" % options.obfuscate_key_file)
+    if options.output == "-" and (options.verify or options.encrypt_to):
+        parser.error("--verify and --encrypt-to need a file output, not -")
+    if options.output == "-" and options.obfuscate and not options.obfuscate_map:
+        parser.error("--obfuscate with --output - needs --obfuscate-map FILE")
+    if options.encrypt_to:
+        if not os.path.isfile(options.encrypt_to):
+            parser.error("--encrypt-to %s is not a file" % options.encrypt_to)
+        if not shutil.which("openssl"):
+            parser.error("--encrypt-to needs openssl on PATH")
 
 
 def main(argv=None):
-    options = parse_args(sys.argv[1:] if argv is None else argv)
+    args = sys.argv[1:] if argv is None else list(argv)
+    options = parse_args(args)
     log = (lambda msg: None) if options.quiet else (lambda msg: sys.stderr.write(msg + "\n"))
+    if options.ssh:
+        return collect_over_ssh(options, args, log)
     if options.dry_run:
         dry_run(options, sys.stdout)
         return 0
     started = utcnow()
     identity = node_identity(options)
-    top = "kubetriage-%s-%s" % (safe_name(identity["hostname"]), started.strftime("%Y%m%dT%H%M%SZ"))
+    obfuscator = make_obfuscator(options)
+    bundle_host = obfuscator.hostname(identity["hostname"]) if obfuscator else identity["hostname"]
+    top = "kubetriage-%s-%s" % (safe_name(bundle_host), started.strftime("%Y%m%dT%H%M%SZ"))
     target = output_target(options, top + ".tar.gz")
-    signalled = []
-
-    def on_signal(signum, frame):
-        signalled.append(signum)
-
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, on_signal)
+    map_path = obfuscation_map_path(options, target, top) if obfuscator else None
+    trust_rc = 0
+    signals = SignalGuard()
     staging = tempfile.mkdtemp(prefix="kubetriage-collect-")
     runner = Runner(options, staging, log)
     partial = False
     try:
         try:
-            runner.run(lambda: bool(signalled))
+            with signals:
+                runner.run()
         except Interrupted:
             partial = True
             log("interrupted: writing a partial bundle")
         manifest = build_manifest(options, identity, started, runner.items, partial)
+        if obfuscator:
+            obfuscator.apply(staging, manifest)
+            obfuscator.write_map(map_path)
+            log("obfuscation map (keep it, do not send it): %s" % map_path)
         if target == "-":
             write_archive(staging, top, manifest, sys.stdout.buffer)
             sys.stdout.buffer.flush()
@@ -746,6 +1668,7 @@ def main(argv=None):
             finally:
                 if os.path.exists(tmp):
                     os.remove(tmp)
+            target, trust_rc = finish_archive(options, target)
         failed = sum(1 for i in runner.items if i["error"])
         log("%s: %d items, %d failed, %d redactions%s" % (
             target if target != "-" else "bundle written to stdout", len(runner.items), failed,
@@ -754,7 +1677,7 @@ def main(argv=None):
             print(target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return 3 if partial else 0
+    return trust_rc or (3 if partial else 0)
 
 
 if __name__ == "__main__":

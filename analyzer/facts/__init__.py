@@ -9,8 +9,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from .. import progress
 from ..bundle import Bundle, Manifest
-from .pki import CertificateFact, certificates
+from .components import ComponentFact, components, mirror_components
+from .etcd import EtcdFacts, node_etcd
+from .host import NodeHost, host
+from .k8s import K8sFacts, k8s_facts
+from .logs import LogFacts, log_facts
+from .network import NodeNetwork, network
+from .pki import CertificateFact, KubeconfigServer, certificates
 from .source import Source
 
 
@@ -33,6 +40,20 @@ class ClusterView:
 
     nodes: list[NodeFacts] = field(default_factory=list)
     certificates: list[CertificateFact] = field(default_factory=list)
+    #: the API server address each kubeconfig on each node points at
+    kubeconfig_servers: list[KubeconfigServer] = field(default_factory=list)
+    #: control-plane components per node (static pod manifests, else mirror pods)
+    components: list[ComponentFact] = field(default_factory=list)
+    #: API objects (pods, nodes, events, leases) and health endpoint results
+    k8s: K8sFacts = field(default_factory=K8sFacts)
+    #: etcd as each node's etcdctl saw it, with the etcd manifests' settings
+    etcd: EtcdFacts = field(default_factory=EtcdFacts)
+    #: per node: addresses, listening sockets, the firewall as an evaluable model
+    network: list[NodeNetwork] = field(default_factory=list)
+    #: per node: disk usage, time sync, lease evidence of clocks ahead of this node's
+    host: list[NodeHost] = field(default_factory=list)
+    #: log signatures per node, component and signature, and their minute timeline (facts/logs.py)
+    logs: LogFacts = field(default_factory=LogFacts)
     #: item ids collected on at least one node: rules use it to say "not checked"
     available: set[str] = field(default_factory=set)
     #: parse problems and reader warnings, shown in the report's inventory
@@ -61,9 +82,17 @@ def build_view(bundles: list[Bundle]) -> ClusterView:
     view = ClusterView()
     for bundle, name in zip(bundles, _unique_names(bundles), strict=True):
         src = Source(name, bundle)
+        progress.step("reading evidence", name)
         view.nodes.append(NodeFacts(name, bundle.manifest, str(bundle.source)))
         view.available.update(i.id for i in bundle.manifest.items if i.collected)
-        view.certificates.extend(certificates(src))
+        view.certificates.extend(certificates(src, view.kubeconfig_servers))
+        view.components.extend(components(src))
+        view.k8s.merge(k8s_facts(src))
+        view.etcd.add(node_etcd(src))
+        view.network.append(network(src))
+        view.host.append(host(src))
+        view.logs.extend(log_facts(src))
         view.problems.extend(src.problems)
         view.problems.extend(f"{name}: {w}" for w in bundle.warnings)
+    view.components.extend(mirror_components(view.k8s.pods, view.components))
     return view

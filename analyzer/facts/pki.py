@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..parsers.kubeconfig import parse_kubeconfig
+from ..parsers.kubeconfig import line_of, parse_kubeconfig
 from ..parsers.x509 import CertInfo, parse_pem
 from .source import Source
 
@@ -61,8 +61,20 @@ class CertificateFact:
         return self.location.split("#", 1)[0]
 
 
-def certificates(src: Source) -> list[CertificateFact]:
-    """Certificates from PKI files and from kubeconfigs' client-certificate-data."""
+@dataclass(frozen=True)
+class KubeconfigServer:
+    """The API server address a kubeconfig on a node points its client at."""
+
+    node: str
+    location: str
+    bundle_path: str
+    server: str
+    line: int | None
+
+
+def certificates(src: Source, servers: list[KubeconfigServer]) -> list[CertificateFact]:
+    """Certificates from PKI files and kubeconfigs' client-certificate-data; kubeconfigs' server
+    addresses are appended to `servers`."""
     out: list[CertificateFact] = []
     for item, text in src.texts("pki.cert"):
         assert item.path is not None
@@ -77,6 +89,8 @@ def certificates(src: Source) -> list[CertificateFact]:
         kubeconfig = parse_kubeconfig(text)
         for p in kubeconfig.problems:
             src.problem(f"{item.path}: {p}")
+        servers.extend(KubeconfigServer(src.node, item.source, item.path, server, line_of(text, server))
+                       for server in kubeconfig.servers)
         for user in kubeconfig.users:
             certs, problems = parse_pem(user.client_certificate_pem)
             for p in problems:

@@ -45,7 +45,7 @@ class Kubeconfig:
     problems: list[str] = field(default_factory=list)
 
 
-def _line_of(text: str, needle: str) -> int | None:
+def line_of(text: str, needle: str) -> int | None:
     index = text.find(needle)
     return text.count("\n", 0, index) + 1 if index >= 0 and needle else None
 
@@ -78,12 +78,12 @@ def parse_kubeconfig(text: str) -> Kubeconfig:
             out.servers.append(cluster["server"])
         data = cluster.get("certificate-authority-data")
         if isinstance(data, str):
-            out.ca_pems.append((_decode(data), _line_of(text, data)))
+            out.ca_pems.append((_decode(data), line_of(text, data)))
     for entry in doc.get("users") or []:
         if not isinstance(entry, dict) or not isinstance(entry.get("user"), dict):
             continue
         data = entry["user"].get("client-certificate-data")
         if isinstance(data, str):
             out.users.append(KubeconfigUser(str(entry.get("name", "")), _decode(data),
-                                            _line_of(text, data)))
+                                            line_of(text, data)))
     return out

@@ -8,10 +8,17 @@
 Traceback (most recent call last):
 ...
 analyzer.parsers.yamlsafe.YAMLLimitError: YAML has more than 10 aliases
+>>> wide = "a: &a [" + ", ".join(["x"] * 99) + "]\\n" + "\\n".join(
+...     f"{chr(98 + i)}: &{chr(98 + i)} [" + ", ".join([f"*{chr(97 + i)}"] * 9) + "]" for i in range(8))
+>>> load_yaml(wide)
+Traceback (most recent call last):
+...
+analyzer.parsers.yamlsafe.YAMLLimitError: YAML expands to more than 2000000 nodes
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import yaml
@@ -30,28 +37,53 @@ _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _check_limits(text: str, max_aliases: int) -> None:
-    """One cheap pass over the parse events (libyaml when present) before anything is built."""
-    nodes = aliases = depth = 0
+    """One cheap pass over the parse events (libyaml when present) before anything is built.
+
+    Counts nodes as code walking the loaded result would meet them: an alias counts as the whole
+    subtree its anchor names, so a few aliases nesting each other cannot hide a billion nodes.
+    """
+    expanded = aliases = 0
+    sizes: dict[str, int] = {}
+    open_collections: list[tuple[str | None, list[int]]] = []
     for event in yaml.parse(text, Loader=_LOADER):
-        if isinstance(event, (yaml.ScalarEvent, yaml.AliasEvent, yaml.CollectionStartEvent)):
-            nodes += 1
-            if nodes > MAX_NODES:
-                raise YAMLLimitError(f"YAML has more than {MAX_NODES} nodes")
-        if isinstance(event, yaml.AliasEvent):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(open_collections) >= MAX_DEPTH:
+                raise YAMLLimitError(f"YAML nests deeper than {MAX_DEPTH}")
+            open_collections.append((event.anchor, [1]))
+            count = 1
+        elif isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_collections.pop()
+            if anchor:
+                sizes[anchor] = size[0]
+            if open_collections:
+                open_collections[-1][1][0] += size[0]
+            continue
+        elif isinstance(event, yaml.AliasEvent):
             aliases += 1
             if aliases > max_aliases:
                 raise YAMLLimitError(f"YAML has more than {max_aliases} aliases")
-        elif isinstance(event, yaml.CollectionStartEvent):
-            depth += 1
-            if depth > MAX_DEPTH:
-                raise YAMLLimitError(f"YAML nests deeper than {MAX_DEPTH}")
-        elif isinstance(event, yaml.CollectionEndEvent):
-            depth -= 1
+            count = sizes.get(event.anchor or "", 1)
+        elif isinstance(event, yaml.ScalarEvent):
+            count = 1
+            if event.anchor:
+                sizes[event.anchor] = 1
+        else:
+            continue
+        expanded += count
+        if expanded > MAX_NODES:
+            raise YAMLLimitError(f"YAML expands to more than {MAX_NODES} nodes")
+        if open_collections and not isinstance(event, yaml.CollectionStartEvent):
+            open_collections[-1][1][0] += count
 
 
 def load_yaml(text: str, max_aliases: int = MAX_ALIASES) -> Any:
     """Load one YAML document; raise yaml.YAMLError (incl. YAMLLimitError) when it is bad or too big."""
     if len(text) > MAX_YAML_BYTES:
         raise YAMLLimitError(f"YAML larger than {MAX_YAML_BYTES} bytes")
+    if text.lstrip()[:1] in ("{", "["):
+        try:  # JSON is YAML too, and json parses it about ten times faster
+            return json.loads(text)
+        except (ValueError, RecursionError):
+            pass
     _check_limits(text, max_aliases)
     return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader

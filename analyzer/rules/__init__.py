@@ -12,7 +12,7 @@ from ..findings import Category, Finding, Severity
 Check = Callable[[ClusterView], Iterable[Finding]]
 
 #: rule modules, imported once so their @rule decorators register
-MODULES = ("certificates",)
+MODULES = ("certificates", "apiserver", "controllers", "ha", "config", "etcd", "connectivity", "node", "logs")
 
 
 @dataclass(frozen=True)

@@ -280,9 +280,8 @@ staticPodPath: /etc/kubernetes/manifests
             "snapshot-count": "10000",
             "trusted-ca-file": "/etc/kubernetes/pki/etcd/ca.crt",
         }
-        etcd_servers = ",".join(
-            f"https://{m.split('=', 1)[1].rsplit(':', 1)[0].split('//')[1]}:{s.etcd_client_port}"
-            for m in cluster.split(",")) if s.initial_cluster else f"https://127.0.0.1:{s.etcd_client_port}"
+        # Stacked etcd: kubeadm points each API server at its local member only.
+        etcd_servers = f"https://127.0.0.1:{s.etcd_client_port}"
         apiserver_flags = {
             "advertise-address": s.ip,
             "allow-privileged": "true",

@@ -1,0 +1,442 @@
+"""kubectl output: `-o yaml` object lists as the collector stores them, and `kubectl get` tables.
+
+A real Lease (`kubectl get lease ... -o yaml`, koordinator-sh/koordinator#2095):
+
+>>> objs = load_objects('''apiVersion: coordination.k8s.io/v1
+... kind: Lease
+... metadata:
+...   name: koordinator-manager
+...   namespace: koordinator-system
+... spec:
+...   acquireTime: "2024-06-10T19:11:21.606454Z"
+...   holderIdentity: koord-manager-74866c758d-h68kc_835791dc-866c-475b-89ad-cc48862d79b2
+...   leaseDurationSeconds: 15
+...   leaseTransitions: 2
+...   renewTime: "2024-06-11T04:19:37.976706Z"
+... ''')
+>>> lease = parse_lease(objs.items[0], objs.lines[0])
+>>> lease.holder.split("_")[0], lease.duration_s, lease.transitions, lease.renew_time.isoformat()
+('koord-manager-74866c758d-h68kc', 15, 2, '2024-06-11T04:19:37.976706+00:00')
+>>> load_objects("items: [1, 2").problems[0][:15]
+'not valid YAML:'
+
+A real `kubectl get pods -A` table (kubernetes/kubernetes#117293):
+
+>>> rows = parse_table('''NAMESPACE     NAME                            READY   STATUS    RESTARTS        AGE
+... kube-system   kube-apiserver-mango            0/1     Running   14 (12s ago)    13m''')
+>>> pod = pod_from_row(rows[0])
+>>> pod.name, pod.ready, pod.containers[0].restart_count
+('kube-apiserver-mango', False, 14)
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+from .kversion import KubeVersion, parse_version
+from .manifests import as_dict, as_list, dig, parse_flags
+from .yamlsafe import load_yaml
+
+
+def parse_timestamp(value: object) -> dt.datetime | None:
+    """RFC 3339 (with or without fraction, 'Z' or offset) to an aware datetime; None otherwise.
+
+    >>> parse_timestamp("2023-05-03T00:02:01Z").isoformat(), parse_timestamp("yesterday")
+    ('2023-05-03T00:02:01+00:00', None)
+    """
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
+    if not isinstance(value, str) or not value:
+        return None
+    text = value.strip().replace("Z", "+00:00")
+    # Python 3.10's fromisoformat takes at most 6 fraction digits; MicroTime may carry more
+    text = re.sub(r"(\.\d{6})\d+", r"\1", text)
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def _int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def _str(value: object) -> str:
+    return value if isinstance(value, str) else "" if value is None else str(value)
+
+
+@dataclass
+class Objects:
+    """The objects of one kubectl output and the 1-based line where each starts (None if unknown)."""
+
+    items: list[dict[str, Any]] = field(default_factory=list)
+    lines: list[int | None] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def _item_lines(text: str, count: int) -> list[int | None]:
+    """kubectl's YAML lists put each item at column 0 as '- apiVersion: ...' under 'items:'."""
+    starts: list[int | None] = []
+    in_items = False
+    for number, line in enumerate(text.splitlines(), start=1):
+        if line.startswith("items:"):
+            in_items = True
+        elif in_items and line.startswith("- "):
+            starts.append(number)
+        elif in_items and line and not line.startswith((" ", "-")):
+            in_items = False
+    return starts if len(starts) == count else [None] * count
+
+
+def load_objects(text: str) -> Objects:
+    """A `kubectl get -o yaml|json` output: a List (items) or a single object."""
+    out = Objects()
+    try:
+        doc = load_yaml(text) if text.lstrip()[:1] != "{" else json.loads(text)
+    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        out.problems.append(f"not valid YAML: {str(exc)[:200]}")
+        return out
+    if not isinstance(doc, dict):
+        if doc is not None:
+            out.problems.append("not a Kubernetes object or list")
+        return out
+    if "items" in doc:
+        out.items = [i for i in as_list(doc.get("items")) if isinstance(i, dict)]
+        out.lines = _item_lines(text, len(out.items))
+    else:
+        out.items, out.lines = [doc], [1]
+    return out
+
+
+# -- pods --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Termination:
+    """A container's (last) termination."""
+
+    reason: str
+    exit_code: int | None
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    message: str = ""
+
+
+@dataclass(frozen=True)
+class ContainerStatus:
+    name: str
+    image: str = ""
+    ready: bool = False
+    restart_count: int = 0
+    state: str = "unknown"  # running | waiting | terminated | unknown
+    waiting_reason: str = ""
+    waiting_message: str = ""
+    terminated: Termination | None = None
+    last_terminated: Termination | None = None
+    init: bool = False
+    #: from a table's RESTARTS "14 (12s ago)": how long before the listing the last restart was
+    last_restart_ago: dt.timedelta | None = None
+
+
+@dataclass
+class Pod:
+    name: str
+    namespace: str = ""
+    node_name: str = ""
+    phase: str = ""
+    #: metadata.labels.component (kubeadm's static pods: kube-apiserver, etcd, ...)
+    component: str = ""
+    ready: bool | None = None
+    #: table STATUS column or the pod's `status.reason`
+    status_text: str = ""
+    containers: list[ContainerStatus] = field(default_factory=list)
+    #: condition type -> (status, reason, message)
+    conditions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    image: str = ""
+    version: KubeVersion | None = None
+    flags: dict[str, str] = field(default_factory=dict)
+    line: int | None = None
+
+
+def _termination(raw: object) -> Termination | None:
+    if not isinstance(raw, dict):
+        return None
+    return Termination(_str(raw.get("reason")), _int(raw.get("exitCode")),
+                       parse_timestamp(raw.get("startedAt")), parse_timestamp(raw.get("finishedAt")),
+                       _str(raw.get("message"))[:500])
+
+
+def _container_status(raw: dict[str, Any], init: bool) -> ContainerStatus:
+    state = as_dict(raw.get("state"))
+    kind = next((k for k in ("running", "waiting", "terminated") if k in state), "unknown")
+    return ContainerStatus(
+        name=_str(raw.get("name")), image=_str(raw.get("image")), ready=raw.get("ready") is True,
+        restart_count=_int(raw.get("restartCount")) or 0, state=kind,
+        waiting_reason=_str(dig(state, "waiting", "reason")),
+        waiting_message=_str(dig(state, "waiting", "message"))[:500],
+        terminated=_termination(state.get("terminated")),
+        last_terminated=_termination(dig(raw, "lastState", "terminated")), init=init)
+
+
+def parse_pod(obj: dict[str, Any], line: int | None = None) -> Pod:
+    """A Pod object (from a list or `-o yaml` of one pod)."""
+    status = as_dict(obj.get("status"))
+    containers = [_container_status(c, True) for c in as_list(status.get("initContainerStatuses"))
+                  if isinstance(c, dict)]
+    containers += [_container_status(c, False) for c in as_list(status.get("containerStatuses"))
+                   if isinstance(c, dict)]
+    conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
+                  for c in as_list(status.get("conditions")) if isinstance(c, dict)}
+    ready = conditions.get("Ready")
+    spec_containers = [c for c in as_list(dig(obj, "spec", "containers")) if isinstance(c, dict)]
+    first = spec_containers[0] if spec_containers else {}
+    image = _str(first.get("image"))
+    args = [str(a) for key in ("command", "args") for a in as_list(first.get(key))]
+    return Pod(
+        name=_str(dig(obj, "metadata", "name")), namespace=_str(dig(obj, "metadata", "namespace")),
+        node_name=_str(dig(obj, "spec", "nodeName")), phase=_str(status.get("phase")),
+        component=_str(dig(obj, "metadata", "labels", "component")),
+        ready=None if ready is None else ready[0] == "True", status_text=_str(status.get("reason")),
+        containers=containers, conditions=conditions, image=image,
+        version=parse_version(image) if image else None, flags=parse_flags(args)[0], line=line)
+
+
+# -- nodes, events, leases, componentstatuses, version ---------------------------------------------
+
+
+@dataclass
+class Node:
+    name: str
+    kubelet_version: KubeVersion | None = None
+    roles: list[str] = field(default_factory=list)
+    #: condition type -> (status, reason, message)
+    conditions: dict[str, tuple[str, str, str]] = field(default_factory=dict)
+    addresses: list[tuple[str, str]] = field(default_factory=list)
+    line: int | None = None
+
+    @property
+    def ready(self) -> bool | None:
+        cond = self.conditions.get("Ready")
+        return None if cond is None else cond[0] == "True"
+
+
+def parse_node(obj: dict[str, Any], line: int | None = None) -> Node:
+    labels = dig(obj, "metadata", "labels")
+    roles = sorted(k.split("/", 1)[1] for k in as_dict(labels)
+                   if isinstance(k, str) and k.startswith("node-role.kubernetes.io/") and "/" in k)
+    conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
+                  for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
+    addresses = [(_str(a.get("type")), _str(a.get("address")))
+                 for a in as_list(dig(obj, "status", "addresses")) if isinstance(a, dict)]
+    version = _str(dig(obj, "status", "nodeInfo", "kubeletVersion"))
+    return Node(_str(dig(obj, "metadata", "name")), parse_version(version) if version else None,
+                roles, conditions, addresses, line)
+
+
+@dataclass(frozen=True)
+class Event:
+    reason: str
+    message: str
+    type: str = ""
+    namespace: str = ""
+    object_kind: str = ""
+    object_name: str = ""
+    count: int = 1
+    first_time: dt.datetime | None = None
+    last_time: dt.datetime | None = None
+    source: str = ""
+    line: int | None = None
+
+
+def parse_event(obj: dict[str, Any], line: int | None = None) -> Event:
+    """core/v1 Event (involvedObject, count, first/lastTimestamp) or events.k8s.io (regarding, series)."""
+    involved = next((o for o in (obj.get("involvedObject"), obj.get("regarding")) if isinstance(o, dict)), {})
+    event_time = parse_timestamp(obj.get("eventTime"))
+    count = _int(obj.get("count")) or _int(dig(obj, "series", "count")) or 1
+    return Event(
+        reason=_str(obj.get("reason")), message=_str(obj.get("message") or obj.get("note"))[:2000],
+        type=_str(obj.get("type")),
+        namespace=_str(dig(obj, "metadata", "namespace") or involved.get("namespace")),
+        object_kind=_str(involved.get("kind")), object_name=_str(involved.get("name")), count=count,
+        first_time=parse_timestamp(obj.get("firstTimestamp")) or event_time,
+        last_time=(parse_timestamp(obj.get("lastTimestamp"))
+                   or parse_timestamp(dig(obj, "series", "lastObservedTime")) or event_time),
+        source=_str(dig(obj, "source", "component") or obj.get("reportingController")), line=line)
+
+
+@dataclass(frozen=True)
+class Lease:
+    name: str
+    namespace: str
+    holder: str
+    renew_time: dt.datetime | None
+    acquire_time: dt.datetime | None
+    duration_s: int | None
+    transitions: int | None
+    created: dt.datetime | None = None
+    line: int | None = None
+
+
+def parse_lease(obj: dict[str, Any], line: int | None = None) -> Lease:
+    spec = as_dict(obj.get("spec"))
+    return Lease(_str(dig(obj, "metadata", "name")), _str(dig(obj, "metadata", "namespace")),
+                 _str(spec.get("holderIdentity")), parse_timestamp(spec.get("renewTime")),
+                 parse_timestamp(spec.get("acquireTime")), _int(spec.get("leaseDurationSeconds")),
+                 _int(spec.get("leaseTransitions")),
+                 parse_timestamp(dig(obj, "metadata", "creationTimestamp")), line)
+
+
+@dataclass(frozen=True)
+class ComponentStatus:
+    name: str
+    healthy: bool
+    message: str
+    line: int | None = None
+
+
+def parse_componentstatus(obj: dict[str, Any], line: int | None = None) -> ComponentStatus:
+    conditions = [c for c in as_list(obj.get("conditions")) if isinstance(c, dict)]
+    healthy = next((c for c in conditions if c.get("type") == "Healthy"), {})
+    return ComponentStatus(_str(dig(obj, "metadata", "name")), healthy.get("status") == "True",
+                           _str(healthy.get("message") or healthy.get("error")), line)
+
+
+@dataclass(frozen=True)
+class VersionInfo:
+    client: KubeVersion | None
+    server: KubeVersion | None
+
+
+def parse_version_json(text: str) -> VersionInfo | None:
+    """`kubectl version -o json`; None when it is not that.
+
+    >>> parse_version_json('{"clientVersion": {"gitVersion": "v1.25.7"}, '
+    ...                    '"serverVersion": {"gitVersion": "v1.25.7"}}').server.minor
+    25
+    """
+    try:
+        doc = json.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(doc, dict):
+        return None
+    client = _str(dig(doc, "clientVersion", "gitVersion"))
+    server = _str(dig(doc, "serverVersion", "gitVersion"))
+    if not client and not server:
+        return None
+    return VersionInfo(parse_version(client) if client else None, parse_version(server) if server else None)
+
+
+# -- `kubectl get` tables (loose evidence) ---------------------------------------------------------
+
+def parse_table(text: str) -> list[dict[str, str]]:
+    """Rows of a `kubectl get` table keyed by header; column bounds come from the header line.
+
+    Leading lines before the header (e.g. 'Warning: v1 ComponentStatus is deprecated') are skipped.
+    """
+    lines = [line.rstrip("\n") for line in text.splitlines()]
+    head = next((i for i, line in enumerate(lines) if line.startswith(("NAME", "NAMESPACE"))), None)
+    if head is None:
+        return []
+    starts = [(m.start(), m.group()) for m in re.finditer(r"\S+", lines[head])]
+    rows: list[dict[str, str]] = []
+    for number, line in enumerate(lines[head + 1:], start=head + 2):
+        if not line.strip():
+            continue
+        row: dict[str, str] = {}
+        for i, (start, name) in enumerate(starts):
+            end = starts[i + 1][0] if i + 1 < len(starts) else len(line)
+            # a value may start a little left of its header when the previous cell is long
+            cell = line[start:end] if i + 1 < len(starts) else line[start:]
+            row[name] = cell.strip()
+        row["_line"] = str(number)
+        rows.append(row)
+    return _realign(rows, lines, head, starts)
+
+
+def _realign(rows: list[dict[str, str]], lines: list[str], head: int,
+             starts: list[tuple[int, str]]) -> list[dict[str, str]]:
+    """Cells that do not sit under their header (wide values) are re-split on runs of 2+ spaces."""
+    names = [n for _, n in starts]
+    fixed: list[dict[str, str]] = []
+    for row in rows:
+        line = lines[int(row["_line"]) - 1]
+        cells = re.split(r" {2,}", line.strip())
+        if len(cells) == len(names) and any(row[n] != c for n, c in zip(names, cells, strict=True)):
+            row = dict(zip(names, cells, strict=True)) | {"_line": row["_line"]}
+        fixed.append(row)
+    return fixed
+
+
+_RESTARTS = re.compile(r"^(\d+)(?: \((?P<ago>[0-9ydhms]+) ago\))?")
+_AGO_PART = re.compile(r"(\d+)([ydhms])")
+_UNIT = {"y": 365 * 86400, "d": 86400, "h": 3600, "m": 60, "s": 1}
+
+
+def parse_age(text: str) -> dt.timedelta | None:
+    """kubectl's short durations: '12s', '4m50s', '2y48d' (a year counted as 365 days).
+
+    >>> parse_age("4m50s"), parse_age("2y48d").days, parse_age("n/a")
+    (datetime.timedelta(seconds=290), 778, None)
+    """
+    pieces = _AGO_PART.findall(text)
+    if not pieces or "".join(n + u for n, u in pieces) != text:
+        return None
+    return dt.timedelta(seconds=sum(int(n) * _UNIT[u] for n, u in pieces))
+
+
+def pod_from_row(row: dict[str, str]) -> Pod:
+    """A Pod from a `kubectl get pods` row: READY, STATUS and RESTARTS become one container status."""
+    name = row.get("NAME", "").removeprefix("pod/")
+    ready_col = row.get("READY", "")
+    have, _, want = ready_col.partition("/")
+    ready = have == want if have.isdigit() and want.isdigit() else None
+    status = row.get("STATUS", "")
+    restarts = _RESTARTS.match(row.get("RESTARTS", ""))
+    waiting = status if status not in ("Running", "Completed", "Succeeded") else ""
+    ago = parse_age(restarts["ago"]) if restarts and restarts["ago"] else None
+    container = ContainerStatus(name="", ready=bool(ready), restart_count=int(restarts[1]) if restarts else 0,
+                                state="waiting" if waiting else "running", waiting_reason=waiting,
+                                last_restart_ago=ago)
+    component = next((c for c in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd")
+                      if name.startswith(c + "-")), "")
+    return Pod(name=name, namespace=row.get("NAMESPACE", ""), node_name=row.get("NODE", ""),
+               phase="Running" if status == "Running" else status, component=component, ready=ready,
+               status_text=status, containers=[container], line=int(row.get("_line", "0")) or None)
+
+
+def componentstatus_from_row(row: dict[str, str]) -> ComponentStatus:
+    """A `kubectl get cs` row.
+
+    >>> from pathlib import Path
+    >>> real = Path(__file__).parents[2] / "tests/fixtures/real/kubectl-get-cs-false-alarm-k8s-96101.txt"
+    >>> cs = componentstatus_from_row(parse_table(real.read_text())[1])
+    >>> cs.name, cs.healthy, cs.message[:40]
+    ('scheduler', False, 'Get "http://127.0.0.1:10251/healthz": di')
+    """
+    message = " ".join(v for k, v in row.items() if k in ("MESSAGE", "ERROR") and v)
+    return ComponentStatus(row.get("NAME", ""), row.get("STATUS") == "Healthy", message,
+                           int(row.get("_line", "0")) or None)
+
+
+def node_from_row(row: dict[str, str]) -> Node:
+    """A `kubectl get nodes` row (STATUS Ready/NotReady, ROLES, VERSION)."""
+    status = row.get("STATUS", "")
+    roles = [r for r in row.get("ROLES", "").split(",") if r and r != "<none>"]
+    ready = "True" if status.split(",")[0] == "Ready" else "False"
+    version = row.get("VERSION", "")
+    return Node(row.get("NAME", ""), parse_version(version) if version else None, roles,
+                {"Ready": (ready, status, "")}, [], int(row.get("_line", "0")) or None)

@@ -1,0 +1,92 @@
+"""The one-screen summary `kubetriage analyze` prints when no output file is given."""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+import click
+
+from ..findings import Finding, Severity
+from ..report import Report
+
+COLOURS = {Severity.CRITICAL: "red", Severity.ERROR: "red", Severity.WARNING: "yellow",
+           Severity.INFO: "blue"}
+#: findings listed at most; the rest are counted
+TOP = 8
+
+
+def _line(finding: Finding, width: int, indent: str = "  ") -> str:
+    sev = click.style(f"{finding.severity.value.upper():8}", fg=COLOURS[finding.severity], bold=True)
+    nodes = f" [{', '.join(finding.nodes)}]" if finding.nodes else ""
+    room = max(20, width - len(indent) - 9 - len(finding.id) - 2 - len(nodes))
+    title = finding.title if len(finding.title) <= room else finding.title[: room - 1] + "…"
+    return f"{indent}{sev} {finding.id}  {title}{nodes}"
+
+
+def summary(report: Report, width: int = 100) -> str:
+    """Verdict, counts, the root causes and top findings with their ids, and where to go next."""
+    c = report.counts()
+    worst = report.worst or Severity.INFO
+    out = [click.style(report.verdict, fg=COLOURS[worst] if report.worst else "green", bold=True)
+           + f" — {c['critical']} critical, {c['error']} error, {c['warning']} warning, {c['info']} info",
+           "nodes: " + ", ".join(f"{n.name} (collected {n.collected_at:%Y-%m-%d %H:%M} UTC"
+                                 f"{'' if n.manifest.complete else ', PARTIAL'})" for n in report.view.nodes)]
+    delta = report.delta
+    if delta is not None:
+        out.append(f"against the baseline: {len(delta.new)} new, {len(delta.resolved)} resolved, "
+                   f"{len(delta.unchanged)} unchanged")
+    shown: set[str] = set()
+    if report.has_links:
+        out.append("root causes:")
+        for tree in report.cause_forest()[:TOP]:
+            out.append(_line(tree.finding, width))
+            symptoms = report.symptoms_of(tree.finding)
+            if symptoms:
+                out.append(f"      explains {len(symptoms)} other finding(s): "
+                           + ", ".join(dict.fromkeys(s.id for s in symptoms)))
+            shown.update(f.key for f in [tree.finding, *symptoms])
+    elif report.findings:
+        out.append("top findings:")
+        out.extend(_line(f, width) for f in report.findings[:TOP])
+        shown.update(f.key for f in report.findings[:TOP])
+    rest = len(report.findings) - len(shown)
+    if rest > 0:
+        out.append(f"  … and {rest} more finding(s)")
+    unchecked = sum(1 for cov in report.coverage if not cov.checked)
+    out.append(f"coverage: {len(report.coverage) - unchecked} rule(s) checked, {unchecked} not checked "
+               "(missing evidence)")
+    if report.view.problems:
+        out.append(f"{len(report.view.problems)} problem(s) reading the evidence")
+    out.append("Write the full report with -o report.html (or --format md|json|sarif|junit).")
+    return "\n".join(out) + "\n"
+
+
+def input_size(paths: Iterable[Path], enough: int) -> int:
+    """Bytes in the inputs, counted until `enough` is reached (a big folder is not walked to the end)."""
+    total = 0
+    for path in paths:
+        if path.is_file():
+            total += path.stat().st_size
+        for folder, _, names in os.walk(path) if path.is_dir() else ():
+            for name in names:
+                candidate = Path(folder, name)
+                total += candidate.stat().st_size if candidate.is_file() else 0
+                if total >= enough:
+                    return total
+    return total
+
+
+class ProgressPrinter:
+    """A progress listener printing one stderr line per phase, with the time since the start."""
+
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.started = time.monotonic()
+
+    def __call__(self, phase: str, node: str | None) -> None:
+        if self.enabled:
+            where = f"{node}: " if node else ""
+            click.echo(f"kubetriage: [{time.monotonic() - self.started:6.1f}s] {where}{phase}", err=True)

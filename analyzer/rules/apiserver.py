@@ -1,0 +1,218 @@
+"""API server: crash loops, flags its version no longer accepts, failing health checks."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..facts import ClusterView
+from ..facts.components import ComponentFact
+from ..facts.k8s import PodFact
+from ..findings import Category, Finding, Remediation, Severity
+from ..parsers.kubectl import ContainerStatus
+from . import rule
+from .certificates import restart_static_pod
+
+#: restarts that, with the last one recent, make a running static pod a crash loop
+RESTARTS = 5
+RECENT = dt.timedelta(hours=1)
+#: waiting reasons of a container that cannot stay up
+FAILING_WAITS = ("CrashLoopBackOff", "RunContainerError", "CreateContainerError",
+                 "CreateContainerConfigError", "Error")
+
+
+@dataclass(frozen=True)
+class Crashloop:
+    """A control-plane container that keeps dying: down now (`down`) or restarting recently."""
+
+    fact: PodFact
+    container: ContainerStatus
+    down: bool
+
+    def describe(self) -> str:
+        c, pod = self.container, self.fact.pod
+        parts = [f"{pod.name}: restartCount {c.restart_count}"]
+        if c.waiting_reason:
+            parts.append(f"waiting {c.waiting_reason}")
+        if c.last_restart_ago is not None:
+            parts.append(f"last restart {int(c.last_restart_ago.total_seconds())}s before the listing")
+        if pod.ready is False:
+            parts.append("not ready")
+        last = c.last_terminated or c.terminated
+        if last is not None:
+            when = f" at {last.finished_at:%Y-%m-%d %H:%M:%S} UTC" if last.finished_at else ""
+            parts.append(f"last terminated {last.reason or 'unknown reason'} exit code "
+                         f"{last.exit_code if last.exit_code is not None else '?'}{when}")
+        return ", ".join(parts)
+
+
+def crashloops(view: ClusterView, component: str) -> list[Crashloop]:
+    """Containers of the component's pods that wait in a failure state or restart often lately."""
+    out: list[Crashloop] = []
+    for fact in view.k8s.pods_of(component):
+        now = fact.origin.collected_at
+        for c in fact.pod.containers:
+            if c.init:
+                continue
+            last = c.last_terminated
+            recent = ((last is not None and last.finished_at is not None and now - last.finished_at <= RECENT)
+                      or (c.last_restart_ago is not None and c.last_restart_ago <= RECENT))
+            if c.waiting_reason in FAILING_WAITS or c.state == "terminated":
+                out.append(Crashloop(fact, c, True))
+            elif c.restart_count >= RESTARTS and recent:
+                out.append(Crashloop(fact, c, fact.pod.ready is False))
+    return out
+
+
+def crashloop_findings(view: ClusterView, rule_id: str, component: str, category: Category,
+                       down: Severity, restarting: Severity) -> Iterator[Finding]:
+    """One finding per crash-looping pod, with what the kubelet last saw of the container."""
+    for loop in crashloops(view, component):
+        pod = loop.fact.pod
+        node = pod.node_name or loop.fact.origin.node
+        last = loop.container.last_terminated
+        hint = (f" The last run ended with exit code {last.exit_code} ({last.reason})."
+                if last is not None and last.exit_code is not None else "")
+        log_dir = f"/var/log/pods/kube-system_{pod.name}_*/{component}/"
+        yield Finding(
+            id=rule_id, severity=down if loop.down else restarting, category=category,
+            title=f"{component} is crash-looping on {node}",
+            detail=(f"{loop.describe()}.{hint} A static pod that keeps exiting is almost always rejected "
+                    f"configuration (a removed or misspelled flag), a certificate or key it cannot load, "
+                    f"or a dependency it cannot reach; its previous log says which."),
+            remediation=Remediation(
+                f"On {node}, read the previous container's log (the kubelet keeps it under {log_dir}), "
+                f"fix the cause in /etc/kubernetes/manifests/{component}.yaml or the files it points at, "
+                f"then restart the static pod by moving its manifest out of the folder and back.",
+                (f"crictl ps -a --name {component}",
+                 f"crictl logs $(crictl ps -a --name {component} -q | head -n 1)",
+                 f"tail -n 50 {log_dir}*.log",
+                 restart_static_pod(component))),
+            evidence=[loop.fact.origin.evidence(loop.describe())],
+            nodes=[node], objects=[f"{pod.namespace}/{pod.name}"])
+
+
+@rule("APISERVER_CRASHLOOP", Category.APISERVER, Severity.CRITICAL, "API server crash-looping",
+      "No kube-apiserver container waits in CrashLoopBackOff (or another start failure) or restarted "
+      f"{RESTARTS}+ times with the last exit within {RECENT.seconds // 3600} h of collection.",
+      ("k8s.pods",))
+def apiserver_crashloop(view: ClusterView) -> Iterator[Finding]:
+    yield from crashloop_findings(view, "APISERVER_CRASHLOOP", "kube-apiserver", Category.APISERVER,
+                                  Severity.CRITICAL, Severity.ERROR)
+
+
+# -- flags removed in the version the manifest runs ------------------------------------------------
+
+@dataclass(frozen=True)
+class Removed:
+    minor: int
+    replacement: str
+    source: str
+
+
+#: (component, flag) -> when it was removed; each entry cites the release note or PR that removed it
+REMOVED_FLAGS: dict[tuple[str, str], Removed] = {
+    ("kube-apiserver", "insecure-port"): Removed(24, "nothing: insecure serving is gone since 1.20",
+                                                 "kubernetes/kubernetes#95856"),
+    ("kube-apiserver", "port"): Removed(24, "nothing (only --secure-port remains)",
+                                        "kubernetes/kubernetes#95856"),
+    ("kube-apiserver", "address"): Removed(24, "--bind-address", "kubernetes/kubernetes#95856"),
+    ("kube-apiserver", "insecure-bind-address"): Removed(24, "--bind-address", "kubernetes/kubernetes#95856"),
+    ("kube-controller-manager", "port"): Removed(24, "--secure-port (10257)", "CHANGELOG-1.24"),
+    ("kube-controller-manager", "address"): Removed(24, "--bind-address", "CHANGELOG-1.24"),
+    ("kube-controller-manager", "experimental-cluster-signing-duration"): Removed(
+        25, "--cluster-signing-duration", "kubernetes/kubernetes#108476"),
+    ("kube-controller-manager", "pod-eviction-timeout"): Removed(
+        27, "nothing: taint-based eviction (tolerationSeconds) applies", "kubernetes/kubernetes#115840"),
+    ("kube-controller-manager", "enable-taint-manager"): Removed(27, "nothing",
+                                                                 "kubernetes/kubernetes#115840"),
+}
+
+
+def _removed(view: ClusterView, component: str) -> Iterator[tuple[ComponentFact, str, Removed]]:
+    for comp in view.components:
+        if comp.component != component or comp.version is None or comp.version.major != 1:
+            continue
+        for flag in comp.flags:
+            removed = REMOVED_FLAGS.get((component, flag))
+            if removed is not None and comp.version.minor >= removed.minor:
+                yield comp, flag, removed
+
+
+def removed_flag_findings(view: ClusterView, rule_id: str, component: str,
+                          category: Category) -> Iterator[Finding]:
+    for comp, flag, removed in _removed(view, component):
+        manifest = comp.manifest_path
+        backup = f"/root/{component}.yaml.bak"
+        yield Finding(
+            id=rule_id, severity=Severity.CRITICAL, category=category,
+            title=f"{component} on {comp.node} is given --{flag}, removed in 1.{removed.minor}",
+            detail=(f"{comp.location} runs {comp.image} ({comp.version}) with --{flag}; the flag was removed "
+                    f"in v1.{removed.minor} ({removed.source}), so the binary exits with "
+                    f"'unknown flag: --{flag}' and the static pod crash-loops. Use instead: "
+                    f"{removed.replacement}."),
+            remediation=Remediation(
+                f"On {comp.node}, back the manifest up outside /etc/kubernetes/manifests (the kubelet "
+                f"runs every file in that folder), delete the --{flag} line; the kubelet restarts the pod "
+                f"when the manifest changes. If kubeadm manages the cluster, also drop the flag from the "
+                f"ClusterConfiguration extraArgs in the kubeadm-config ConfigMap so upgrades do not put it "
+                f"back.",
+                (f"cp {manifest} {backup}",
+                 f"sed -i '/- --{flag}\\(=\\|$\\)/d' {manifest}",
+                 "kubectl -n kube-system edit configmap kubeadm-config")),
+            evidence=[comp.evidence(flag), comp.evidence()],
+            nodes=[comp.node], objects=[comp.location])
+
+
+@rule("APISERVER_REMOVED_FLAG", Category.APISERVER, Severity.CRITICAL,
+      "API server flag removed in its version",
+      "No kube-apiserver manifest passes a flag its image's version removed (e.g. --insecure-port on 1.24+).",
+      ("k8s.static_pod_manifest", "k8s.pods"))
+def apiserver_removed_flag(view: ClusterView) -> Iterator[Finding]:
+    yield from removed_flag_findings(view, "APISERVER_REMOVED_FLAG", "kube-apiserver", Category.APISERVER)
+
+
+# -- health endpoints ---------------------------------------------------------------------------------
+
+def _health_commands(view: ClusterView, node: str, endpoint: str, failed: list[str]) -> tuple[str, ...]:
+    commands = [f"kubectl get --raw='/{endpoint}?verbose'"]
+    commands += [f"kubectl get --raw='/{endpoint}/{name}'" for name in failed[:3]]
+    if "etcd" in failed:
+        servers = next((c.flags.get("etcd-servers", "") for c in view.components
+                        if c.node == node and c.component == "kube-apiserver"), "") or "https://127.0.0.1:2379"
+        commands.append(f"ETCDCTL_API=3 etcdctl --endpoints={servers} "
+                        "--cacert=/etc/kubernetes/pki/etcd/ca.crt "
+                        "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt "
+                        "--key=/etc/kubernetes/pki/apiserver-etcd-client.key endpoint health")
+    commands.append("crictl logs --tail 100 $(crictl ps -a --name kube-apiserver -q | head -n 1)")
+    return tuple(commands)
+
+
+@rule("APISERVER_HEALTH_CHECK_FAILED", Category.APISERVER, Severity.ERROR, "API server health check failed",
+      "/healthz, /livez?verbose and /readyz?verbose report every check [+] ok.",
+      ("k8s.healthz", "k8s.livez", "k8s.readyz"))
+def apiserver_health(view: ClusterView) -> Iterator[Finding]:
+    for fact in view.k8s.health:
+        report = fact.report
+        if report.passed is not False:
+            continue
+        failed = [c.name for c in report.failed]
+        what = ", ".join(failed) or "unnamed check"
+        reasons = "; ".join(f"[-]{c.name} failed: {c.reason}" for c in report.failed)
+        etcd = (" The etcd check fails when the API server cannot reach or authenticate to etcd; "
+                "etcd's own health and the API server's etcd client certificate come next."
+                if "etcd" in failed else "")
+        node = fact.origin.node
+        yield Finding(
+            id="APISERVER_HEALTH_CHECK_FAILED", severity=Severity.ERROR, category=Category.APISERVER,
+            title=f"API server /{fact.endpoint} check failed on {node}'s view: {what}",
+            detail=(f"/{fact.endpoint} reports {reasons or 'failure'}"
+                    f"{' (the body was cut off)' if report.truncated else ''}. The reason is withheld from "
+                    f"the endpoint; the API server's log gives it.{etcd}"),
+            remediation=Remediation(
+                "Query the failing checks one by one and read the API server's log on the node serving "
+                "the request for the withheld reason; fix that dependency before restarting anything.",
+                _health_commands(view, node, fact.endpoint, failed)),
+            evidence=[fact.origin.evidence(reasons or f"{fact.endpoint} check failed")],
+            nodes=[node], objects=[f"/{fact.endpoint}"])

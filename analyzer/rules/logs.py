@@ -1,0 +1,431 @@
+"""Log rules: what the components' own logs say (signature counts from facts/logs.py).
+
+A signature seen once at startup is not a failure: rules look at how long it lasted, whether it
+was still there at the end of the log, and whether the component recovered after it (e.g. an RBAC
+error followed by the lease being acquired).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable, Iterator
+
+from ..facts import ClusterView
+from ..facts.logs import LogSignatureFact
+from ..findings import Category, Evidence, Finding, Remediation, Severity
+from . import rule
+from .certificates import restart_static_pod
+from .etcd import _config, _endpoints, _reclaim, etcdctl
+
+LOG_ITEMS = ("logs.pod", "logs.syslog", "journal.control_plane", "journal.etcd", "journal.kubelet",
+             "journal.runtime")
+#: a signature still seen this close to the end of its log has not stopped
+STILL_THERE = dt.timedelta(minutes=2)
+#: a signature that lasted this long is not a startup blip
+LASTED = dt.timedelta(minutes=1)
+PERSISTENT_MIN = 3
+CATEGORY = {"kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER,
+            "kube-apiserver": Category.APISERVER, "etcd": Category.ETCD}
+LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
+
+
+def _stamp(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "unknown time"
+
+
+def _summary(facts: list[LogSignatureFact]) -> str:
+    count = sum(f.count for f in facts)
+    first = min((f.first_seen for f in facts if f.first_seen), default=None)
+    last = max((f.last_seen for f in facts if f.last_seen), default=None)
+    return f"{count} line(s) from {_stamp(first)} to {_stamp(last)}"
+
+
+def _top(facts: Iterable[LogSignatureFact], limit: int = 4) -> str:
+    details: dict[str, int] = {}
+    for fact in facts:
+        for text, n in fact.details.items():
+            details[text] = details.get(text, 0) + n
+    ranked = sorted(details.items(), key=lambda kv: -kv[1])[:limit]
+    return "; ".join(f"{text} ({n}x)" for text, n in ranked)
+
+
+def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
+    """Seen over more than a startup blip, or still seen at the end of the log."""
+    for fact in facts:
+        end = view.logs.newest(fact.node, fact.component)
+        if fact.span >= LASTED or (fact.last_seen and end and end - fact.last_seen <= STILL_THERE):
+            return True
+    return False
+
+
+def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
+             remediation: Remediation, facts: list[LogSignatureFact], objects: Iterable[str]) -> Finding:
+    evidence: list[Evidence] = list(dict.fromkeys(e for f in facts for e in f.examples))
+    return Finding(id=rule_id, severity=severity, category=category, title=title, detail=detail,
+                   remediation=remediation, evidence=evidence[:8], nodes=sorted({f.node for f in facts}),
+                   objects=sorted(set(objects)),
+                   first_seen=min((f.first_seen for f in facts if f.first_seen), default=None))
+
+
+def _by(facts: list[LogSignatureFact], *, component: bool = True) -> Iterator[list[LogSignatureFact]]:
+    groups: dict[tuple[str, str], list[LogSignatureFact]] = {}
+    for fact in facts:
+        groups.setdefault((fact.node, fact.component if component else ""), []).append(fact)
+    yield from groups.values()
+
+
+def _logs(component: str) -> str:
+    return f"crictl logs --tail 200 $(crictl ps -a --name {component} -q | head -n 1)"
+
+
+@rule("APISERVER_ETCD_CONNECTION_FAILED", Category.APISERVER, Severity.CRITICAL,
+      "API server cannot reach etcd",
+      "The API server's log has no lasting etcd client errors: connection refused, deadline exceeded or "
+      "x509 failures to :2379.", LOG_ITEMS)
+def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
+    found = view.logs.select("APISERVER_ETCD_REFUSED", "APISERVER_ETCD_TLS", "APISERVER_ETCD_TIMEOUT")
+    for facts in _by(found):
+        kinds = {f.id for f in facts}
+        lasting = _lasting(view, facts)
+        commands = [f"# on {facts[0].node}", "crictl ps -a --name etcd", _logs("etcd"),
+                    f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint health"]
+        if "APISERVER_ETCD_TLS" in kinds:
+            why = (f"TLS to etcd fails: {_top(facts)}. The API server's etcd client certificate "
+                   "(apiserver-etcd-client) or etcd's server certificate is expired or from another CA.")
+            commands += ["kubeadm certs check-expiration",
+                         "openssl x509 -noout -subject -issuer -enddate -in "
+                         "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                         "openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt "
+                         "/etc/kubernetes/pki/apiserver-etcd-client.crt",
+                         "kubeadm certs renew apiserver-etcd-client", restart_static_pod("kube-apiserver")]
+        elif "APISERVER_ETCD_REFUSED" in kinds:
+            why = ("Nothing accepts connections on etcd's client port: etcd is down or restarting (see its "
+                   "own log), or a REJECT firewall rule answers for it.")
+            commands += ["ss -ltnp | grep -E ':2379|:2380'", "iptables-save | grep -E '2379|2380'"]
+        else:
+            why = ("Requests to etcd time out: etcd is unreachable (a DROP rule, a dead member), has no "
+                   "leader, or is too slow.")
+            commands += ["iptables-save | grep -E '2379|2380'"]
+        severity = Severity.CRITICAL if lasting else Severity.WARNING
+        when = "" if lasting else " Seen only briefly (e.g. while etcd was starting with it)."
+        yield _finding(
+            "APISERVER_ETCD_CONNECTION_FAILED", severity, Category.APISERVER,
+            "API server cannot reach etcd", f"{_summary(facts)} in the API server's log. {why}{when}",
+            Remediation("Fix etcd first: the API server recovers on its own once etcd answers. Check that "
+                        "the etcd container runs and what its log says, then the path between them.",
+                        tuple(commands)), facts, ["kube-apiserver->etcd:2379"])
+
+
+@rule("APISERVER_BIND_ADDRESS_IN_USE", Category.APISERVER, Severity.CRITICAL,
+      "API server cannot bind its port",
+      "The API server's log has no `bind: address already in use` on 6443.",
+      LOG_ITEMS)
+def bind_in_use(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("APISERVER_BIND_IN_USE")):
+        node = facts[0].node
+        yield _finding(
+            "APISERVER_BIND_ADDRESS_IN_USE", Severity.CRITICAL, Category.APISERVER,
+            "API server cannot listen on 6443: address already in use",
+            f"{_summary(facts)}: another process holds :6443 (a second kube-apiserver left from an old "
+            "container or a manually started one, or a load balancer such as haproxy bound to 6443 on this "
+            "control-plane node). The API server exits at once and the kubelet keeps restarting it.",
+            Remediation("Find the process that holds 6443 and stop it (or move the load balancer to another "
+                        "port), then let the kubelet restart the API server.",
+                        (f"# on {node}", "ss -ltnp 'sport = :6443'", "crictl ps -a --name kube-apiserver",
+                         restart_static_pod("kube-apiserver"))), facts, [":6443"])
+
+
+@rule("ETCD_SLOW_DISK", Category.ETCD, Severity.WARNING, "etcd disk too slow",
+      "etcd's log has no `slow fdatasync` or `failed to send out heartbeat on time`, and no lasting "
+      "`apply request took too long` without lost quorum.", LOG_ITEMS)
+def slow_disk(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE", "ETCD_SLOW_APPLY"),
+                     component=False):
+        node = facts[0].node
+        disk = [f for f in facts if f.id != "ETCD_SLOW_APPLY"]
+        leaderless = view.logs.select("ETCD_NO_LEADER", "ETCD_LOST_LEADER", node=node)
+        # apply delays under lost quorum are quorum's symptom, not the disk's (field note 5)
+        if not disk and (leaderless or sum(f.count for f in facts) < 10):
+            continue
+        severity = Severity.ERROR if sum(f.count for f in disk) >= 10 else Severity.WARNING
+        names = ", ".join(sorted({f.signature.id for f in facts}))
+        yield _finding(
+            "ETCD_SLOW_DISK", severity, Category.ETCD, "etcd's disk is too slow",
+            f"{_summary(facts)} ({names}). etcd fsyncs its WAL on every write: a disk slower than ~10 ms "
+            "per fdatasync delays heartbeats, triggers elections and slows every API request.",
+            Remediation("Give etcd a fast, dedicated disk (SSD/NVMe; not shared with container images or "
+                        "logs) and check what else writes to it. Measure the fsync latency etcd sees.",
+                        (f"# on {node}", "iostat -x 1 5",
+                         "curl -s http://127.0.0.1:2381/metrics | grep -E "
+                         "'etcd_disk_wal_fsync_duration_seconds_(sum|count)'",
+                         "fio --rw=write --ioengine=sync --fdatasync=1 --directory=/var/lib/etcd "
+                         "--size=22m --bs=2300 --name=etcd-fsync-check")), facts, ["etcd data dir"])
+
+
+@rule("ETCD_DB_SPACE_EXCEEDED_LOG", Category.ETCD, Severity.CRITICAL, "etcd database space exceeded (log)",
+      "No log shows `database space exceeded` or etcd raising the NOSPACE alarm.", LOG_ITEMS)
+def space_exceeded(view: ClusterView) -> Iterator[Finding]:
+    facts = view.logs.select("ETCD_DB_SPACE_EXCEEDED")
+    if not facts:
+        return
+    ctl = etcdctl(_config(view), _endpoints(view))
+    who = ", ".join(sorted({f"{f.component} on {f.node}" for f in facts}))
+    yield _finding(
+        "ETCD_DB_SPACE_EXCEEDED_LOG", Severity.CRITICAL, Category.ETCD, "etcd refuses writes: database space "
+        "exceeded", f"{_summary(facts)} ({who}). etcd reached its backend quota (default 2 GiB, "
+        "--quota-backend-bytes) and raised NOSPACE: every write fails, so leases cannot be renewed and "
+        "nothing can be created or updated.",
+        Remediation("Compact the history, defragment each member in turn, then disarm the alarm. If the "
+                    "data really needs more room, raise --quota-backend-bytes in "
+                    "/etc/kubernetes/manifests/etcd.yaml on every member.",
+                    (*_reclaim(view), f"{ctl} alarm disarm", f"{ctl} alarm list")), facts, ["NOSPACE"])
+
+
+@rule("NO_SPACE_LEFT_ON_DEVICE_LOG", Category.NODE, Severity.CRITICAL, "Filesystem full (log)",
+      "No log shows `no space left on device`.", LOG_ITEMS)
+def no_space_left(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("NO_SPACE_LEFT"), component=False):
+        node = facts[0].node
+        who = ", ".join(sorted({f.component for f in facts}))
+        yield _finding(
+            "NO_SPACE_LEFT_ON_DEVICE_LOG", Severity.CRITICAL, Category.NODE,
+            f"Writes fail on {node}: no space left on device",
+            f"{_summary(facts)} in the logs of {who}. A full filesystem stops etcd writing its WAL and the "
+            "kubelet/runtime creating containers.",
+            Remediation("Free space on the filesystem that is full (etcd's data dir: /var/lib/etcd; images "
+                        "and logs: /var/lib/containerd, /var/log).",
+                        (f"# on {node}", "df -h", "du -xh --max-depth=2 /var | sort -h | tail -n 20",
+                         "crictl rmi --prune", "journalctl --vacuum-size=500M")), facts, [f"{node}:disk"])
+
+
+_REASONS = (("expired", "its client certificate has expired (or is not yet valid)"),
+            ("unknown authority", "its client certificate is signed by a CA etcd does not trust"),
+            ("bad certificate", "the client rejected etcd's server certificate (expired, from a CA it does "
+                                "not trust, or not naming the address it dialled)"),
+            ("didn't provide a certificate", "it sent no client certificate"),
+            ("does not look like a TLS handshake", "it speaks plain HTTP to a TLS port"))
+
+
+def _reason(text: str) -> str | None:
+    for needle, meaning in _REASONS:
+        if needle in text:
+            return meaning
+    return None  # EOF and resets: a client hanging up, not a rejection worth a finding
+
+
+@rule("ETCD_TLS_REJECTED", Category.ETCD, Severity.ERROR, "etcd rejects clients' TLS connections",
+      "etcd's own log has no `rejected connection` for certificate reasons (expired, unknown CA, bad or "
+      "missing certificate, plain HTTP).", LOG_ITEMS)
+def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("ETCD_REJECTED_CONNECTION", components=("etcd", "unknown"))):
+        who: dict[str, int] = {}
+        for fact in facts:
+            for text, n in fact.details.items():
+                peer, _, error = text.partition(" ")
+                meaning = _reason(error)
+                if meaning:
+                    key = f"{peer}: {meaning}"
+                    who[key] = who.get(key, 0) + n
+        if not who:
+            continue
+        listing = "; ".join(f"{k} ({n}x)" for k, n in sorted(who.items(), key=lambda kv: -kv[1]))
+        local = any(k.startswith("127.0.0.1") and "expired" in k for k in who)
+        note = (" A rejection from 127.0.0.1 for an expired certificate can also mean etcd's own server "
+                "certificate expired: etcd's gateway dials itself with server.crt." if local else "")
+        yield _finding(
+            "ETCD_TLS_REJECTED", Severity.ERROR, Category.ETCD, "etcd rejects clients' TLS connections",
+            f"{_summary(facts)}. Rejected: {listing}.{note}",
+            Remediation("Give the rejected client a certificate signed by etcd's CA "
+                        "(/etc/kubernetes/pki/etcd/ca.crt) and within its validity; for kubeadm, renew the "
+                        "etcd and API server client certificates and restart the static pods that use them.",
+                        (f"# on {facts[0].node}", "kubeadm certs check-expiration",
+                         "openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt "
+                         "/etc/kubernetes/pki/apiserver-etcd-client.crt /etc/kubernetes/pki/etcd/server.crt",
+                         "kubeadm certs renew apiserver-etcd-client", "kubeadm certs renew etcd-server",
+                         restart_static_pod("etcd"), restart_static_pod("kube-apiserver"))),
+            facts, sorted(who))
+
+
+@rule("LEADER_ELECTION_LOST", Category.CONTROLLER_MANAGER, Severity.ERROR,
+      "Leader election lost (controller-manager, scheduler)",
+      "No controller-manager or scheduler log shows `leaderelection lost`, `lost master` or `failed to renew "
+      "lease` (findings carry the component's own category).", LOG_ITEMS)
+def leader_lost(view: ClusterView) -> Iterator[Finding]:
+    found = view.logs.select("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED")
+    for facts in _by([f for f in found if f.component != "etcd"]):
+        component = facts[0].component
+        lease = LEASES.get(component, component)
+        locks = view.logs.select("RESOURCE_LOCK_ERROR", node=facts[0].node, components=(component,))
+        yield _finding(
+            "LEADER_ELECTION_LOST", Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            f"{component} lost its leader lease",
+            f"{_summary(facts)}; {sum(f.count for f in locks)} lease read/update error(s). It could not "
+            "renew its lease through the API server in time (API server down or slow, etcd slow or without "
+            "leader), so it exited; the kubelet restarts it. Look at why the API server was unavailable "
+            "at that time.",
+            Remediation("The component recovers by itself once the API server answers promptly; fix the API "
+                        "server / etcd problem first, then check the lease is renewed again.",
+                        (f"kubectl -n kube-system get lease {lease} -o yaml",
+                         "kubectl get --raw='/readyz?verbose'", f"# on {facts[0].node}", _logs(component))),
+            facts + locks, [component])
+
+
+def _recovered(view: ClusterView, fact: LogSignatureFact) -> bool:
+    """The component acquired its lease after the last error: a startup race, not a standing problem."""
+    acquired = view.logs.select("LEASE_ACQUIRED", node=fact.node, components=(fact.component,))
+    return any(a.last_seen and fact.last_seen and a.last_seen >= fact.last_seen for a in acquired)
+
+
+@rule("RBAC_ERRORS_PERSISTENT", Category.CONTROLLER_MANAGER, Severity.ERROR,
+      "Persistent RBAC / authentication errors",
+      f"No component logs `is forbidden: User ... cannot` or `Unable to authenticate the request` at least "
+      f"{PERSISTENT_MIN} times without recovering (acquiring its lease) afterwards; one error at startup "
+      "followed by the lease being acquired is normal.", LOG_ITEMS)
+def rbac(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("RBAC_FORBIDDEN", "AUTHN_FAILED")):
+        lasting = [f for f in facts if f.count >= PERSISTENT_MIN and not _recovered(view, f)]
+        if not lasting:
+            continue
+        component = facts[0].component
+        authn = any(f.id == "AUTHN_FAILED" for f in lasting)
+        commands = [f"# on {facts[0].node}", "kubeadm certs check-expiration"]
+        if any(f.id == "RBAC_FORBIDDEN" for f in lasting):
+            commands += [f"kubectl auth can-i --list --as system:{component}",
+                         f"kubectl get clusterrolebinding system:{component} -o yaml",
+                         f"grep -A3 'users:' /etc/kubernetes/{component.removeprefix('kube-')}.conf"]
+        yield _finding(
+            "RBAC_ERRORS_PERSISTENT", Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            f"{component}: persistent {'authentication' if authn else 'RBAC'} errors",
+            f"{_summary(lasting)}: {_top(lasting)}. "
+            + ("Clients present credentials the API server rejects (often an expired client certificate "
+               "in a kubeconfig)." if authn else
+               "The component's identity lacks permissions it needs: its kubeconfig uses the wrong user, or "
+               "the default system:* ClusterRoleBindings were changed."),
+            Remediation("Check the identity in the component's kubeconfig and its bindings; renew expired "
+                        "client certificates with `kubeadm certs renew` and restart the static pod.",
+                        tuple(commands)), lasting, [component])
+
+
+@rule("SCHEDULER_CONFIG_INVALID", Category.SCHEDULER, Severity.CRITICAL, "Scheduler configuration invalid",
+      "The scheduler's log has no `no kind ... is registered for version` (an unknown config API version).",
+      LOG_ITEMS)
+def scheduler_config(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("SCHEDULER_CONFIG_NOT_REGISTERED"), component=False):
+        yield _finding(
+            "SCHEDULER_CONFIG_INVALID", Severity.CRITICAL, Category.SCHEDULER,
+            "kube-scheduler rejects its --config file",
+            f"{_summary(facts)}: {_top(facts)}. The file's apiVersion is not one this release knows "
+            "(kubescheduler.config.k8s.io/v1 since 1.25; v1beta2/v1beta3 removed in 1.26/1.29), so the "
+            "scheduler exits at start and no pod is scheduled.",
+            Remediation("Rewrite the --config file for this version (apiVersion: "
+                        "kubescheduler.config.k8s.io/v1, kind: KubeSchedulerConfiguration), then restart the "
+                        "scheduler.",
+                        (f"# on {facts[0].node}",
+                         "grep -n -- '--config' /etc/kubernetes/manifests/kube-scheduler.yaml",
+                         "kube-scheduler --version", restart_static_pod("kube-scheduler"))),
+            facts, ["kube-scheduler --config"])
+
+
+_TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")
+
+
+@rule("X509_ERRORS_BETWEEN_COMPONENTS", Category.CONNECTIVITY, Severity.ERROR,
+      "x509 errors between components",
+      "No component logs lasting x509 errors (expired, unknown authority, wrong name) talking to another "
+      "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS)
+def x509(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("X509_ERROR")):
+        component = facts[0].component
+        targets = {f"{m.group(1)}:{m.group(2)}" for f in facts for e in f.examples
+                   for m in [_TARGET.search(e.excerpt)] if m}
+        peer = f" talking to {', '.join(sorted(targets))}" if targets else ""
+        yield _finding(
+            "X509_ERRORS_BETWEEN_COMPONENTS", Severity.ERROR, Category.CONNECTIVITY,
+            f"{component}: x509 errors{peer}",
+            f"{_summary(facts)} in {component}'s log{peer}: {_top(facts)}. One side's certificate is "
+            "expired, signed by a CA the other does not trust, or does not name the address used.",
+            Remediation("Check both sides' certificates against the CA and the names/addresses used; renew "
+                        "expired kubeadm certificates and restart the static pods that load them.",
+                        (f"# on {facts[0].node}", "kubeadm certs check-expiration",
+                         "openssl x509 -noout -subject -issuer -enddate -ext subjectAltName -in "
+                         "/etc/kubernetes/pki/apiserver.crt")),
+            facts, [f"{component}->{t}" for t in sorted(targets)] or [component])
+
+
+@rule("TLS_HANDSHAKE_ERRORS", Category.CONNECTIVITY, Severity.WARNING, "Repeated TLS handshake errors",
+      "No component logs 5 or more TLS handshake failures other than clients hanging up (EOF, e.g. load "
+      "balancer TCP health checks).", LOG_ITEMS)
+def handshakes(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("TLS_HANDSHAKE_ERROR")):
+        failing = {t: n for f in facts for t, n in f.details.items() if not t.rstrip().endswith("EOF")}
+        undetailed = sum(f.count for f in facts) - sum(n for f in facts for n in f.details.values())
+        if sum(failing.values()) + undetailed < 5:
+            continue
+        component = facts[0].component
+        yield _finding(
+            "TLS_HANDSHAKE_ERRORS", Severity.WARNING, Category.CONNECTIVITY,
+            f"{component}: clients fail the TLS handshake",
+            f"{_summary(facts)}: {_top(facts)}. A client does not trust this server's certificate "
+            "(`remote error: tls: bad certificate`), presents a bad one, or speaks plain HTTP.",
+            Remediation("Find the client by its address and check which CA it trusts and which certificate "
+                        "it sends.", (f"# on {facts[0].node}", "ss -tnp | grep -E ':6443|:2379'",
+                                      "kubeadm certs check-expiration")), facts, [component])
+
+
+@rule("CONTROL_PLANE_CONNECTION_REFUSED", Category.CONNECTIVITY, Severity.ERROR,
+      "Control-plane port refuses connections",
+      "No component logs lasting `connection refused` to 6443, 2379-2380, 10250, 10257 or 10259.", LOG_ITEMS)
+def refused(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("CONTROL_PLANE_REFUSED")):
+        if not _lasting(view, facts) and sum(f.count for f in facts) < PERSISTENT_MIN:
+            continue
+        component = facts[0].component
+        targets = sorted({t.replace(" ", ":") for f in facts for t in f.details})
+        yield _finding(
+            "CONTROL_PLANE_CONNECTION_REFUSED", Severity.ERROR, Category.CONNECTIVITY,
+            f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
+            f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
+            "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).",
+            Remediation("Check that the target component runs and listens, then the firewall on its node.",
+                        (f"# on {facts[0].node}",
+                         "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",
+                         "crictl ps -a", "iptables-save | grep -E 'REJECT|DROP'")),
+            facts, [f"{component}->{t}" for t in targets] or [component])
+
+
+@rule("ETCD_LEADER_CHURN", Category.ETCD, Severity.WARNING, "etcd leader changes often",
+      "etcd's log shows fewer than 3 leader losses per member.", LOG_ITEMS)
+def churn(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("ETCD_LOST_LEADER")):
+        if sum(f.count for f in facts) < 3:
+            continue
+        elected = view.logs.select("ETCD_ELECTED_LEADER", node=facts[0].node)
+        yield _finding(
+            "ETCD_LEADER_CHURN", Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
+            f"{_summary(facts)} of `lost leader`, {sum(f.count for f in elected)} election(s) won. Frequent "
+            "elections stall writes: look for slow disks, an overloaded node, or a flaky network between "
+            "members.",
+            Remediation("Check disk latency and the network between members; raise --heartbeat-interval / "
+                        "--election-timeout only for high-latency links.",
+                        (f"# on {facts[0].node}", _logs("etcd"),
+                         f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint status "
+                         "-w table")),
+            facts + elected, ["etcd leader"])
+
+
+@rule("ETCD_CORRUPTION_LOG", Category.ETCD, Severity.CRITICAL, "etcd data corruption (log)",
+      "etcd's log has no WAL CRC mismatch, bbolt page panic, CORRUPT alarm or data inconsistency.", LOG_ITEMS)
+def corruption(view: ClusterView) -> Iterator[Finding]:
+    for facts in _by(view.logs.select("ETCD_CORRUPTION"), component=False):
+        node = facts[0].node
+        yield _finding(
+            "ETCD_CORRUPTION_LOG", Severity.CRITICAL, Category.ETCD, f"etcd data on {node} is corrupted",
+            f"{_summary(facts)}: {facts[0].examples[0].excerpt[:200] if facts[0].examples else ''}. "
+            "A member with corrupt data must not rejoin as is.",
+            Remediation("With quorum intact, replace the member: remove it, wipe its data dir, add it back "
+                        "(it resyncs from the leader). Without quorum, restore every member from one "
+                        "snapshot (`etcdutl snapshot restore` on 3.5+, `etcdctl snapshot restore` on 3.4).",
+                        (f"{etcdctl(_config(view), _endpoints(view))} member list -w table",
+                         f"# on {node}", "mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/",
+                         "mv /var/lib/etcd /var/lib/etcd.corrupt")), facts, [f"{node}:etcd data"])

@@ -1,0 +1,101 @@
+"""Hostile bundles: each gives one clear error line (exit 2) or a partial analysis with a warning,
+never a traceback, never a write outside the report and a private temp dir, in bounded time and memory."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from analyzer.trust import keygen
+from tests.hostile.generate import CASES, Case
+
+#: the analyzer's own footprint is ~90 MB; a bundle may add what one item holds, never the archive
+MAX_RSS_MB = 400
+MAX_SECONDS = 60
+#: runs the analyzer as a child and records that child's peak RSS (KiB on Linux) in a file
+MEASURE = ("import resource, subprocess, sys\n"
+           "rc = subprocess.call(sys.argv[2:])\n"
+           "open(sys.argv[1], 'w').write(str(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss))\n"
+           "sys.exit(rc)\n")
+#: tampered members and unsafe members make `verify` exit 1, not just warn
+INTEGRITY = {"traversal-dotdot", "traversal-absolute", "symlink-outside", "hardlink-outside",
+             "device-and-fifo", "hash-mismatch"}
+
+
+@pytest.fixture(scope="module")
+def support_key(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    key, _ = keygen(tmp_path_factory.mktemp("support"))
+    return key
+
+
+def tree(root: Path) -> dict[str, int]:
+    return {str(p.relative_to(root)): p.lstat().st_size for p in root.rglob("*")}
+
+
+def run_analyzer(bundle: Path, work: Path, tmp: Path, key: Path) -> tuple[subprocess.CompletedProcess[str],
+                                                                        float, float]:
+    """(process, seconds, peak RSS in MB) of `kubetriage analyze` in its own cwd and TMPDIR."""
+    rss_file = work.parent / "rss"
+    argv = [sys.executable, "-c", MEASURE, str(rss_file), sys.executable, "-c",
+            "from analyzer.cli import main; main()", "analyze", str(bundle), "-f", "json", "-o",
+            "report.json", "--key", str(key)]
+    env = {**os.environ, "TMPDIR": str(tmp)}
+    started = time.monotonic()
+    proc = subprocess.run(argv, cwd=work, env=env, capture_output=True, text=True, timeout=MAX_SECONDS * 2)
+    seconds = time.monotonic() - started
+    rss_mb = int(rss_file.read_text()) / 1024
+    rss_file.unlink()
+    return proc, seconds, rss_mb
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name, marks=[pytest.mark.slow] if c.slow else [])
+                                  for c in CASES])
+def test_hostile_bundle_is_harmless(case: Case, tmp_path: Path, support_key: Path) -> None:
+    inputs, work, tmp = tmp_path / "in", tmp_path / "work", tmp_path / "tmp"
+    for folder in (inputs, work, tmp):
+        folder.mkdir()
+    bundle = case.build(inputs)
+    before = tree(tmp_path)
+    proc, seconds, rss_mb = run_analyzer(bundle, work, tmp, support_key)
+    print(f"{case.name}: exit {proc.returncode}, {seconds:.1f}s, peak RSS {rss_mb:.0f} MB")
+
+    assert "Traceback" not in proc.stderr, proc.stderr
+    assert seconds < MAX_SECONDS and rss_mb < MAX_RSS_MB
+    if case.outcome == "error":
+        assert proc.returncode == 2, proc.stderr
+        lines = proc.stderr.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("kubetriage: error: "), proc.stderr
+        assert re.search(case.message, lines[0]), lines[0]
+        assert not (work / "report.json").exists()
+    else:
+        assert proc.returncode == 0, proc.stderr
+        problems = json.loads((work / "report.json").read_text())["problems"]
+        assert not case.message or any(re.search(case.message, p) for p in problems), problems
+        (work / "report.json").unlink()
+    # nothing written anywhere else: inputs untouched, temp dir empty again, nothing escaped upwards
+    assert tree(tmp_path) == before
+    assert not list(tmp.iterdir())
+    assert not [p for p in tmp_path.parent.iterdir() if "escaped" in p.name]
+    assert not Path("/tmp/kubetriage-escaped-absolute").exists()
+
+
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.name) for c in CASES if not c.slow])
+def test_verify_reports_hostile_bundle(case: Case, tmp_path: Path, support_key: Path) -> None:
+    bundle = case.build(tmp_path)
+    result = CliRunner().invoke(main, ["verify", str(bundle), "--key", str(support_key)])
+    assert not isinstance(result.exception, Exception) or isinstance(result.exception, SystemExit), \
+        result.exception
+    if case.outcome == "error":
+        assert result.exit_code == 2 and re.search(case.message, result.output), result.output
+    else:
+        assert result.exit_code == (1 if case.name in INTEGRITY else 0), result.output
+        assert "sha256 " in result.output

@@ -1,0 +1,121 @@
+"""Log rules on real logs (sources: tests/fixtures/real/SOURCES.md, tests/fixtures/logs/SOURCES.md)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from analyzer.bundle import open_bundles
+from analyzer.facts import build_view
+from analyzer.facts.logs import TIMELINE_COLUMNS
+from analyzer.report import analyze
+from tests.bundle_builder import BundleBuilder
+
+REAL = Path(__file__).parent / "fixtures" / "real"
+LOGS = Path(__file__).parent / "fixtures" / "logs"
+
+
+def _findings(path: Path) -> list[tuple[str, str, str]]:
+    return sorted((f.id, f.severity.value, f.category.value) for f in analyze([path]).findings)
+
+
+@pytest.mark.parametrize("path, expected", [
+    (REAL / "klog-apiserver-etcd-refused-k8s-89368.log",
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
+    (REAL / "cri-apiserver-etcd-refused-k8s-107491.log",
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
+    (REAL / "cri-apiserver-etcd-cert-expired-k8s-122639.log",
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
+    (REAL / "klog-apiserver-bind-in-use-rke2-370.log",
+     [("APISERVER_BIND_ADDRESS_IN_USE", "critical", "apiserver")]),
+    (REAL / "etcd-zap-slow-fdatasync-milvus-21840.log", [("ETCD_SLOW_DISK", "warning", "etcd")]),
+    (LOGS / "etcd-zap-nospace-1.log", [("ETCD_DB_SPACE_EXCEEDED_LOG", "critical", "etcd")]),
+    (LOGS / "etcd-zap-tls-wrong-ca-cp-1.log", [("ETCD_TLS_REJECTED", "error", "etcd")]),
+    (LOGS / "etcd-capnslog-3.4-1.log", [("ETCD_TLS_REJECTED", "error", "etcd")]),
+    (LOGS / "etcd-mixed-wrong-port-cp-1.log",
+     [("ETCD_TLS_REJECTED", "error", "etcd"), ("TLS_HANDSHAKE_ERRORS", "warning", "connectivity")]),
+    (REAL / "journald-scheduler-config-nokind-opsnull-453.log",
+     [("SCHEDULER_CONFIG_INVALID", "critical", "scheduler")]),
+    (REAL / "klog-scheduler-lease-lost-kubesphere-6501.log",
+     [("LEADER_ELECTION_LOST", "error", "scheduler")]),
+    (REAL / "klog-scheduler-lost-master-rancher-22384.log",
+     [("LEADER_ELECTION_LOST", "error", "scheduler")]),
+    (REAL / "klog-apiserver-authn-x509-expired-minikube-11966.log",
+     [("RBAC_ERRORS_PERSISTENT", "error", "apiserver")]),
+    (REAL / "journald-scheduler-apiserver-refused-k8s-41428.log",
+     [("CONTROL_PLANE_CONNECTION_REFUSED", "error", "connectivity")]),
+    # traps: healthy starts, elections after a member was killed, lost quorum's slow applies (not
+    # the disk), one RBAC error at startup followed by the lease being acquired
+    (LOGS / "etcd-zap-healthy-cp-1.log", []),
+    (LOGS / "etcd-zap-one-member-down-cp-1.log", []),
+    (LOGS / "etcd-zap-quorum-lost-cp-1.log", []),
+    (REAL / "klog-kcm-rbac-forbidden-lease-kodekloud-150.log", []),
+])
+def test_log_rules_on_real_logs(path, expected):
+    assert _findings(path) == expected
+
+
+def test_etcd_names_who_it_rejects_and_why():
+    [finding] = analyze([LOGS / "etcd-zap-tls-wrong-ca-cp-1.log"]).findings
+    assert finding.objects == [
+        "127.0.0.1: it sent no client certificate",
+        "127.0.0.1: its client certificate has expired (or is not yet valid)",
+        "127.0.0.1: its client certificate is signed by a CA etcd does not trust",
+        "127.0.0.1: the client rejected etcd's server certificate (expired, from a CA it does not trust, "
+        "or not naming the address it dialled)"]
+    assert finding.evidence and all("rejected connection" in e.excerpt for e in finding.evidence)
+    assert finding.first_seen is not None
+    assert finding.first_seen.isoformat() == "2026-11-27T01:58:36.491000+00:00"
+
+
+def test_expired_server_certificate_hint_from_etcds_gateway():
+    [finding] = analyze([LOGS / "etcd-zap-expired-server-cert-1.log"]).findings
+    assert "server.crt" in finding.detail
+
+
+def test_rbac_errors_that_persist_without_the_lease_are_reported(tmp_path):
+    line = (REAL / "klog-kcm-rbac-forbidden-lease-kodekloud-150.log").read_text().splitlines()[0]
+    repeated = "\n".join(line.replace("22:23:53", f"22:{m}:53") for m in ("23", "25", "27", "29")) + "\n"
+    log = tmp_path / "kube-controller-manager.log"
+    log.write_text(repeated)
+    [finding] = analyze([log]).findings
+    assert (finding.id, finding.category.value, finding.objects) == (
+        "RBAC_ERRORS_PERSISTENT", "controller-manager", ["kube-controller-manager"])
+    assert any("auth can-i" in c for c in finding.remediation.commands)
+
+
+def test_tls_remediation_renews_the_etcd_client_certificate_and_restarts_the_static_pod():
+    [finding] = analyze([REAL / "cri-apiserver-etcd-cert-expired-k8s-122639.log"]).findings
+    commands = finding.remediation.commands
+    assert "kubeadm certs renew apiserver-etcd-client" in commands
+    assert any(c.startswith("mv /etc/kubernetes/manifests/kube-apiserver.yaml") for c in commands)
+    assert not any("rollout" in c for c in commands)
+
+
+def _pod_log(component: str) -> str:
+    return f"/var/log/pods/kube-system_{component}-cp_0123/{component}/0.log"
+
+
+def test_bundles_logs_merge_into_one_view_with_a_timeline(tmp_path):
+    one = BundleBuilder("cp-1").file("logs.pod", _pod_log("etcd"),
+                                     (LOGS / "etcd-zap-tls-wrong-ca-cp-1.log").read_bytes())
+    two = BundleBuilder("cp-2").file("logs.pod", _pod_log("kube-apiserver"),
+                                     (REAL / "cri-apiserver-etcd-refused-k8s-107491.log").read_bytes())
+    bundles = open_bundles([one.write(tmp_path / "a"), two.write(tmp_path / "b")])
+    try:
+        view = build_view(bundles)
+    finally:
+        for bundle in bundles:
+            bundle.close()
+    rejected = view.logs.select("ETCD_REJECTED_CONNECTION")
+    assert [(f.node, f.component, f.count) for f in rejected] == [("cp-1", "etcd", 40)]
+    assert rejected[0].examples[0].path.endswith("etcd/0.log") and rejected[0].examples[0].line == 1
+    refused = view.logs.select("APISERVER_ETCD_REFUSED")
+    assert [(f.node, f.component, f.count) for f in refused] == [("cp-2", "kube-apiserver", 3)]
+    frame = view.logs.timeline()
+    assert list(frame.columns) == TIMELINE_COLUMNS
+    assert frame["minute"].is_monotonic_increasing and str(frame["minute"].dt.tz) == "UTC"
+    totals = frame.groupby(["node", "signature"])["count"].sum().to_dict()
+    assert totals[("cp-1", "ETCD_REJECTED_CONNECTION")] == 40
+    assert totals[("cp-2", "APISERVER_ETCD_REFUSED")] == 3
