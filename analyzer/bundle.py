@@ -11,7 +11,9 @@ import hashlib
 import io
 import json
 import os
+import shutil
 import tarfile
+import tempfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -350,6 +352,10 @@ class _TarOpener(_Opener):
     def __init__(self, path: Path) -> None:
         self.warnings = []
         self.stream: _GzipStream | None = None
+        # One anonymous temp file (unlinked at once: nothing left on disk, no member names used)
+        # holds every member's bytes, copied during the single decompression pass that indexes them.
+        self.spool = tempfile.TemporaryFile(prefix="kubetriage-")
+        self.spans: dict[str, tuple[int, int]] = {}
         try:
             with path.open("rb") as handle:
                 gzipped = handle.read(2) == b"\x1f\x8b"
@@ -392,16 +398,23 @@ class _TarOpener(_Opener):
                 self.warnings.append(f"ignored oversized archive member {info.name[:200]!r}")
                 continue
             members[rel] = info
+            self._spool(rel, info)
+        self.spool.flush()  # readers use pread on the descriptor, past Python's buffer
         return members
 
+    def _spool(self, rel: str, info: tarfile.TarInfo) -> None:
+        source = self.tar.extractfile(info)
+        if source is None:
+            return
+        start = self.spool.seek(0, os.SEEK_END)
+        shutil.copyfileobj(source, self.spool, 1024 * 1024)
+        self.spans[rel] = (start, self.spool.tell() - start)
+
     def open(self, path: str) -> IO[bytes]:
-        info = self.members.get(path)
-        if info is None:
+        span = self.spans.get(path)
+        if span is None:
             raise InputError(f"bundle has no member {path!r}")
-        handle = self.tar.extractfile(info)
-        if handle is None:
-            raise InputError(f"bundle member {path!r} is not a regular file")
-        return handle
+        return io.BufferedReader(_Span(self.spool.fileno(), *span), 1024 * 1024)
 
     def names(self) -> list[str]:
         return list(self.members)
@@ -411,6 +424,26 @@ class _TarOpener(_Opener):
             self.tar.close()
         if self.stream is not None:
             self.stream.close()
+        self.spool.close()
+
+
+class _Span(io.RawIOBase):
+    """Read-only view of [start, start+size) of a file descriptor; each reader keeps its own offset."""
+
+    def __init__(self, fd: int, start: int, size: int) -> None:
+        self.fd, self.start, self.size, self.pos = fd, start, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        want = min(len(buffer), self.size - self.pos)
+        if want <= 0:
+            return 0
+        data = os.pread(self.fd, want, self.start + self.pos)
+        buffer[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
 
 
 class _DirOpener(_Opener):

@@ -227,12 +227,14 @@ PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?(?:-----END \1-----|\Z)"
 KUBECONFIG_SECRET = re.compile(
     r"^(\s*-?\s*(?:client-key-data|client-key|token|id-token|refresh-token|access-token|password"
     r"|secret|client-secret)\s*:\s*)(\S.*)$", re.M | re.I)
+# Values stop at a backslash and quotes are kept, so redacted JSON log lines (etcd's zap output,
+# with escaped quotes inside strings) stay valid JSON.
 # (hints, pattern, replacement). A rule with hints runs only on lines whose lowercase text holds one
 # of them: logs are megabytes, and most of these patterns are slow to try at every position.
 SECRET_WORDS = ("token", "password", "passwd", "secret")
 TEXT_RULES = [
     # Authorization headers and bearer tokens in logs
-    (("authorization",), re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"']+"),
+    (("authorization",), re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"'\\]+"),
      r"\1" + REDACTED),
     (("bearer",), re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
     # JWTs (service-account and bootstrap tokens look like this)
@@ -242,18 +244,19 @@ TEXT_RULES = [
     # --token=..., --password ..., --oidc-client-secret=... (but keep --token-auth-file=<path>)
     (SECRET_WORDS, re.compile(r"(?i)(--?[a-z0-9-]*(?:token|password|passwd|secret)"
                               r"(?![a-z0-9-]*-(?:file|dir|path))"
-                              r"[a-z0-9-]*(?:=|\s+))(?!-|(?:true|false)\b)[^\s\"',]+"), r"\1" + REDACTED),
+                              r"[a-z0-9-]*(?:=|\s+))(?!-|(?:true|false)\b)[^\s\"',\\]+"), r"\1" + REDACTED),
     # key: value pairs whose key says secret (YAML, env files, JSON)
     (SECRET_WORDS + ("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key"),
      re.compile(r"(?i)([\"']?\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)"
-                r"[\"']?\s*[:=]\s*)(?![\s\"']*(?:\{|\[|$))[\"']?[^\s\"',}]+[\"']?"), r"\1" + REDACTED),
+                r"[\"']?\s*[:=]\s*)(?![\s\"']*(?:\{|\[|$))((?:\\?[\"'])?)[^\s\"',}\\]+"),
+     r"\1\2" + REDACTED),
     # cloud access keys
     (("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
     # GCP API keys and OAuth access tokens, Azure storage account keys and SAS signatures
     (("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), REDACTED),
     (("ya29.",), re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), REDACTED),
     (("accountkey=",), re.compile(r"(?i)(AccountKey=)[^;\s\"']+"), r"\1" + REDACTED),
-    (("sig=",), re.compile(r"(?i)([?&;\s]sig=)[^&\s\"']+"), r"\1" + REDACTED),
+    (("sig=",), re.compile(r"(?i)([?&;\s]sig=)[^&\s\"'\\]+"), r"\1" + REDACTED),
     # a PEM private key base64-encoded once (Secret data): "-----BEGIN ...PRIVATE KEY" at any alignment
     (("ls0tls1crudjti",),
      re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,40}?(?:UFJJVkFURSBLRVkt|BSSVZBVEUgS0VZL|QUklWQVRFIEtFWS0)"

@@ -38,4 +38,5 @@ class Source:
             return None
 
     def problem(self, message: str) -> None:
-        self.problems.append(f"{self.node}: {message}")
+        """Record one problem as one line (parser errors such as YAML's span several)."""
+        self.problems.append(f"{self.node}: {' '.join(message.split())}")
