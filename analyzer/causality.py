@@ -45,6 +45,7 @@ class Relation:
 
 
 ETCD_SYMPTOMS = ("ETCD_ENDPOINT_UNHEALTHY", "ETCD_UNREACHABLE", "ETCD_NO_LEADER", "ETCD_TLS_REJECTED",
+                 "ETCD_CRASHLOOP",
                  "ETCD_RAFT_DIVERGENCE", "ETCD_QUORUM_AT_RISK", "ETCD_LEADER_CHURN")
 APISERVER_SYMPTOMS = ("APISERVER_ETCD_CONNECTION_FAILED", "APISERVER_CRASHLOOP",
                       "APISERVER_HEALTH_CHECK_FAILED", "CONTROL_PLANE_PORT_NOT_LISTENING",
@@ -74,6 +75,10 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("ETCD_TLS_REJECTED", APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
              "etcd refusing the API server's TLS connections leaves the API server without storage",
              "etcd's log names the rejected client and the x509 reason"),
+    Relation("ETCD_CRASHLOOP", ("ETCD_UNREACHABLE", "ETCD_ENDPOINT_UNHEALTHY", "ETCD_QUORUM_AT_RISK")
+             + APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
+             "an etcd container that keeps exiting leaves its clients without storage",
+             "etcd's previous container log (`crictl logs --previous`) says why it exits"),
     Relation("ETCD_UNREACHABLE", APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
              "etcd not answering on this node leaves its API server without storage",
              "etcd's container state (`crictl ps -a`) and its log's last lines on that node"),

@@ -108,6 +108,9 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
                 report = run_analysis(plain_paths, as_type)
+            shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
+            for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
+                node.bundle_source = shown.get(node.bundle_source, node.bundle_source)
             report.baseline = previous
             if fmt:
                 printer("rendering " + fmt, None)

@@ -3,8 +3,9 @@
 The artifact type is detected from the content (or given with `--as TYPE`) and mapped to the
 collector item id that holds the same output in a real bundle, so every fact builder reads it
 unchanged; types the collector has no id for get `loose.<type>`. A loose file has no collection
-time: its "now" is the newest timestamp inside it (log scans raise it further), or, when it holds
-none, the analyst's clock — and the report's notices say which.
+time: its "now" is the newest timestamp inside it (log scans raise it further), for kubeadm's
+expiration table the moment its EXPIRES minus RESIDUAL TIME columns imply, or, when it holds none,
+the analyst's clock — and the report's notices say which.
 
 >>> detect("https://127.0.0.1:2379 is healthy: successfully committed proposal: took = 8.8ms\\n")
 'etcdctl-health'
@@ -29,6 +30,7 @@ from typing import IO
 from .bundle import Bundle, ItemRecord, Manifest, NodeIdentity, _Opener
 from .errors import InputError
 from .logs.formats import parse_line
+from .parsers.kubeadm_certs import PrintedAt, parse_check_expiration
 
 HEAD_BYTES = 256 * 1024
 _ISO = re.compile(r"\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))")
@@ -87,6 +89,8 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("nft-ruleset", "net.nft_ruleset", "nft list ruleset"),
     EvidenceType("ufw-status", "net.ufw_status", "ufw status [verbose]"),
     EvidenceType("crictl-ps", "cri.ps", "crictl ps -a"),
+    EvidenceType("crictl-ps-json", "cri.ps_json", "crictl ps -a -o json"),
+    EvidenceType("crictl-inspect", "cri.inspect", "crictl inspect CONTAINER"),
     EvidenceType("docker-ps", "loose.docker_ps", "docker ps -a"),
     EvidenceType("df", "host.df", "df -h / df -P -k"),
     EvidenceType("ss-listening", "net.listening", "ss -ltnp"),
@@ -114,6 +118,10 @@ def _json_type(head: str) -> str | None:
     first = data[0] if isinstance(data, list) and data else data
     if not isinstance(first, dict):
         return None
+    if isinstance(first.get("containers"), list):
+        return "crictl-ps-json"
+    if isinstance(first.get("status"), dict) and "state" in first["status"] and "metadata" in first["status"]:
+        return "crictl-inspect"
     if "Status" in first and "Endpoint" in first:
         return "etcdctl-status"
     if "health" in first and "endpoint" in first:
@@ -258,6 +266,19 @@ def _newest(head: str, evidence: EvidenceType, clock: dt.datetime) -> dt.datetim
     return max(found, default=None)
 
 
+def _printed_at(head: str, name: str) -> PrintedAt | None:
+    """kubeadm's expiration table carries its own clock in RESIDUAL TIME (EXPIRES minus its now)."""
+    return parse_check_expiration(head).printed_at() if name == "kubeadm-certs" else None
+
+
+def _span(seconds: float) -> str:
+    for unit, size in (("year", 365 * 86400), ("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size:
+            count = round(seconds / size)
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds:.0f} seconds"
+
+
 def type_names() -> str:
     return ", ".join(TYPES)
 
@@ -274,6 +295,11 @@ def open_loose(path: Path, as_type: str | None = None) -> Bundle:
     evidence = TYPES[name]
     clock = dt.datetime.now(dt.timezone.utc)
     newest = _newest(head, evidence, clock)
+    printed = None if newest else _printed_at(head, name)
+    options: dict[str, object] = {"loose": True, "evidence_type": name,
+                                  "now_source": "evidence" if newest else "residual" if printed else "clock"}
+    if printed and printed.within is not None:
+        options["now_within_s"] = printed.within.total_seconds()
     member = path.name
     item = ItemRecord(
         id=evidence.item_id, kind="file", source=str(path), path=member, size=path.stat().st_size,
@@ -281,8 +307,7 @@ def open_loose(path: Path, as_type: str | None = None) -> Bundle:
         redactions=0, error=None, skipped=None, stderr_path=member if name in _STDERR_TOO else None)
     manifest = Manifest(
         format_version=1, collector_version="", node=NodeIdentity(hostname=path.name),
-        collected_at=newest or clock, clock={},
-        options={"loose": True, "evidence_type": name, "now_source": "evidence" if newest else "clock"},
+        collected_at=newest or (printed.earliest if printed else clock), clock={}, options=options,
         complete=True, redactions_total=0, items=[item])
     bundle = Bundle(path, manifest, _LooseOpener(path, member, compressed))
     bundle.warnings.append(notice(manifest))
@@ -298,6 +323,12 @@ def notice(manifest: Manifest) -> str:
                 if kind == "klog" else "")
         return (f"loose evidence ({kind}): no collection time; judged as of {now}, the newest timestamp "
                 f"inside it.{year}")
+    if manifest.options.get("now_source") == "residual":
+        within = manifest.options.get("now_within_s")
+        later = f", at most {_span(within)} before kubeadm printed it" if isinstance(within, float) else ""
+        return (f"loose evidence ({kind}): no collection time; judged as of {now}, derived from the table's "
+                f"EXPIRES minus RESIDUAL TIME (the earliest moment consistent with every row{later}), not "
+                f"from the analyst's clock")
     return (f"loose evidence ({kind}): no collection time and no timestamp inside it; judged against the "
             f"analyst's clock ({now}), so expiry and age findings are relative to when you ran this")
 

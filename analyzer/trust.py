@@ -185,7 +185,13 @@ def decrypted(paths: list[Path], key: Path | None) -> Iterator[list[Path]]:
                 write_private(plain, decrypt_file(path, support))
                 path = plain
             out.append(path)
-        yield out
+        try:
+            yield out
+        except InputError as exc:  # name the file the user gave, not its temp copy (gone after this)
+            message = str(exc)
+            for plain, path in zip(out, paths, strict=True):
+                message = message.replace(str(plain), str(path))
+            raise InputError(message) from None
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -69,6 +69,8 @@ SAMPLES = [
     ("ufw-status", REAL / "ufw-status-verbose-hetzner-kube-226.txt"),
     ("crictl-ps", REAL / "crictl-ps-a-apiserver-exited-containerd-9545.txt"),
     ("crictl-ps", REAL / "crictl-ps-a-etcd-exited-crio-2016.txt"),
+    ("crictl-ps-json", FIX / "runtime/crictl-ps-a-json-crio-flightctl.json"),
+    ("crictl-inspect", FIX / "runtime/crictl-inspect-exited-255-containerd-cri-475.json"),
     ("docker-ps", REAL / "docker-ps-a-header-apiserver-exited-k8s-89368.txt"),
     ("docker-ps", REAL / "docker-ps-a-apiserver-exited-k8s-89368.txt"),
     ("df", NET / "df-h-etcd-full.txt"),

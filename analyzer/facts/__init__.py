@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .. import progress
 from ..bundle import Bundle, Manifest
 from .components import ComponentFact, components, mirror_components
+from .containers import ContainerFact, containers
 from .etcd import EtcdFacts, node_etcd
 from .host import NodeHost, host
 from .k8s import K8sFacts, k8s_facts
@@ -44,6 +45,8 @@ class ClusterView:
     kubeconfig_servers: list[KubeconfigServer] = field(default_factory=list)
     #: control-plane components per node (static pod manifests, else mirror pods)
     components: list[ComponentFact] = field(default_factory=list)
+    #: per node, the runtime's containers (crictl/docker), every attempt still listed (facts/containers.py)
+    containers: list[ContainerFact] = field(default_factory=list)
     #: API objects (pods, nodes, events, leases) and health endpoint results
     k8s: K8sFacts = field(default_factory=K8sFacts)
     #: etcd as each node's etcdctl saw it, with the etcd manifests' settings
@@ -87,6 +90,7 @@ def build_view(bundles: list[Bundle]) -> ClusterView:
         view.available.update(i.id for i in bundle.manifest.items if i.collected)
         view.certificates.extend(certificates(src, view.kubeconfig_servers))
         view.components.extend(components(src))
+        view.containers.extend(containers(src))
         view.k8s.merge(k8s_facts(src))
         view.etcd.add(node_etcd(src))
         view.network.append(network(src))

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
+from ..parsers.kubeadm_certs import ExpirationRow, parse_check_expiration
 from ..parsers.kubeconfig import line_of, parse_kubeconfig
-from ..parsers.x509 import CertInfo, parse_pem
+from ..parsers.x509 import CertInfo, parse_pem, text_fingerprint
+from ..parsers.x509_text import parse_x509_text
 from .source import Source
 
 #: kubeadm's name for each certificate location (what `kubeadm certs renew NAME` takes)
@@ -55,6 +57,8 @@ class CertificateFact:
     bundle_path: str
     info: CertInfo
     kubeadm_name: str | None  # set for leaf certificates `kubeadm certs renew` manages
+    #: the line as printed, for certificates known only from a text (a kubeadm expiration table row)
+    excerpt: str = ""
 
     @property
     def node_path(self) -> str:
@@ -100,4 +104,41 @@ def certificates(src: Source, servers: list[KubeconfigServer]) -> list[Certifica
                     src.node, item.id, f"{item.source}#{user.name}", item.path,
                     replace(info, line=user.client_certificate_line or 0),
                     KUBEADM_CERT_NAMES.get(item.source)))
+    out.extend(_text_certificates(src))
+    return out
+
+
+#: where kubeadm keeps each CA its expiration table names
+KUBEADM_CA_PATHS = {"ca": CA, "etcd-ca": ETCD_CA, "front-proxy-ca": FRONT_PROXY_CA}
+_KUBEADM_PATHS = {name: path for path, name in KUBEADM_CERT_NAMES.items()} | KUBEADM_CA_PATHS
+
+
+def _table_row(src: Source, item_id: str, bundle_path: str, row: ExpirationRow) -> CertificateFact:
+    """What a `kubeadm certs check-expiration` row tells: name, expiry and signing CA; the
+    name stands in for the subject, and no start date is printed."""
+    info = CertInfo(
+        subject="", common_name="", issuer=row.authority, not_before=None, not_after=row.expires,
+        is_ca=row.is_ca, dns_names=(), ip_addresses=(), server_auth=False, client_auth=False,
+        fingerprint_sha256=text_fingerprint(row.name, row.authority, "", row.expires.isoformat()),
+        subject_key_id="", authority_key_id="", line=row.line)
+    renewable = not (row.is_ca or row.externally_managed)  # kubeadm renews its own leaves only
+    return CertificateFact(src.node, item_id, _KUBEADM_PATHS.get(row.name, row.name), bundle_path, info,
+                           row.name if renewable else None, row.text)
+
+
+def _text_certificates(src: Source) -> list[CertificateFact]:
+    """Certificates known only from pasted text: kubeadm's expiration table, `openssl x509 -text`."""
+    out: list[CertificateFact] = []
+    for item, text in src.texts("loose.kubeadm_certs"):
+        assert item.path is not None
+        table = parse_check_expiration(text)
+        for p in table.problems:
+            src.problem(f"{item.path}: {p}")
+        out.extend(_table_row(src, item.id, item.path, row) for row in table.rows)
+    for item, text in src.texts("loose.x509_text"):
+        assert item.path is not None
+        certs, problems = parse_x509_text(text)
+        for p in problems:
+            src.problem(f"{item.path}: {p}")
+        out.extend(CertificateFact(src.node, item.id, item.source, item.path, info, None) for info in certs)
     return out

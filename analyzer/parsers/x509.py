@@ -17,6 +17,7 @@ A sample input, as the collector stores `/etc/kubernetes/pki/apiserver.crt`::
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 
@@ -36,7 +37,7 @@ class CertInfo:
     subject: str
     common_name: str
     issuer: str
-    not_before: dt.datetime
+    not_before: dt.datetime | None  # None when the evidence does not say (kubeadm's expiration table)
     not_after: dt.datetime
     is_ca: bool
     dns_names: tuple[str, ...]
@@ -47,10 +48,17 @@ class CertInfo:
     subject_key_id: str
     authority_key_id: str
     line: int
+    #: empty for a certificate known only from text (no signature to check, no real fingerprint)
     der: bytes = field(default=b"", repr=False, compare=False)
 
     def valid_at(self, moment: dt.datetime) -> bool:
-        return self.not_before <= moment <= self.not_after
+        return (self.not_before is None or self.not_before <= moment) and moment <= self.not_after
+
+
+def text_fingerprint(*shown: str) -> str:
+    """A stable id for a certificate known only from text (subject, issuer, dates as shown); the
+    "text:" prefix keeps it from ever equalling a real SHA-256 fingerprint."""
+    return "text:" + hashlib.sha256("\x00".join(shown).encode()).hexdigest()
 
 
 def _cn(name: x509.Name) -> str:

@@ -161,7 +161,7 @@ def cert_state(cert: CertificateFact, now: dt.datetime) -> tuple[str, str]:
     """(state, words) of a certificate at its node's collection time."""
     if now > cert.info.not_after:
         return "expired", f"expired {_days(now - cert.info.not_after)} ago"
-    if now < cert.info.not_before:
+    if cert.info.not_before is not None and now < cert.info.not_before:
         return "not yet valid", f"valid only in {_days(cert.info.not_before - now)}"
     left = cert.info.not_after - now
     return ("expires soon" if left <= SOON_DAYS * DAY else "valid"), f"{_days(left)} left"
@@ -177,7 +177,9 @@ def certificate_chart(certs: Sequence[CertificateFact], now: Mapping[str, dt.dat
         certs = sorted(certs, key=lambda c: c.info.not_after - now[c.node])[:MAX_CERT_ROWS]
     certs = sorted(certs, key=lambda c: (c.node, c.info.is_ca, c.info.not_after, c.location))
     first_now, last_now = min(now[c.node] for c in certs), max(now[c.node] for c in certs)
-    start = max(min(c.info.not_before for c in certs), first_now - CERT_WINDOW)
+    # kubeadm's expiration table gives no start: such bars begin at the chart's left edge
+    start = max(min((c.info.not_before for c in certs if c.info.not_before), default=first_now),
+                first_now - CERT_WINDOW)
     end = min(max(c.info.not_after for c in certs), last_now + CERT_WINDOW)
     start, end = min(start, first_now - 30 * DAY), max(end, last_now + 60 * DAY)
 
@@ -195,12 +197,13 @@ def certificate_chart(certs: Sequence[CertificateFact], now: Mapping[str, dt.dat
         y = top + i * row
         node_now = now[cert.node]
         state, words = cert_state(cert, node_now)
+        since = f"{cert.info.not_before:%Y-%m-%d %H:%M} UTC" if cert.info.not_before else "unknown"
         tip = (f"{cert.node}: {cert.location}\nsubject: {cert.info.subject}\n"
-               f"not before {cert.info.not_before:%Y-%m-%d %H:%M} UTC, not after "
+               f"not before {since}, not after "
                f"{cert.info.not_after:%Y-%m-%d %H:%M} UTC\n{words} at collection "
                f"({node_now:%Y-%m-%d %H:%M} UTC)")
         canvas.text(4, y + 13, _short(f"{cert.node}  {_cert_label(cert)}", 46), tip=tip)
-        x0, x1 = axis.x(cert.info.not_before), axis.x(cert.info.not_after)
+        x0, x1 = axis.x(cert.info.not_before or start), axis.x(cert.info.not_after)
         canvas.rect(x0, y + 3, x1 - x0, row - 6, STATE_COLOURS[state], tip=tip, rx="2",
                     opacity="0.55" if cert.info.is_ca else None)
         canvas.line(axis.x(node_now), y + 1, axis.x(node_now), y + row - 1, stroke=INK, stroke_width="2")

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 from ..facts import ClusterView
 from ..facts.components import ComponentFact
+from ..facts.containers import RUNTIME_ITEMS, ContainerHistory, histories
 from ..facts.k8s import PodFact
-from ..findings import Category, Finding, Remediation, Severity
+from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kubectl import ContainerStatus
 from . import rule
 from .certificates import restart_static_pod
@@ -17,6 +18,10 @@ from .certificates import restart_static_pod
 #: restarts that, with the last one recent, make a running static pod a crash loop
 RESTARTS = 5
 RECENT = dt.timedelta(hours=1)
+#: the runtime-evidence half of every *_CRASHLOOP rule's `checks`
+RUNTIME_CHECK = (f"Where pod objects are absent or older, the runtime's listing (crictl, docker) shows no "
+                 f"such container failed with none running, or restarted {RESTARTS}+ times with the "
+                 f"newest started within {RECENT.seconds // 3600} h of collection.")
 #: waiting reasons of a container that cannot stay up
 FAILING_WAITS = ("CrashLoopBackOff", "RunContainerError", "CreateContainerError",
                  "CreateContainerConfigError", "Error")
@@ -65,38 +70,109 @@ def crashloops(view: ClusterView, component: str) -> list[Crashloop]:
     return out
 
 
+@dataclass(frozen=True)
+class RuntimeCrashloop:
+    """A control-plane container the runtime lists dying: none running (`down`), or restarting lately."""
+
+    history: ContainerHistory
+    down: bool
+
+    def describe(self) -> str:
+        h = self.history
+        shown = "; ".join(a.describe() for a in h.attempts[:3])
+        return f"the runtime on {h.node} lists {shown}; {'none' if not h.running else 'one'} running"
+
+
+def _same_pod(history: ContainerHistory, fact: PodFact) -> bool:
+    return fact.pod.name in {a.container.pod for a in history.attempts} or fact.pod.node_name == history.node
+
+
+def _api_judges(view: ClusterView, history: ContainerHistory) -> bool:
+    """The API's pod object for this container is as recent as the runtime's listing: it judges alone."""
+    listed = history.newest.origin.collected_at
+    return any(_same_pod(history, f) and f.origin.collected_at >= listed
+               for f in view.k8s.pods_of(history.name))
+
+
+def runtime_crashloops(view: ClusterView, component: str) -> list[RuntimeCrashloop]:
+    """From the runtime's listing, where the API's pod objects are absent or older: no attempt running
+    after a failed exit, or a high attempt number with the newest started lately. The kubelet keeps
+    one dead attempt per container by default, so the attempt number, not the count of exited rows,
+    says how often it restarted; one failed attempt replaced by a running one is not a loop."""
+    out: list[RuntimeCrashloop] = []
+    for h in histories(view.containers, component):
+        if _api_judges(view, h):
+            continue
+        now, newest = view.now(h.node), h.newest
+        failed = [a for a in h.attempts if a.exited and a.container.exit_code != 0]
+        if not h.running and failed and not (newest.exited and newest.container.exit_code == 0):
+            out.append(RuntimeCrashloop(h, True))
+            continue
+        if (newest.running and (newest.container.attempt or 0) >= RESTARTS
+                and newest.created is not None and now - newest.created <= RECENT):
+            out.append(RuntimeCrashloop(h, False))
+    return out
+
+
+def _crashloop_finding(rule_id: str, component: str, category: Category, severity: Severity, node: str,
+                       subject: tuple[str, str], what: str, evidence: list[Evidence], title: str,
+                       docker: bool = False) -> Finding:
+    """subject: (the pod name or a glob for it, the finding's object)."""
+    pod, obj = subject
+    log_dir = f"/var/log/pods/kube-system_{pod}_*/{component}/"
+    # dockershim-era nodes (a `docker ps` listing) have no crictl
+    tool, name = ("docker", f"--filter name=k8s_{component}_") if docker else \
+        ("crictl", f"--name {component}")
+    return Finding(
+        id=rule_id, severity=severity, category=category, title=title,
+        detail=(f"{what} A static pod that keeps exiting is almost always rejected "
+                f"configuration (a removed or misspelled flag), a certificate or key it cannot load, "
+                f"or a dependency it cannot reach; its previous log says which."),
+        remediation=Remediation(
+            f"On {node}, read the previous container's log (the kubelet keeps it under {log_dir}), "
+            f"fix the cause in /etc/kubernetes/manifests/{component}.yaml or the files it points at, "
+            f"then restart the static pod by moving its manifest out of the folder and back.",
+            (f"{tool} ps -a {name}",
+             f"{tool} logs $({tool} ps -a {name} -q | head -n 1)",
+             f"tail -n 50 {log_dir}*.log",
+             restart_static_pod(component))),
+        evidence=evidence, nodes=[node], objects=[obj])
+
+
 def crashloop_findings(view: ClusterView, rule_id: str, component: str, category: Category,
                        down: Severity, restarting: Severity) -> Iterator[Finding]:
-    """One finding per crash-looping pod, with what the kubelet last saw of the container."""
+    """One finding per crash-looping pod: what the kubelet last reported to the API, else what the
+    node's container runtime lists."""
+    runtime = histories(view.containers, component)
     for loop in crashloops(view, component):
+        if any(_same_pod(h, loop.fact) and h.newest.origin.collected_at > loop.fact.origin.collected_at
+               for h in runtime):
+            continue  # the runtime's listing is newer than this pod object: it judges below
         pod = loop.fact.pod
         node = pod.node_name or loop.fact.origin.node
         last = loop.container.last_terminated
         hint = (f" The last run ended with exit code {last.exit_code} ({last.reason})."
                 if last is not None and last.exit_code is not None else "")
-        log_dir = f"/var/log/pods/kube-system_{pod.name}_*/{component}/"
-        yield Finding(
-            id=rule_id, severity=down if loop.down else restarting, category=category,
-            title=f"{component} is crash-looping on {node}",
-            detail=(f"{loop.describe()}.{hint} A static pod that keeps exiting is almost always rejected "
-                    f"configuration (a removed or misspelled flag), a certificate or key it cannot load, "
-                    f"or a dependency it cannot reach; its previous log says which."),
-            remediation=Remediation(
-                f"On {node}, read the previous container's log (the kubelet keeps it under {log_dir}), "
-                f"fix the cause in /etc/kubernetes/manifests/{component}.yaml or the files it points at, "
-                f"then restart the static pod by moving its manifest out of the folder and back.",
-                (f"crictl ps -a --name {component}",
-                 f"crictl logs $(crictl ps -a --name {component} -q | head -n 1)",
-                 f"tail -n 50 {log_dir}*.log",
-                 restart_static_pod(component))),
-            evidence=[loop.fact.origin.evidence(loop.describe())],
-            nodes=[node], objects=[f"{pod.namespace}/{pod.name}"])
+        yield _crashloop_finding(rule_id, component, category, down if loop.down else restarting, node,
+                                 (pod.name, f"{pod.namespace}/{pod.name}"), f"{loop.describe()}.{hint}",
+                                 [loop.fact.origin.evidence(loop.describe())],
+                                 f"{component} is crash-looping on {node}")
+    for rloop in runtime_crashloops(view, component):
+        h, newest = rloop.history, rloop.history.newest
+        title = (f"{component} exited and is not running on {h.node}" if rloop.down
+                 else f"{component} is crash-looping on {h.node}")
+        yield _crashloop_finding(rule_id, component, category, down if rloop.down else restarting, h.node,
+                                 (newest.container.pod or f"{component}-*", newest.subject),
+                                 f"{rloop.describe()}.",
+                                 [e for a in h.attempts[:3] for e in a.evidence()], title,
+                                 docker=newest.origin.item_id == "loose.docker_ps")
 
 
 @rule("APISERVER_CRASHLOOP", Category.APISERVER, Severity.CRITICAL, "API server crash-looping",
       "No kube-apiserver container waits in CrashLoopBackOff (or another start failure) or restarted "
-      f"{RESTARTS}+ times with the last exit within {RECENT.seconds // 3600} h of collection.",
-      ("k8s.pods",))
+      f"{RESTARTS}+ times with the last exit within {RECENT.seconds // 3600} h of collection. "
+      + RUNTIME_CHECK,
+      ("k8s.pods",) + RUNTIME_ITEMS)
 def apiserver_crashloop(view: ClusterView) -> Iterator[Finding]:
     yield from crashloop_findings(view, "APISERVER_CRASHLOOP", "kube-apiserver", Category.APISERVER,
                                   Severity.CRITICAL, Severity.ERROR)

@@ -15,6 +15,8 @@ from . import rule
 SOON = dt.timedelta(days=30)
 VERY_SOON = dt.timedelta(days=7)
 NEEDS = ("pki.cert", "k8s.kubeconfig")
+#: validity can also be judged from pasted text: kubeadm's expiration table, `openssl x509 -text`
+VALIDITY_NEEDS = (*NEEDS, "loose.kubeadm_certs", "loose.x509_text")
 
 #: the static pod that must restart to load a renewed kubeadm certificate
 USED_BY = {
@@ -84,8 +86,8 @@ def _groups(view: ClusterView) -> Iterator[list[CertificateFact]]:
     yield from groups.values()
 
 
-def _when(moment: dt.datetime) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M UTC")
+def _when(moment: dt.datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment else "an unknown date"
 
 
 def _days(delta: dt.timedelta) -> str:
@@ -98,16 +100,20 @@ def _finding(rule_id: str, severity: Severity, title: str, detail: str,
     first = certs[0]
     nodes = sorted({c.node for c in certs})
     info = first.info
-    excerpt = (f"subject={info.subject} issuer={info.issuer} notBefore={info.not_before.isoformat()} "
+    since = info.not_before.isoformat() if info.not_before else "?"
+    excerpt = (f"subject={info.subject} issuer={info.issuer} notBefore={since} "
                f"notAfter={info.not_after.isoformat()}")
     return Finding(
         id=rule_id, severity=severity, category=Category.CERTIFICATES, title=title, detail=detail,
         remediation=remediation(first, nodes),
-        evidence=[Evidence(c.node, c.bundle_path, c.info.line, excerpt, c.item_id) for c in certs],
+        evidence=[Evidence(c.node, c.bundle_path, c.info.line, c.excerpt or excerpt, c.item_id)
+                  for c in certs],
         nodes=nodes, objects=sorted({c.location for c in certs}))
 
 
 def _label(cert: CertificateFact) -> str:
+    if cert.excerpt and not cert.info.subject:  # a kubeadm table row: its location is its name
+        return cert.location
     return f"{cert.location} ({cert.info.subject or 'no subject'})"
 
 
@@ -117,7 +123,7 @@ def _classify(view: ClusterView, certs: list[CertificateFact]) -> tuple[str, dt.
     now = min(view.now(c.node) for c in certs)
     if now > cert.not_after:
         return "expired", now - cert.not_after
-    if now < cert.not_before:
+    if cert.not_before is not None and now < cert.not_before:
         return "not_yet_valid", cert.not_before - now
     if cert.not_after - now <= SOON:
         return "soon", cert.not_after - now
@@ -133,20 +139,20 @@ def _judged(view: ClusterView, wanted: str) -> Iterable[tuple[list[CertificateFa
 
 @rule("CERT_EXPIRED", Category.CERTIFICATES, Severity.CRITICAL, "Certificate expired",
       "Every certificate in the PKI folders and kubeconfigs is within its validity at collection time.",
-      NEEDS)
+      VALIDITY_NEEDS)
 def expired(view: ClusterView) -> Iterator[Finding]:
     for certs, ago in _judged(view, "expired"):
         info = certs[0].info
         yield _finding(
             "CERT_EXPIRED", Severity.CRITICAL, f"Certificate expired: {_label(certs[0])}",
             f"Expired {_when(info.not_after)}, {_days(ago)} before the bundle was collected. "
-            f"Issued by {info.issuer}. Clients and servers using it fail TLS with "
-            f"'x509: certificate has expired or is not yet valid'.", certs)
+            f"Issued by {info.issuer or 'an issuer the evidence does not name'}. Clients and servers "
+            f"using it fail TLS with 'x509: certificate has expired or is not yet valid'.", certs)
 
 
 @rule("CERT_EXPIRING_SOON", Category.CERTIFICATES, Severity.WARNING, "Certificate expires soon",
       f"No certificate expires within {SOON.days} days of collection (error within {VERY_SOON.days}).",
-      NEEDS)
+      VALIDITY_NEEDS)
 def expiring(view: ClusterView) -> Iterator[Finding]:
     for certs, left in _judged(view, "soon"):
         severity = Severity.ERROR if left <= VERY_SOON else Severity.WARNING
@@ -158,7 +164,7 @@ def expiring(view: ClusterView) -> Iterator[Finding]:
 
 @rule("CERT_NOT_YET_VALID", Category.CERTIFICATES, Severity.ERROR, "Certificate not yet valid",
       "No certificate's notBefore lies after collection time (a clock behind, or a wrong issuance date).",
-      NEEDS)
+      VALIDITY_NEEDS)
 def not_yet_valid(view: ClusterView) -> Iterator[Finding]:
     for certs, ahead in _judged(view, "not_yet_valid"):
         yield _finding(
@@ -169,8 +175,9 @@ def not_yet_valid(view: ClusterView) -> Iterator[Finding]:
 
 
 def _first_cert_at(view: ClusterView, node: str, path: str) -> CertificateFact | None:
+    """The certificate a file starts with; text-only evidence (no DER) has no signature to compare."""
     return next((c for c in view.certificates
-                 if c.node == node and c.location == path and c.info.line == 1), None)
+                 if c.node == node and c.location == path and c.info.line == 1 and c.info.der), None)
 
 
 @rule("CERT_CA_MISMATCH", Category.CERTIFICATES, Severity.ERROR, "Certificate not signed by its CA",
@@ -179,7 +186,8 @@ def _first_cert_at(view: ClusterView, node: str, path: str) -> CertificateFact |
 def ca_mismatch(view: ClusterView) -> Iterator[Finding]:
     for cert in view.certificates:
         expected = EXPECTED_ISSUER.get(cert.node_path)
-        if expected is None or cert.info.is_ca or (cert.item_id == "pki.cert" and cert.info.line != 1):
+        if (expected is None or cert.info.is_ca or not cert.info.der
+                or (cert.item_id == "pki.cert" and cert.info.line != 1)):
             continue
         ca_path, presenter, verifier = expected
         ca = _first_cert_at(view, cert.node, ca_path)

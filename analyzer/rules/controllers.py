@@ -7,23 +7,25 @@ from collections import Counter
 from collections.abc import Iterator
 
 from ..facts import ClusterView
+from ..facts.containers import RUNTIME_ITEMS
 from ..findings import Category, Finding, Remediation, Severity
 from . import rule
-from .apiserver import crashloop_findings, removed_flag_findings
+from .apiserver import RUNTIME_CHECK, crashloop_findings, removed_flag_findings
 
 
 @rule("CONTROLLER_MANAGER_CRASHLOOP", Category.CONTROLLER_MANAGER, Severity.ERROR,
       "Controller manager crash-looping",
-      "No kube-controller-manager container waits in CrashLoopBackOff or restarts repeatedly lately.",
-      ("k8s.pods",))
+      "No kube-controller-manager container waits in CrashLoopBackOff or restarts repeatedly lately. "
+      + RUNTIME_CHECK,
+      ("k8s.pods",) + RUNTIME_ITEMS)
 def controller_manager_crashloop(view: ClusterView) -> Iterator[Finding]:
     yield from crashloop_findings(view, "CONTROLLER_MANAGER_CRASHLOOP", "kube-controller-manager",
                                   Category.CONTROLLER_MANAGER, Severity.ERROR, Severity.WARNING)
 
 
 @rule("SCHEDULER_CRASHLOOP", Category.SCHEDULER, Severity.ERROR, "Scheduler crash-looping",
-      "No kube-scheduler container waits in CrashLoopBackOff or restarts repeatedly lately.",
-      ("k8s.pods",))
+      "No kube-scheduler container waits in CrashLoopBackOff or restarts repeatedly lately. " + RUNTIME_CHECK,
+      ("k8s.pods",) + RUNTIME_ITEMS)
 def scheduler_crashloop(view: ClusterView) -> Iterator[Finding]:
     yield from crashloop_findings(view, "SCHEDULER_CRASHLOOP", "kube-scheduler", Category.SCHEDULER,
                                   Severity.ERROR, Severity.WARNING)

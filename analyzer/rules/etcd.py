@@ -11,6 +11,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..facts import ClusterView
+from ..facts.containers import RUNTIME_ITEMS
 from ..facts.etcd import (
     ETCDCTL_ITEMS,
     QUOTA_DEFAULT,
@@ -23,6 +24,7 @@ from ..facts.etcd import (
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.etcdctl import host_port
 from . import rule
+from .apiserver import RECENT, RESTARTS, RUNTIME_CHECK, crashloop_findings
 from .certificates import restart_static_pod
 
 NEAR_QUOTA = 0.80
@@ -211,6 +213,16 @@ def endpoint_unhealthy(view: ClusterView) -> Iterator[Finding]:
                        f"etcd endpoint {endpoint} ({name}) is unhealthy", detail,
                        Remediation(f"{advice} {ON_HOST}", tuple(commands)),
                        [*(m.evidence for m in seen), *cited], [endpoint])
+
+
+@rule("ETCD_CRASHLOOP", Category.ETCD, Severity.CRITICAL, "etcd crash-looping",
+      "No etcd container waits in CrashLoopBackOff (or another start failure) or restarted "
+      f"{RESTARTS}+ times with the last exit within {RECENT.seconds // 3600} h of collection. "
+      + RUNTIME_CHECK,
+      ("k8s.pods",) + RUNTIME_ITEMS)
+def etcd_crashloop(view: ClusterView) -> Iterator[Finding]:
+    yield from crashloop_findings(view, "ETCD_CRASHLOOP", "etcd", Category.ETCD, Severity.CRITICAL,
+                                  Severity.ERROR)
 
 
 @rule("ETCD_NO_LEADER", Category.ETCD, Severity.CRITICAL, "etcd has no leader",
