@@ -193,3 +193,15 @@ def keygen(out_dir: Path) -> None:
     except InputError as exc:
         fail(str(exc))
     click.echo(f"private key (keep it): {key_path}\ncertificate (send it): {cert_path}")
+
+
+def run() -> None:
+    """Console entry point: a bug still ends in one line, not a traceback (KUBETRIAGE_DEBUG=1 shows it)."""
+    try:
+        main(standalone_mode=True)
+    except Exception as exc:  # noqa: BLE001 - last resort: click handled usage errors already
+        if os.environ.get("KUBETRIAGE_DEBUG"):
+            raise
+        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+                   "(please report it; KUBETRIAGE_DEBUG=1 shows the traceback)", err=True)
+        sys.exit(3)

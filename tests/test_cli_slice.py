@@ -130,3 +130,20 @@ def test_bundle_folder_is_the_same_as_tarball(tmp_path):
     from_tar = json.loads(run("analyze", str(bundle), "-f", "json")[1])
     assert [f["key"] for f in from_dir["findings"]] == [f["key"] for f in from_tar["findings"]]
     assert Path(from_tar["nodes"][0]["source"]).name == bundle.name
+
+
+def test_a_bug_ends_in_one_line_not_a_traceback(monkeypatch, capsys):
+    import analyzer.cli as cli
+
+    def broken(*args: object) -> None:
+        raise RuntimeError("boom\nsecond line")
+
+    monkeypatch.setattr(cli, "run_analysis", broken)
+    monkeypatch.setattr("sys.argv", ["kubetriage", "analyze", str(SAMPLE)])
+    monkeypatch.delenv("KUBETRIAGE_DEBUG", raising=False)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.run()
+    assert exit_info.value.code == 3
+    err = capsys.readouterr().err
+    assert err.startswith("kubetriage: internal error: RuntimeError: boom second line")
+    assert err.count("\n") == 1 and "Traceback" not in err

@@ -45,5 +45,9 @@ def test_sample_matches_golden(sample: Path, request: pytest.FixtureRequest):
         golden.write_text(json.dumps(got, indent=2) + "\n")
     assert golden.is_file(), f"no golden for {sample.name}: run with --regen-goldens and review"
     assert got == json.loads(golden.read_text())
+    for finding in data["findings"]:  # every finding cites evidence and says what to do
+        assert finding["evidence"] and all(e["path"] for e in finding["evidence"]), finding["key"]
+        assert finding["remediation"]["text"].strip(), finding["key"]
+        assert not any("rollout restart" in c for c in finding["remediation"]["commands"]), finding["key"]
     for fmt in ("html", "md"):
         assert render(report, fmt).strip()
