@@ -164,16 +164,46 @@ def _before(a: dt.datetime | None, b: dt.datetime | None) -> bool | None:
 
 def link(findings: list[Finding]) -> None:
     """Fill caused_by/causes from RELATIONS (an acyclic table); a cause seen after its effect does
-    not explain it."""
+    not explain it. Only direct links are kept: A->C goes when A->B->C already says it."""
+    edges: dict[str, list[Finding]] = {f.key: [] for f in findings}
     for cause in findings:
         for relation in _relations_for(cause):
             for effect in findings:
-                if effect is cause or effect.id not in relation.effects or effect.key in cause.causes:
+                if effect is cause or effect.id not in relation.effects or effect in edges[cause.key]:
                     continue
                 if _before(cause.first_seen, effect.first_seen) is False:
                     continue
+                edges[cause.key].append(effect)
+    for cause in findings:
+        for effect in edges[cause.key]:
+            others = [e for e in edges[cause.key] if e is not effect]
+            if not any(effect.key in _reachable(edges, e) for e in others):
                 cause.causes.append(effect.key)
                 effect.caused_by.append(cause.key)
+
+
+def _reachable(edges: dict[str, list[Finding]], start: Finding) -> set[str]:
+    """Keys of every finding `start` explains, directly or through others."""
+    seen: set[str] = set()
+    todo = [start]
+    while todo:
+        for effect in edges[todo.pop().key]:
+            if effect.key not in seen:
+                seen.add(effect.key)
+                todo.append(effect)
+    return seen
+
+
+def _explained(by_key: dict[str, Finding], root: Finding) -> list[Finding]:
+    """Every finding below root in the cause tree."""
+    found: dict[str, Finding] = {}
+    todo = [root]
+    while todo:
+        for key in todo.pop().causes:
+            if key in by_key and key not in found:
+                found[key] = by_key[key]
+                todo.append(by_key[key])
+    return list(found.values())
 
 
 def rank(findings: list[Finding]) -> list[RootCause]:
@@ -182,7 +212,7 @@ def rank(findings: list[Finding]) -> list[RootCause]:
     roots = [f for f in findings if not f.caused_by]
     out: list[RootCause] = []
     for root in roots:
-        effects = [by_key[k] for k in root.causes if k in by_key]
+        effects = _explained(by_key, root)
         relations = _relations_for(root)
         confirm = "; ".join(dict.fromkeys(r.confirm for r in relations)) or \
             "no other finding depends on it; check it on its own"
@@ -196,6 +226,7 @@ def rank(findings: list[Finding]) -> list[RootCause]:
         out.append(RootCause(root, confidence, reason, confirm))
     order = {"high": 0, "medium": 1, "low": 2}
     never = dt.datetime.max.replace(tzinfo=dt.timezone.utc)
-    out.sort(key=lambda r: (r.finding.severity.rank, order[r.confidence], -len(r.finding.causes),
+    size = {r.finding.key: len(_explained(by_key, r.finding)) for r in out}
+    out.sort(key=lambda r: (r.finding.severity.rank, order[r.confidence], -size[r.finding.key],
                             LAYER[r.finding.category.value], r.finding.first_seen or never, r.finding.key))
     return out
