@@ -206,7 +206,7 @@ def test_signal_leaves_a_partial_bundle_and_no_processes(env, tmp_path, sig):
                              str(out), "--host-commands", "--exclude", "journal.*"],
                             env={"PATH": str(bin_dir)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        for _ in range(100):  # wait until the stand-in runs
+        for _ in range(600):  # wait until the stand-in runs (slow when the machine is loaded)
             if pids.exists() and len(pids.read_text().split()) == 2:
                 break
             time.sleep(0.1)
