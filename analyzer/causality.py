@@ -138,6 +138,9 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("APISERVER_REMOVED_FLAG", ("APISERVER_CRASHLOOP",) + LEADER_SYMPTOMS,
              "the API server refuses to start with a flag its version removed",
              "its log's last lines: `unknown flag`"),
+    Relation("CONTROLLER_MANAGER_REMOVED_FLAG", ("CONTROLLER_MANAGER_CRASHLOOP",),
+             "the controller-manager refuses to start with a flag its version removed",
+             "its log's last line: `Error: unknown flag`"),
     Relation("SCHEDULER_CONFIG_INVALID", ("SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE"),
              "a scheduler with an invalid config exits at start", "the scheduler's log at start"),
 )

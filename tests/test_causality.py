@@ -69,3 +69,13 @@ def test_relation_conditions_look_at_the_cause():
     rejected = finding("ETCD_TLS_REJECTED", Category.ETCD, Severity.ERROR, 1)
     link([apiserver, rejected])
     assert apiserver.causes == [] and rejected.caused_by == []
+
+
+def test_a_removed_controller_manager_flag_explains_its_crash_loop():
+    flag = finding("CONTROLLER_MANAGER_REMOVED_FLAG", Category.CONTROLLER_MANAGER, Severity.CRITICAL, None,
+                   ("/etc/kubernetes/manifests/kube-controller-manager.yaml",))
+    loop = finding("CONTROLLER_MANAGER_CRASHLOOP", Category.CONTROLLER_MANAGER, Severity.ERROR, None)
+    link([flag, loop])
+    assert loop.caused_by == [flag.key]
+    [root] = rank([flag, loop])
+    assert root.finding is flag and "unknown flag" in root.confirm

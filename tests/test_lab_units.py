@@ -75,6 +75,8 @@ def test_curated_evidence_is_recorded_with_provenance_and_hash(tmp_path: Path, n
                                                          "health-verbose-healthz-pass-k8s-95681.txt"))
     data, files = read_bundle(bundle)
     assert "k8s.healthz" not in data["options"]["exclude"]
+    # the collector's "not found" record for logs.pod gave way to the curated file
+    assert [i["path"] for i in data["items"] if i["id"] == "logs.pod"] == ["files" + log_path]
     assert [i["exit_code"] for i in data["items"] if i["id"] == "k8s.healthz"] == [0]
     assert record["source"][0] == "kubectl"
     for item in (i for i in data["items"] if "provenance" in i):

@@ -119,3 +119,22 @@ def test_bundles_logs_merge_into_one_view_with_a_timeline(tmp_path):
     totals = frame.groupby(["node", "signature"])["count"].sum().to_dict()
     assert totals[("cp-1", "ETCD_REJECTED_CONNECTION")] == 40
     assert totals[("cp-2", "APISERVER_ETCD_REFUSED")] == 3
+
+
+@pytest.mark.parametrize("flags, named, cited", [
+    ({"kube-scheduler": {"config": "/etc/kubernetes/scheduler-config.yaml"}},
+     ["kube-scheduler --config=/etc/kubernetes/scheduler-config.yaml"], True),
+    ({}, ["kube-scheduler --config"], False),
+])
+def test_scheduler_config_names_the_file_its_manifest_passes(tmp_path, flags, named, cited):
+    """The log says the config's apiVersion is unknown; the manifest's --config line says which file."""
+    node = BundleBuilder("cp-1").kubeadm_manifests(extra_flags=flags).command(
+        "journal.control_plane", ["journalctl", "-u", "kube-scheduler"],
+        (REAL / "journald-scheduler-config-nokind-opsnull-453.log").read_bytes())
+    [finding] = analyze([node.write(tmp_path / "b")]).findings
+    assert (finding.id, finding.objects) == ("SCHEDULER_CONFIG_INVALID", named)
+    manifest_lines = [e.excerpt for e in finding.evidence if e.path.endswith("kube-scheduler.yaml")]
+    assert manifest_lines == (["- --config=/etc/kubernetes/scheduler-config.yaml"] if cited else [])
+    assert any("no kind" in e.excerpt for e in finding.evidence)
+    grep = "grep -n apiVersion /etc/kubernetes/scheduler-config.yaml"
+    assert (grep in finding.remediation.commands) == cited

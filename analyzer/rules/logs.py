@@ -312,19 +312,28 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
       LOG_ITEMS)
 def scheduler_config(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select("SCHEDULER_CONFIG_NOT_REGISTERED"), component=False):
-        yield _finding(
+        node = facts[0].node
+        # the manifest line that names the file: what to fix, next to the log saying it is wrong
+        passing = [c for c in view.components
+                   if c.node == node and c.component == "kube-scheduler" and c.flags.get("config")]
+        files = sorted({c.flags["config"] for c in passing})
+        what = f"The apiVersion in {', '.join(files)}" if files else "The file's apiVersion"
+        finding = _finding(
             "SCHEDULER_CONFIG_INVALID", Severity.CRITICAL, Category.SCHEDULER,
             "kube-scheduler rejects its --config file",
-            f"{_summary(facts)}: {_top(facts)}. The file's apiVersion is not one this release knows "
-            "(kubescheduler.config.k8s.io/v1 since 1.25; v1beta2/v1beta3 removed in 1.26/1.29), so the "
-            "scheduler exits at start and no pod is scheduled.",
+            f"{_summary(facts)}: {_top(facts)}. {what} is not one this release knows "
+            "(kubescheduler.config.k8s.io/v1 since 1.25; v1beta1 removed in 1.23, v1beta2 in 1.28, v1beta3 "
+            "in 1.29), so the scheduler exits at start and no pod is scheduled.",
             Remediation("Rewrite the --config file for this version (apiVersion: "
                         "kubescheduler.config.k8s.io/v1, kind: KubeSchedulerConfiguration), then restart the "
                         "scheduler.",
-                        (f"# on {facts[0].node}",
-                         "grep -n -- '--config' /etc/kubernetes/manifests/kube-scheduler.yaml",
+                        (f"# on {node}",
+                         *([f"grep -n apiVersion {f}" for f in files]
+                           or ["grep -n -- '--config' /etc/kubernetes/manifests/kube-scheduler.yaml"]),
                          "kube-scheduler --version", restart_static_pod("kube-scheduler"))),
-            facts, ["kube-scheduler --config"])
+            facts, [f"kube-scheduler --config={f}" for f in files] or ["kube-scheduler --config"])
+        finding.evidence.extend(c.evidence("config") for c in passing)
+        yield finding
 
 
 _TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")

@@ -85,7 +85,9 @@ def add_evidence(bundle: Path, evidence: Evidence) -> dict:
     data, redactions = COLLECTOR.redact(spec.redact, (FIXTURES / evidence.fixture).read_bytes())
     if evidence.node_path:
         rel, source = "files" + evidence.node_path, evidence.node_path
-        replaced = [i for i in manifest["items"] if i["id"] == spec.id and i["source"] == source]
+        # the same file, or the record that the item's globs found nothing: it has a file now
+        replaced = [i for i in manifest["items"]
+                    if i["id"] == spec.id and (i["source"] == source or not i.get("path"))]
     else:
         rel = f"commands/{spec.id}.out"
         replaced = [i for i in manifest["items"] if i["id"] == spec.id]

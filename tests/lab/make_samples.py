@@ -45,6 +45,8 @@ NOT_IN_LAB = ["k8s.healthz", "cri.ps", "cri.pods", "cri.ps_json", "host.runtime_
               # only etcd runs in the lab: the sockets of an API server, kubelet, controller-manager
               # and scheduler the lab cannot run would be missing from ss on every sample
               "net.listening"]
+#: static samples (no etcd started): neither a live cluster nor the programs the lab lacks
+STATIC_EXCLUDE = list(dict.fromkeys(LIVE_CLUSTER_ITEMS + NOT_IN_LAB))
 
 
 def collect(root: Path, out_dir: Path, node: str, exclude: list[str], *, wrap: list[str] | None = None,
@@ -120,15 +122,20 @@ class Scenario:
     netns: bool = False
 
 
-def static_nodes(nodes: list[NodeSpec], exclude: list[str]) -> Callable[[Lab], None]:
-    """No etcd running: build the roots and collect them (configuration and certificate faults)."""
+def static_nodes(nodes: list[NodeSpec], exclude: list[str],
+                 curated: Callable[[Path, NodeSpec], list[Evidence]] | None = None) -> Callable[[Lab], None]:
+    """No etcd running: build the roots and collect them (configuration and certificate faults);
+    `curated` names the real evidence to add to each node's bundle."""
 
     def run(lab: Lab) -> None:
         pki = ClusterPKI(dt.datetime.now(UTC))
         for spec in nodes:
             root = build_node_root(lab.workdir / spec.name, spec, pki)
             with lab.phase("collect"):
-                lab.bundles.append(collect(root, lab.dest, spec.name, exclude))
+                bundle = collect(root, lab.dest, spec.name, exclude)
+            lab.bundles.append(bundle)
+            if curated:
+                lab.curate(bundle, *curated(root, spec))
 
     return run
 
@@ -138,8 +145,13 @@ def ha_specs(**fields: object) -> list[NodeSpec]:
 
 
 def pod_log(member: Member, component: str, fixture: str) -> Evidence:
-    path = pod_log_path(member.root / f"etc/kubernetes/manifests/{component}.yaml",
-                        f"{component}-{member.name}", component)
+    return pod_log_at(member.root, member.name, component, fixture)
+
+
+def pod_log_at(root: Path, node: str, component: str, fixture: str, restart: int = 0) -> Evidence:
+    """`fixture` as the kubelet's log of `component`'s static pod on `node` (run `restart`)."""
+    path = pod_log_path(root / f"etc/kubernetes/manifests/{component}.yaml", f"{component}-{node}",
+                        component, restart)
     return Evidence("logs.pod", fixture, node_path=path)
 
 
@@ -247,6 +259,16 @@ def partition_rejoin(lab: Lab) -> None:
         lab.collect_all(cluster)
 
 
+def kcm_removed_flag_evidence(root: Path, spec: NodeSpec) -> list[Evidence]:
+    # run 6, as the runtime's listing counts it: the kubelet names the log after the restart
+    return [pod_log_at(root, spec.name, "kube-controller-manager", "cri-kcm-unknown-flag-nectar.log", 6),
+            Evidence("cri.ps", "crictl-ps-a-kcm-exited-grep-nectar.txt")]
+
+
+def scheduler_config_evidence(root: Path, spec: NodeSpec) -> list[Evidence]:
+    return [Evidence("journal.control_plane", "journald-scheduler-config-nokind-opsnull-453.log")]
+
+
 def following(member: Member) -> bool:
     status = member.status()
     return bool(status and status["Status"].get("leader"))
@@ -274,6 +296,20 @@ SCENARIOS = {s.name: s for s in [
                                validity={"apiserver": (-368, -3), "front-proxy-client": (-345, 20)})],
                      LIVE_CLUSTER_ITEMS)),
     Scenario("healthy-1-node", "1 node, etcd healthy (loopback ports 12379/12380/12381).", healthy_1),
+    Scenario(
+        "controller-manager-removed-flag",
+        "1 node (v1.29.4): the controller-manager manifest still passes --pod-eviction-timeout (removed in "
+        "1.27); its container exits at flag parsing (curated log and crictl row).",
+        static_nodes([NodeSpec(name="cp-1", ip="10.0.0.11",
+                               extra_flags={"kube-controller-manager": {"pod-eviction-timeout": "5m0s"}})],
+                     STATIC_EXCLUDE, kcm_removed_flag_evidence)),
+    Scenario(
+        "scheduler-config-invalid",
+        "1 node (v1.29.4): kube-scheduler runs with --config=/etc/kubernetes/scheduler-config.yaml whose "
+        "apiVersion this release does not register; it exits at start (curated log).",
+        static_nodes([NodeSpec(name="cp-1", ip="10.0.0.11", extra_flags={
+                         "kube-scheduler": {"config": "/etc/kubernetes/scheduler-config.yaml"}})],
+                     STATIC_EXCLUDE, scheduler_config_evidence)),
     Scenario("healthy-3-node-ha", "3 nodes in their own network namespaces, etcd healthy.", healthy_3,
              netns=True),
     Scenario("etcd-one-member-down", "3 nodes: the etcd leader cp-3 was killed; cp-1/cp-2 quorate.",
