@@ -406,21 +406,24 @@ def refused(view: ClusterView) -> Iterator[Finding]:
 @rule("ETCD_LEADER_CHURN", Category.ETCD, Severity.WARNING, "etcd leader changes often",
       "etcd's log shows fewer than 3 leader losses per member.", LOG_ITEMS)
 def churn(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("ETCD_LOST_LEADER")):
-        if sum(f.count for f in facts) < 3:
-            continue
-        elected = view.logs.select("ETCD_ELECTED_LEADER", node=facts[0].node)
-        yield _finding(
-            "ETCD_LEADER_CHURN", Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
-            f"{_summary(facts)} of `lost leader`, {sum(f.count for f in elected)} election(s) won. Frequent "
-            "elections stall writes: look for slow disks, an overloaded node, or a flaky network between "
-            "members.",
-            Remediation("Check disk latency and the network between members; raise --heartbeat-interval / "
-                        "--election-timeout only for high-latency links.",
-                        (f"# on {facts[0].node}", _logs("etcd"),
-                         f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint status "
-                         "-w table")),
-            facts + elected, ["etcd leader"])
+    # one finding for the cluster: every member sees the same elections
+    churning = [facts for facts in _by(view.logs.select("ETCD_LOST_LEADER"))
+                if sum(f.count for f in facts) >= 3]
+    if not churning:
+        return
+    lost = [f for facts in churning for f in facts]
+    nodes = sorted({f.node for f in lost})
+    elected = [f for node in nodes for f in view.logs.select("ETCD_ELECTED_LEADER", node=node)]
+    yield _finding(
+        "ETCD_LEADER_CHURN", Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
+        f"{_summary(lost)} of `lost leader` on {', '.join(nodes)}, {sum(f.count for f in elected)} "
+        "election(s) won. Frequent elections stall writes: look for slow disks, an overloaded node, or a "
+        "flaky network between members.",
+        Remediation("Check disk latency and the network between members; raise --heartbeat-interval / "
+                    "--election-timeout only for high-latency links.",
+                    (*(f"# on {node}: {_logs('etcd')}" for node in nodes),
+                     f"{etcdctl(_config(view, nodes[0]), _endpoints(view))} endpoint status -w table")),
+        lost + elected, ["etcd leader"])
 
 
 @rule("ETCD_CORRUPTION_LOG", Category.ETCD, Severity.CRITICAL, "etcd data corruption (log)",
