@@ -177,3 +177,24 @@ def test_fresher_pod_objects_judge_alone_older_ones_yield_to_the_runtime(tmp_pat
 
     assert judged(NOW) == [("APISERVER_CRASHLOOP", "critical", "k8s.pods")]
     assert judged(NOW - dt.timedelta(hours=1)) == [("APISERVER_CRASHLOOP", "critical", "cri.ps")]
+
+
+def test_cni_agent_from_the_runtime(tmp_path):
+    """containerd#9545's exited kube-apiserver row with its NAME column changed to kube-flannel (the only
+    edit): a CNI agent whose only container exited, none running, is reported from the runtime."""
+    lines = CRICTL_9545.splitlines()
+    row = next(line for line in lines if "kube-apiserver " in line)
+    flannel = row.replace("kube-apiserver ", "kube-flannel   ", 1)
+    node = node_with(("cri.ps", "\n".join([lines[0], flannel]) + "\n"))
+    found = [f for f in analyze([node.write(tmp_path)]).findings if f.id == "CNI_PODS_NOT_READY"]
+    assert [(f.severity.value, f.title) for f in found] == [
+        ("error", "CNI agent kube-flannel exited and is not running on cp-1")]
+    assert found[0].evidence[0].path == "commands/cri.ps.out"
+
+
+def test_cni_agent_replaced_long_ago_is_not_reported(tmp_path):
+    """A calico-node at attempt 12 running for 3 hours (its attempt 11 exited 3 weeks ago) is healthy."""
+    node = node_with(("cri.ps", (RUNTIME / "crictl-ps-a-namespace-calico-replaced-blog.txt").read_text()))
+    report = analyze([node.write(tmp_path)])
+    assert not [f for f in report.findings if f.id == "CNI_PODS_NOT_READY"]
+    assert any(c.rule.id == "CNI_PODS_NOT_READY" and c.checked for c in report.coverage)

@@ -7,8 +7,10 @@ import re
 from collections.abc import Iterator
 
 from ..facts import ClusterView
+from ..facts.containers import CNI, RUNTIME_ITEMS
 from ..findings import Category, Finding, Remediation, Severity
 from . import rule
+from .apiserver import runtime_crashloops
 
 FROZEN_REGISTRY = "k8s.gcr.io/"
 ALL_INTERFACES = ("0.0.0.0", "::", "[::]")
@@ -69,8 +71,9 @@ def bind_all(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("CNI_PODS_NOT_READY", Category.CONNECTIVITY, Severity.ERROR, "CNI pods not ready",
-      f"Every kube-system pod of a CNI plugin ({', '.join(CNI_PODS)}) is Ready and not crash-looping.",
-      ("k8s.pods",))
+      f"Every kube-system pod of a CNI plugin ({', '.join(CNI_PODS)}) is Ready and not crash-looping; "
+      "without the API, the runtime's CNI agent containers are running and not restarting lately.",
+      ("k8s.pods",) + RUNTIME_ITEMS)
 def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
     for fact in view.k8s.pods:
         pod = fact.pod
@@ -95,6 +98,22 @@ def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
                  f"kubectl -n {pod.namespace} logs {pod.name} --all-containers --previous --tail=50")),
             evidence=[fact.origin.evidence(f"{pod.name} {pod.phase} ready={pod.ready} {states}")],
             nodes=[node], objects=[f"{pod.namespace}/{pod.name}"])
+    for loop in runtime_crashloops(view, CNI):  # the API is down or older than the runtime's listing
+        h = loop.history
+        state = "exited and is not running" if loop.down else "restarting"
+        yield Finding(
+            id="CNI_PODS_NOT_READY", severity=Severity.ERROR, category=Category.CONNECTIVITY,
+            title=f"CNI agent {h.name} {state} on {h.node}",
+            detail=(f"{loop.describe()}. Without the CNI agent the node's pods get no network and the node "
+                    "may report NotReady."),
+            remediation=Remediation(
+                "Read the agent's previous log; common causes are a wrong pod CIDR, a blocked overlay "
+                "port in the firewall, or the agent unable to reach the API server. Its DaemonSet "
+                "recreates the pod once the cause is fixed.",
+                (f"# on {h.node}", f"crictl ps -a --name {h.name}",
+                 f"crictl logs $(crictl ps -a --name {h.name} -q | head -n 1)")),
+            evidence=[e for a in h.attempts[:3] for e in a.evidence()],
+            nodes=[h.node], objects=[h.newest.subject])
 
 
 @rule("COMPONENTSTATUS_FALSE_ALARM", Category.APISERVER, Severity.INFO,
