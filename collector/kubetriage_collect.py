@@ -169,7 +169,8 @@ SPECS = [
     # -- network ---------------------------------------------------------------------------------
     Spec("net.iptables_save", "command", ["iptables-save"], scope="host"),
     Spec("net.ip6tables_save", "command", ["ip6tables-save"], scope="host"),
-    Spec("net.nft_ruleset", "command", ["nft", "list", "ruleset"], scope="host"),
+    # -a: rule handles, so a finding can say exactly which rule to delete
+    Spec("net.nft_ruleset", "command", ["nft", "-a", "list", "ruleset"], scope="host"),
     Spec("net.ufw_status", "command", ["ufw", "status", "verbose"], scope="host"),
     Spec("net.firewalld", "command", ["firewall-cmd", "--list-all"], scope="host"),
     Spec("net.listening", "command", ["ss", "-ltnp"], scope="host"),

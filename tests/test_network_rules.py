@@ -11,7 +11,7 @@ from tests.bundle_builder import BundleBuilder
 NET = Path(__file__).parent / "fixtures" / "network"
 REAL = Path(__file__).parent / "fixtures" / "real"
 IDS = ("FIREWALL_BLOCKS_CONTROL_PLANE_PORT", "CONTROL_PLANE_PORT_NOT_LISTENING")
-ARGV = {"net.iptables_save": ["iptables-save"], "net.nft_ruleset": ["nft", "list", "ruleset"],
+ARGV = {"net.iptables_save": ["iptables-save"], "net.nft_ruleset": ["nft", "-a", "list", "ruleset"],
         "net.ufw_status": ["ufw", "status", "verbose"], "net.listening": ["ss", "-ltnp"]}
 
 
@@ -100,3 +100,13 @@ def test_nothing_listens_where_the_manifests_say(tmp_path):
     assert apiserver.evidence[0].path.endswith("kube-apiserver.yaml")
     assert any(c.startswith("mv /etc/kubernetes/manifests/kube-apiserver.yaml")
                for c in apiserver.remediation.commands)
+
+
+def test_nft_handles_make_the_exact_delete_command(tmp_path):
+    """`nft -a list ruleset` (as the collector runs it) gives each rule its handle."""
+    found = findings(tmp_path, node("cp-1", "10.0.0.11",
+                                    nft_ruleset=NET / "nft-a-drop-2379-reject-6443.nft-list-ruleset.txt"),
+                     node("cp-2", "10.0.0.12"))
+    commands = {f.objects[0]: f.remediation.commands for f in found
+                if f.id == "FIREWALL_BLOCKS_CONTROL_PLANE_PORT"}
+    assert list(commands["cp-1:2379/tcp"]) == ["nft delete rule inet filter input handle 2"]

@@ -74,6 +74,7 @@ class Rule:
     target: str  # '' when the rule only counts
     goto: bool = False
     reject_with: str | None = None
+    handle: int | None = None  # nft's rule handle, when listed with `nft -a`
 
 
 @dataclass

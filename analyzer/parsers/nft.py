@@ -209,8 +209,9 @@ def parse_rule(line: str, table: Table, chain: Chain, lineno: int,
             unknown.append(word)
     if unknown:
         conds.append(Cond("other", (" ".join(unknown),)))
+    handle = re.search(r" # handle (\d+)\s*$", line)
     return Rule(table.name, chain.name, len(chain.rules) + 1, lineno, text, tuple(conds), target, goto,
-                reject_with)
+                reject_with, int(handle.group(1)) if handle else None)
 
 
 def parse_nft(text: str) -> Ruleset:

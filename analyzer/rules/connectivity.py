@@ -189,6 +189,8 @@ def _delete_commands(manager: str, net: NodeNetwork, outcome: Outcome) -> list[s
         return [f"{binary} -t {rule_.table} -L {rule_.chain} -n --line-numbers",
                 f"{binary} -t {rule_.table} -D {rule_.chain} {rule_.position}"]
     family = outcome.source.ruleset.tables[_table_key(outcome)].family
+    if rule_.handle is not None:  # the collector lists the ruleset with -a
+        return [f"nft delete rule {family} {rule_.table} {rule_.chain} handle {rule_.handle}"]
     return [f"nft -a list chain {family} {rule_.table} {rule_.chain}",
             f"nft delete rule {family} {rule_.table} {rule_.chain} handle <handle shown for: {rule_.text}>"]
 
