@@ -143,7 +143,6 @@ SIGNATURES: tuple[Signature, ...] = (
               Severity.ERROR, (), r"dial tcp \[?([0-9a-fA-F.:]*?)\]?:(\d+): \S*:? ?connection refused"),
 )
 
-BY_ID = {s.id: s for s in SIGNATURES}
 #: every distinct anchor, in a fixed order; a signature's bit mask says which it uses
 ANCHORS: tuple[str, ...] = tuple(dict.fromkeys(a for s in SIGNATURES for a in s.anchors))
 ANCHOR_MASKS: tuple[int, ...] = tuple(

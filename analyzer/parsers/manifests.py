@@ -1,4 +1,4 @@
-"""Static pod manifests (/etc/kubernetes/manifests/*.yaml), kubeadm-flags.env and the kubelet config.
+"""Static pod manifests (/etc/kubernetes/manifests/*.yaml): component, image, version, flags, probes.
 
 A real kubeadm v1.27 kube-scheduler manifest (tests/fixtures/k8s/, from busygina83/otus), trimmed:
 
@@ -32,15 +32,10 @@ A real kubeadm v1.27 kube-scheduler manifest (tests/fixtures/k8s/, from busygina
 [Probe(kind='liveness', scheme='HTTPS', host='127.0.0.1', port='10259', path='/healthz')]
 >>> parse_static_pod("{{{").problems[0][:18]
 'not valid YAML: wh'
->>> parse_kubelet_env('KUBELET_KUBEADM_ARGS="--container-runtime-endpoint=unix:///var/run/containerd/'
-...                   'containerd.sock --pod-infra-container-image=registry.k8s.io/pause:3.9"\\n')
-{'KUBELET_KUBEADM_ARGS': {'container-runtime-endpoint': 'unix:///var/run/containerd/containerd.sock', \
-'pod-infra-container-image': 'registry.k8s.io/pause:3.9'}}
 """
 
 from __future__ import annotations
 
-import shlex
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -179,55 +174,3 @@ def parse_static_pod(text: str) -> StaticPod:
     pod.flag_lines, pod.image_line = _lines_of(text, args, pod.image)
     pod.probes = _probes(first)
     return pod
-
-
-def parse_kubelet_env(text: str) -> dict[str, dict[str, str]]:
-    """kubeadm-flags.env / /etc/default/kubelet: VAR="--flag=value ..." -> {VAR: {flag: value}}."""
-    out: dict[str, dict[str, str]] = {}
-    for line in text.splitlines():
-        name, sep, value = line.strip().partition("=")
-        if not sep or name.startswith("#") or not name.isidentifier():
-            continue
-        try:
-            words = shlex.split(value)
-        except ValueError:
-            words = value.strip("\"'").split()
-        out[name] = parse_flags(" ".join(words).split())[0]
-    return out
-
-
-@dataclass(frozen=True)
-class KubeletConfig:
-    """The few KubeletConfiguration fields triage needs."""
-
-    static_pod_path: str = ""
-    cgroup_driver: str = ""
-    client_ca_file: str = ""
-    rotate_certificates: bool | None = None
-    server_tls_bootstrap: bool | None = None
-    problem: str = ""
-
-
-def parse_kubelet_config(text: str) -> KubeletConfig:
-    """/var/lib/kubelet/config.yaml basics.
-
-    >>> parse_kubelet_config("kind: KubeletConfiguration\\nstaticPodPath: /etc/kubernetes/manifests\\n"
-    ...                      "cgroupDriver: systemd\\nrotateCertificates: true\\n").cgroup_driver
-    'systemd'
-    >>> parse_kubelet_config("- a").problem
-    'not a KubeletConfiguration'
-    """
-    try:
-        doc = load_yaml(text)
-    except yaml.YAMLError as exc:
-        return KubeletConfig(problem=f"not valid YAML: {str(exc)[:200]}")
-    if not isinstance(doc, dict):
-        return KubeletConfig(problem="not a KubeletConfiguration")
-
-    def flag(key: str) -> bool | None:
-        value = doc.get(key)
-        return value if isinstance(value, bool) else None
-
-    return KubeletConfig(str(doc.get("staticPodPath") or ""), str(doc.get("cgroupDriver") or ""),
-                         str(dig(doc, "authentication", "x509", "clientCAFile") or ""),
-                         flag("rotateCertificates"), flag("serverTLSBootstrap"))
