@@ -118,7 +118,10 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     except InputError as exc:
         fail(str(exc))
     if fmt is None:
-        width = min(shutil.get_terminal_size((100, 24)).columns, 160)
+        # on a terminal (or with COLUMNS set), fit the screen; piped into a file or a ticket, keep
+        # titles whole
+        fit = sys.stdout.isatty() or "COLUMNS" in os.environ
+        width = min(shutil.get_terminal_size((100, 24)).columns, 160) if fit else 10_000
         click.echo(summary(report, width), nl=False)
     elif output is None:
         click.echo(text, nl=False)

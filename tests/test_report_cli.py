@@ -29,7 +29,8 @@ def current() -> dict:
     return json.loads(out)
 
 
-def test_without_output_a_one_screen_summary(current: dict):
+def test_without_output_a_one_screen_summary(current: dict, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "100")  # a 100-column terminal
     code, out, err = run("analyze", str(FAILING))
     assert code == 0 and err == ""
     lines = out.splitlines()
@@ -39,6 +40,15 @@ def test_without_output_a_one_screen_summary(current: dict):
         assert finding["id"] in out
     assert "-o report.html" in lines[-1]
     assert "# kubetriage report" not in out
+
+
+def test_piped_summary_keeps_titles_whole(current: dict, monkeypatch):
+    monkeypatch.delenv("COLUMNS", raising=False)
+    code, out, _ = run("analyze", str(FAILING))
+    assert code == 0 and "…" not in out
+    for finding in current["findings"]:
+        if finding["key"] in current["verdict"]["root_causes"]:
+            assert finding["title"] in out
 
 
 def test_markdown_to_stdout_when_asked():
