@@ -181,3 +181,20 @@ def test_failing_healthz_bodies():
         assert (rule_id, severity, objects) == ("APISERVER_HEALTH_CHECK_FAILED", "error", ("/healthz",))
     passing = (REAL / "health-verbose-healthz-pass-k8s-95681.txt").read_text()
     assert loose(passing, "2020-06-09T00:00:00Z") == []
+
+
+def test_kubelet_newer_than_the_api_server_from_kubelet_version_when_the_api_is_down(tmp_path):
+    """No Node objects (the API server is down): `kubelet --version` on the node says v1.30.0 (the
+    format kubelet prints) while the real v1.29.0 kubeadm manifest runs the API server."""
+    node = manifest(BundleBuilder("cp-1"), "kube-apiserver", APISERVER)
+    node.command("host.kubelet_version", SPECS["host.kubelet_version"].source, stdout="Kubernetes v1.30.0\n")
+    report = analyze([node.write(tmp_path)])
+    [finding] = [f for f in report.findings if f.id == "VERSION_SKEW"]
+    assert "kubelet v1.30.0 on cp-1 is newer than the API server" in finding.detail
+    assert any(e.path == "commands/host.kubelet_version.out" for e in finding.evidence)
+
+
+def test_kubelet_one_minor_older_from_kubelet_version_is_fine(tmp_path):
+    node = manifest(BundleBuilder("cp-1"), "kube-apiserver", APISERVER)
+    node.command("host.kubelet_version", SPECS["host.kubelet_version"].source, stdout="Kubernetes v1.28.9\n")
+    assert found(tmp_path, node) == []

@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 
 from ..bundle import ItemRecord, parse_time
 from ..errors import InputError
+from ..findings import Evidence
 from ..parsers.host import Disk, TimeSync, parse_chrony, parse_df, parse_timedatectl
 from ..parsers.kubectl import load_objects, parse_lease
+from ..parsers.kversion import KubeVersion, parse_version
 from .network import ItemRef
 from .source import Source
 
@@ -61,6 +63,8 @@ class NodeHost:
     time: list[TimeFact] = field(default_factory=list)
     etcd_data_dir: str = DEFAULT_ETCD_DATA_DIR
     ahead: list[AheadBound] = field(default_factory=list)
+    #: `kubelet --version` on the node: the kubelet's version even when the API cannot say it
+    kubelet: tuple[KubeVersion, Evidence] | None = None
 
     def mount_of(self, path: str) -> Disk | None:
         """The filesystem holding `path`: the longest mount point that is a prefix of it."""
@@ -124,4 +128,10 @@ def host(src: Source) -> NodeHost:
         if len(words) >= 3 and words[0] == "du":
             out.etcd_data_dir = words[-1]
     out.ahead = _lease_bounds(src)
+    for item, text in src.texts("host.kubelet_version"):  # "Kubernetes v1.29.4"
+        assert item.path is not None
+        words = text.split()
+        version = parse_version(words[-1]) if words else None
+        if version is not None:
+            out.kubelet = version, Evidence(src.node, item.path, 1, text.strip()[:200], item.id)
     return out

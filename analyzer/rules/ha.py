@@ -124,10 +124,15 @@ def _versions(view: ClusterView, component: str) -> list[Versioned]:
 
 
 def _kubelets(view: ClusterView) -> list[Versioned]:
-    return [Versioned("kubelet", f.node.name, f.node.kubelet_version,
-                      f.origin.evidence(f"{f.node.name} kubeletVersion: {f.node.kubelet_version}"))
-            for f in view.k8s.nodes
-            if f.node.kubelet_version is not None and f.node.kubelet_version.major == 1]
+    """Node objects' kubeletVersion, else (the API down or not collected) each node's `kubelet --version`."""
+    out = [Versioned("kubelet", f.node.name, f.node.kubelet_version,
+                     f.origin.evidence(f"{f.node.name} kubeletVersion: {f.node.kubelet_version}"))
+           for f in view.k8s.nodes
+           if f.node.kubelet_version is not None and f.node.kubelet_version.major == 1]
+    known = {v.node for v in out}
+    out += [Versioned("kubelet", h.node, h.kubelet[0], h.kubelet[1]) for h in view.host
+            if h.kubelet is not None and h.node not in known and h.kubelet[0].major == 1]
+    return out
 
 
 def skew_violations(view: ClusterView) -> list[tuple[str, list[Versioned]]]:
@@ -165,7 +170,7 @@ def skew_violations(view: ClusterView) -> list[tuple[str, list[Versioned]]]:
 @rule("VERSION_SKEW", Category.HA, Severity.ERROR, "Component versions outside the skew policy",
       "API servers within one minor; controller-manager/scheduler not newer than any API server and at "
       "most one minor older; kubelets not newer, at most 3 minors older (2 before 1.28).",
-      ("k8s.static_pod_manifest", "k8s.pods", "k8s.nodes"))
+      ("k8s.static_pod_manifest", "k8s.pods", "k8s.nodes", "host.kubelet_version"))
 def version_skew(view: ClusterView) -> Iterator[Finding]:
     for why, involved in skew_violations(view):
         yield Finding(
