@@ -2,9 +2,10 @@
 
 The log is read in large blocks by a reader thread (decompression in zlib releases the GIL, so it
 overlaps the matching). Each block is searched for the signatures' anchors with glibc's memmem
-(about 3x `bytes.find`, which stands in where libc has none); only the lines holding an anchor (a few percent) are decoded, parsed and matched
-against the signature patterns. Per (component, signature) it keeps counts, first/last seen, a
-few example lines with their line numbers, and minute-level counts for the timeline.
+(about 3x `bytes.find`, which stands in where libc has none); only the lines holding an anchor (a
+few percent) are decoded, parsed and matched against the signature patterns. Per (component,
+signature) it keeps counts, first/last seen, a few example lines with their line numbers, and
+minute-level counts for the timeline.
 
 >>> import io
 >>> log = (b'I0201 22:24:12.687007       1 leaderelection.go:260] successfully acquired lease '
