@@ -14,12 +14,12 @@ import os
 import shutil
 import tarfile
 import tempfile
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from . import gz
 from .errors import InputError
 
 SUPPORTED_FORMAT = 1
@@ -255,7 +255,7 @@ class _GzipStream(io.RawIOBase):
 
     def _restart(self) -> None:
         self._raw.seek(0)
-        self._z = zlib.decompressobj(31)
+        self._z = gz.decompressobj()
         self._pending = b""
         self._buf = bytearray()
         self._pos = 0
@@ -283,12 +283,12 @@ class _GzipStream(io.RawIOBase):
             data = self._pending or self._read_raw()
             if not data:
                 raise InputError("truncated gzip: the archive ends early (incomplete download?)")
-            out = self._z.decompress(data, GZIP_CHUNK)
+            out: bytes = self._z.decompress(data, GZIP_CHUNK)
             self._pending = self._z.unconsumed_tail
             if self._z.eof:
                 rest = self._z.unused_data or self._read_raw()
                 if rest[:2] == b"\x1f\x8b":  # concatenated gzip members, as `cat a.gz b.gz` makes
-                    self._z = zlib.decompressobj(31)
+                    self._z = gz.decompressobj()
                     self._pending = rest
                 else:
                     self._eof = True
@@ -310,7 +310,8 @@ class _GzipStream(io.RawIOBase):
                 break
             self._buf += chunk
         n = min(len(view), len(self._buf))
-        view[:n] = self._buf[:n]
+        with memoryview(self._buf) as pending:  # one copy, straight into the caller's buffer
+            view[:n] = pending[:n]
         del self._buf[:n]
         self._pos += n
         return n
@@ -371,7 +372,7 @@ class _TarOpener(_Opener):
         except InputError as exc:
             self.close()
             raise InputError(f"{path}: not a kubetriage bundle: {exc}") from None
-        except (tarfile.TarError, EOFError, OSError, ValueError, zlib.error) as exc:
+        except (tarfile.TarError, EOFError, OSError, ValueError) + gz.ERRORS as exc:
             self.close()
             reason = str(exc).splitlines()[0].rstrip(":") if str(exc) else type(exc).__name__
             raise InputError(

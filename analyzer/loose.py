@@ -18,15 +18,14 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import gzip
 import json
 import re
-import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+from . import gz
 from .bundle import Bundle, ItemRecord, Manifest, NodeIdentity, _Opener
 from .errors import InputError
 from .logs.formats import parse_line
@@ -236,7 +235,7 @@ class _LooseOpener(_Opener):
         if path != self.member:
             raise InputError(f"loose evidence {self.path.name} has no member {path!r}")
         if self.compressed:
-            return gzip.GzipFile(self.path, "rb")  # type: ignore[return-value]  # GzipFile is an IO[bytes]
+            return gz.open_gzip(str(self.path))
         return self.path.open("rb")
 
 
@@ -245,9 +244,9 @@ def _read_head(path: Path) -> tuple[bytes, bool]:
         magic = handle.read(2)
     compressed = magic == b"\x1f\x8b"
     try:
-        with (gzip.open(path, "rb") if compressed else path.open("rb")) as handle:
+        with (gz.open_gzip(str(path)) if compressed else path.open("rb")) as handle:
             return handle.read(HEAD_BYTES), compressed
-    except (OSError, EOFError, zlib.error) as exc:
+    except (OSError, EOFError) + gz.ERRORS as exc:
         raise InputError(f"{path}: cannot read it ({exc})") from None
 
 

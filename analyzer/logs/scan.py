@@ -24,12 +24,12 @@ import datetime as dt
 import queue
 import tarfile
 import threading
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import IO
 
+from .. import gz
 from .formats import REF, guess_component, normalize_component, parse_line
 from .signatures import ANCHORS, Signature, match_line
 
@@ -257,7 +257,7 @@ def scan_stream(stream: IO[bytes], component: str, ref: dt.datetime,
             carry = data[cut:]
             if cut:
                 scanner.block(data[:cut])
-    except (OSError, EOFError, zlib.error, ValueError, tarfile.TarError) as exc:
+    except (OSError, EOFError, ValueError, tarfile.TarError) + gz.ERRORS as exc:
         result.error = f"read stopped after {result.bytes} bytes: {exc or type(exc).__name__}"
     if carry:
         scanner.block(carry + b"\n")
