@@ -31,7 +31,7 @@ from ..parsers.etcdctl import (
 )
 from ..parsers.kversion import KubeVersion
 from ..parsers.kversion import parse_version as parse_kube_version
-from ..parsers.manifests import parse_static_pod
+from .components import ComponentFact
 from .source import Source
 
 #: etcd's default backend quota (`--quota-backend-bytes` unset or 0)
@@ -272,25 +272,25 @@ def _flags(source: str, root: str) -> dict[str, str]:
     return flags
 
 
-def _config(src: Source) -> EtcdConfig | None:
-    for item, text in src.texts("k8s.static_pod_manifest"):
-        pod = parse_static_pod(text)  # problems are recorded by the components facts
-        if pod.component != "etcd" or pod.problems:
+def _config(src: Source, components: list[ComponentFact]) -> EtcdConfig | None:
+    """The etcd manifest's settings, from the node's components (the manifest is parsed once, there)."""
+    for pod in components:
+        if pod.component != "etcd" or pod.source != "manifest":
             continue
         flags, lines = pod.flags, pod.flag_lines
         raw_quota = flags.get("quota-backend-bytes", "")
         quota = int(raw_quota) if raw_quota.isdigit() else 0
         if raw_quota and not raw_quota.isdigit():
-            src.problem(f"{item.path}: --quota-backend-bytes={raw_quota[:40]} is not a byte count")
+            src.problem(f"{pod.bundle_path}: --quota-backend-bytes={raw_quota[:40]} is not a byte count")
         line = lines.get("quota-backend-bytes") if quota else pod.image_line
         excerpt = f"--quota-backend-bytes={raw_quota}" if quota else f"image: {pod.image}"
         return EtcdConfig(
-            src.node, item.source, flags.get("name", ""),
+            src.node, pod.location, flags.get("name", ""),
             tuple(u for u in flags.get("advertise-client-urls", "").split(",") if u),
             tuple(u for u in flags.get("initial-advertise-peer-urls", "").split(",") if u),
             flags.get("data-dir", "/var/lib/etcd"), flags.get("trusted-ca-file", ""),
             flags.get("cert-file", ""), flags.get("key-file", ""), quota or QUOTA_DEFAULT, bool(quota),
-            pod.version, _evidence(src, item, None, line, excerpt))
+            pod.version, Evidence(src.node, pod.bundle_path, line, excerpt[:EXCERPT], pod.item_id))
     return None
 
 
@@ -353,9 +353,9 @@ def _run(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str) -> None:
                                 evidence))
 
 
-def node_etcd(src: Source) -> NodeEtcd:
-    """One node's etcd facts: manifest settings, etcdctl results, data dir usage."""
-    node = NodeEtcd(src.node, config=_config(src))
+def node_etcd(src: Source, components: list[ComponentFact]) -> NodeEtcd:
+    """One node's etcd facts: manifest settings (from its components), etcdctl results, data dir usage."""
+    node = NodeEtcd(src.node, config=_config(src, components))
     for item_id in ETCDCTL_ITEMS:
         for item, text in src.texts(item_id):
             _run(src, node, item, text)

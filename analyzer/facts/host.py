@@ -21,8 +21,8 @@ from ..bundle import ItemRecord, parse_time
 from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.host import Disk, TimeSync, parse_chrony, parse_df, parse_timedatectl
-from ..parsers.kubectl import load_objects, parse_lease
 from ..parsers.kversion import KubeVersion, parse_version
+from .k8s import K8sFacts
 from .network import ItemRef
 from .source import Source
 
@@ -84,28 +84,26 @@ def _read_window(item: ItemRecord) -> dt.datetime | None:
         return None
 
 
-def _lease_bounds(src: Source) -> list[AheadBound]:
+def _lease_bounds(src: Source, objects: K8sFacts) -> list[AheadBound]:
+    """Leases this node's kubectl read whose renewTime lies after the read ended on this node's clock."""
     out: list[AheadBound] = []
-    for item_id in ("k8s.node_leases", "k8s.leases"):
-        for item, text in src.texts(item_id):
-            until = _read_window(item)
-            if until is None or item.path is None:
-                continue
-            objects = load_objects(text)
-            for obj, line in zip(objects.items, objects.lines, strict=True):
-                lease = parse_lease(obj, line)
-                if lease.renew_time is None or not lease.holder:
-                    continue
-                ahead = lease.renew_time - until
-                if ahead > LEASE_TOLERANCE:
-                    # node leases are held by the node name; leader leases by '<hostname>_<uuid>'
-                    holder = lease.holder.split("_", 1)[0]
-                    out.append(AheadBound(holder, src.node, ahead, f"{lease.namespace}/{lease.name}", line,
-                                          ItemRef(item.id, item.path), lease.renew_time, until))
+    for fact in objects.node_leases + objects.leases:
+        lease, origin = fact.lease, fact.origin
+        item = next((i for i in src.items(origin.item_id) if i.path == origin.path), None)
+        until = _read_window(item) if item is not None else None
+        if until is None or lease.renew_time is None or not lease.holder:
+            continue
+        ahead = lease.renew_time - until
+        if ahead > LEASE_TOLERANCE:
+            # node leases are held by the node name; leader leases by '<hostname>_<uuid>'
+            holder = lease.holder.split("_", 1)[0]
+            out.append(AheadBound(holder, src.node, ahead, f"{lease.namespace}/{lease.name}", origin.line,
+                                  ItemRef(origin.item_id, origin.path), lease.renew_time, until))
     return out
 
 
-def host(src: Source) -> NodeHost:
+def host(src: Source, objects: K8sFacts) -> NodeHost:
+    """One node's disks, time sync and clock bounds; `objects` are the API objects its bundle holds."""
     manifest = src.bundle.manifest
     epoch = manifest.clock.get("epoch")
     ntp = manifest.clock.get("ntp_synchronized")
@@ -127,7 +125,7 @@ def host(src: Source) -> NodeHost:
         words = item.source.split()
         if len(words) >= 3 and words[0] == "du":
             out.etcd_data_dir = words[-1]
-    out.ahead = _lease_bounds(src)
+    out.ahead = _lease_bounds(src, objects)
     for item, text in src.texts("host.kubelet_version"):  # "Kubernetes v1.29.4"
         assert item.path is not None
         words = text.split()

@@ -122,6 +122,8 @@ class K8sFacts:
     nodes: list[NodeObjectFact] = field(default_factory=list)
     events: list[EventFact] = field(default_factory=list)
     leases: list[LeaseFact] = field(default_factory=list)
+    #: kube-node-lease: each kubelet's heartbeat (holder = node name)
+    node_leases: list[LeaseFact] = field(default_factory=list)
     #: one per node and endpoint: each node's kubectl may reach a different API server
     health: list[HealthFact] = field(default_factory=list)
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
@@ -134,6 +136,8 @@ class K8sFacts:
                               lambda f: (f.event.namespace, f.event.object_kind, f.event.object_name,
                                          f.event.reason, f.event.message, f.event.first_time))
         self.leases = _newest(self.leases + other.leases, lambda f: (f.lease.namespace, f.lease.name))
+        self.node_leases = _newest(self.node_leases + other.node_leases,
+                                   lambda f: (f.lease.namespace, f.lease.name))
         self.componentstatuses = _newest(self.componentstatuses + other.componentstatuses,
                                          lambda f: f.status.name)
         self.health.extend(other.health)
@@ -214,6 +218,8 @@ def k8s_facts(src: Source) -> K8sFacts:
     facts.nodes = [NodeObjectFact(parse_node(obj, o.line), o) for obj, o in _objects(src, "k8s.nodes")]
     facts.events = [EventFact(parse_event(obj, o.line), o) for obj, o in _objects(src, "k8s.events")]
     facts.leases = [LeaseFact(parse_lease(obj, o.line), o) for obj, o in _objects(src, "k8s.leases")]
+    facts.node_leases = [LeaseFact(parse_lease(obj, o.line), o)
+                         for obj, o in _objects(src, "k8s.node_leases")]
     facts.componentstatuses = [ComponentStatusFact(parse_componentstatus(obj, o.line), o)
                                for obj, o in _objects(src, "k8s.componentstatuses")]
     facts.health = _health(src)
