@@ -28,6 +28,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tarfile
@@ -47,6 +48,8 @@ TOTAL_CAP = 200 * MB
 LOG_ITEMS = ("logs.*", "journal.*", "cri.logs*")
 LOGS_TOTAL_CAP = 100 * MB
 LOG_LINES = 20000
+# a file that says it is small (/proc, /sys) is still never read past this
+READ_LIMIT = 64 * MB
 
 # ---------------------------------------------------------------------------------------------
 # What is collected. One row per item id; a glob row yields one record per matching file.
@@ -57,7 +60,10 @@ LOG_LINES = 20000
 #            host    : inspects the running host (ss, iptables, df ...): only when --root is / or
 #                      --host-commands is given
 #            cluster : talks to etcd or the API server over the network, with key/cert paths
-#                      taken under --root
+#                      taken under --root: only when --root is / or --cluster-commands is given
+#                      (a mounted disk is evidence, not a trusted configuration), and kubectl
+#                      only ever with a client-certificate copy of the kubeconfig (see
+#                      client_cert_kubeconfig: a kubeconfig's exec plugin would run as root here)
 #   redact   none | text | kubeconfig | cert   (see redact())
 #   needs    a gate that must have passed first ("api": /healthz answered)
 #   each     a command row run once per target that an earlier item's output names (see EACH:
@@ -341,17 +347,76 @@ def redact(mode, data):
 # ---------------------------------------------------------------------------------------------
 def read_static_pod_flags(root, name):
     """Return {flag: value} from a static pod manifest's command list (stdlib: no YAML parser)."""
-    path = os.path.join(root, "etc/kubernetes/manifests", name + ".yaml")
     flags = {}
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                match = re.match(r"^\s*-\s+[\"']?--([a-z0-9-]+)=(.*?)[\"']?\s*$", line)
-                if match:
-                    flags[match.group(1)] = match.group(2)
+        text = read_node_file(root, "/etc/kubernetes/manifests/%s.yaml" % name, FILE_CAP)[0]
     except OSError:
-        pass
+        return flags
+    for line in text.decode("utf-8", "replace").splitlines():
+        match = re.match(r"^\s*-\s+[\"']?--([a-z0-9-]+)=(.*?)[\"']?\s*$", line)
+        if match:
+            flags[match.group(1)] = match.group(2)
     return flags
+
+
+def confined(root, node_path):
+    """The real path of a node path (symlinks followed as the node would): never outside the root."""
+    return resolve_in_root(root, node_path)[1]
+
+
+ADMIN_CONF = "/etc/kubernetes/admin.conf"
+KubeAccess = collections.namedtuple("KubeAccess", "source config left_out why")
+# What a kubeconfig may hold besides a client certificate: plugins that run as root on this
+# machine, credentials and routes that the disk (not the user) would choose.
+KUBECONFIG_LEFT_OUT = ("exec", "auth-provider", "token", "tokenFile", "username", "password", "proxy-url",
+                       "as", "as-groups")
+KUBECONFIG_FIELD = re.compile(r"^[ \t]*-?[ \t]*\"?([A-Za-z-]+)\"?[ \t]*:[ \t]*\"?([^\"\s,{}]*)", re.M)
+HTTPS_SERVER = re.compile(r"^https://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~/-]*)?$")
+
+
+def client_cert_kubeconfig(root, node_path):
+    """A kubeconfig for kubectl made from the node's: server, CA and client certificate, nothing else.
+
+    Returns KubeAccess(node path, JSON kubeconfig or None, fields left out, why None). Certificate
+    files it names are read inside the root and embedded, so kubectl opens nothing the disk names.
+    """
+    try:
+        text = read_node_file(root, node_path, FILE_CAP)[0].decode("utf-8", "replace")
+    except OSError as exc:
+        return KubeAccess(node_path, None, [], "cannot read: %s" % (exc.strerror or exc))
+    fields = {}
+    for key, value in KUBECONFIG_FIELD.findall(text):
+        fields.setdefault(key, value)
+    left_out = [k for k in KUBECONFIG_LEFT_OUT if k in fields]
+
+    def data(name):
+        value = fields.get(name + "-data")
+        if not value and fields.get(name):
+            value = base64.b64encode(read_node_file(root, fields[name], FILE_CAP)[0]).decode("ascii")
+        return value if value and re.match(r"^[A-Za-z0-9+/]+=*$", value) else None
+
+    try:
+        cert, key, ca = data("client-certificate"), data("client-key"), data("certificate-authority")
+    except OSError as exc:
+        why = "cannot read a file it names: %s" % (exc.strerror or exc)
+        return KubeAccess(node_path, None, left_out, why)
+    server = fields.get("server", "")
+    if not (cert and key):
+        why = "no client certificate and key (never used: exec and auth-provider plugins, tokens, passwords)"
+    elif not HTTPS_SERVER.match(server):
+        why = "no https server address"
+    else:
+        cluster = {"server": server}
+        if ca:
+            cluster["certificate-authority-data"] = ca
+        elif fields.get("insecure-skip-tls-verify") == "true":
+            cluster["insecure-skip-tls-verify"] = True
+        user = {"client-certificate-data": cert, "client-key-data": key}
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "node",
+                  "clusters": [{"name": "node", "cluster": cluster}], "users": [{"name": "node", "user": user}],
+                  "contexts": [{"name": "node", "context": {"cluster": "node", "user": "node"}}]}
+        return KubeAccess(node_path, json.dumps(config), left_out, None)
+    return KubeAccess(node_path, None, left_out, why)
 
 
 class Context(object):
@@ -378,30 +443,32 @@ class Context(object):
         tls = [("cacert", apiserver.get("etcd-cafile") or etcd.get("trusted-ca-file")),
                ("cert", apiserver.get("etcd-certfile") or etcd.get("cert-file")),
                ("key", apiserver.get("etcd-keyfile") or etcd.get("key-file"))]
-        if all(v for _, v in tls):
-            self.values["etcd_tls"] = ["--%s=%s" % (k, self.under_root(v)) for k, v in tls]
-        else:
-            self.missing["etcd_tls"] = "etcd TLS file paths not found in the etcd/API server manifests"
-        data_dir = self.under_root(etcd.get("data-dir") or "/var/lib/etcd")
-        if os.path.isdir(data_dir):
-            self.values["etcd_data_dir"] = data_dir
-        else:
-            self.missing["etcd_data_dir"] = "etcd data dir %s not found" % data_dir
-        admin = self.under_root("/etc/kubernetes/admin.conf")
-        if os.path.exists(admin):
-            self.values["admin_conf"] = admin
-        else:
-            self.missing["admin_conf"] = "no /etc/kubernetes/admin.conf"
-        journal = self.under_root("/var/log/journal")
+        try:
+            if not all(v for _, v in tls):
+                raise OSError("etcd TLS file paths not found in the etcd/API server manifests")
+            self.values["etcd_tls"] = ["--%s=%s" % (k, confined(root, v)) for k, v in tls]
+        except OSError as exc:
+            self.missing["etcd_tls"] = str(exc)
+        self.optional_dir("etcd_data_dir", etcd.get("data-dir") or "/var/lib/etcd", "etcd data dir")
+        self.kubeconfig = client_cert_kubeconfig(root, ADMIN_CONF)
+        if not self.kubeconfig.config:
+            self.missing["admin_conf"] = "%s: %s" % (ADMIN_CONF, self.kubeconfig.why)
         if root == "/":
             self.values["journal_dir"] = []
-        elif os.path.isdir(journal):
-            self.values["journal_dir"] = ["--directory=" + journal]
-        else:
-            self.missing["journal_dir"] = "no journal under --root (%s)" % journal
+        elif self.optional_dir("journal_dir", "/var/log/journal", "journal under --root"):
+            self.values["journal_dir"] = ["--directory=" + self.values["journal_dir"]]
 
-    def under_root(self, path):
-        return os.path.join(self.root, path.lstrip("/"))
+    def optional_dir(self, name, node_path, what):
+        """Set values[name] to the folder's real path, confined to the root; False when it is not one."""
+        try:
+            real = confined(self.root, node_path)
+            if not os.path.isdir(real):
+                raise OSError("not a folder")
+        except OSError as exc:
+            self.missing[name] = "%s %s: %s" % (what, node_path, exc)
+            return False
+        self.values[name] = real
+        return True
 
     def use_containers(self, containers):
         """Without etcdctl on the host, run the etcd image's own etcdctl through `crictl exec`.
@@ -460,16 +527,57 @@ def from_line_start(data):
     return data[newline + 1:] if 0 <= newline < len(data) - 1 else data
 
 
-def read_tail(path, cap):
-    """Read at most cap bytes, keeping the end (newest log lines); return (bytes, truncated)."""
-    with open(path, "rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        size = handle.tell()
-        if size <= cap:
-            handle.seek(0)
-            return handle.read(), False
-        handle.seek(size - cap)
-        return from_line_start(handle.read(cap)), True
+def open_regular(real):
+    """Open a regular file read-only; OSError for anything else (FIFO, device, socket, folder).
+
+    Checked before opening (opening a device can act on it) and again with fstat on the open
+    descriptor; O_NONBLOCK so a FIFO swapped in between cannot block, O_NOFOLLOW so a link
+    swapped in cannot lead out of the root.
+    """
+    before = os.lstat(real)
+    if not stat.S_ISREG(before.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (%s)" % file_type(before.st_mode))
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_NOCTTY", 0))
+    now = os.fstat(fd)
+    if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file (changed while opening)")
+    return fd, now
+
+
+def file_type(mode):
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"),
+                       (stat.S_ISLNK, "symbolic link")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def read_tail(real, cap):
+    """Read at most cap bytes of a regular file, keeping the end (newest log lines); (bytes, truncated).
+
+    Files of /proc and /sys say size 0 and cannot seek from their end: they are read from the
+    start, keeping the last cap bytes, and never more than READ_LIMIT bytes in all.
+    """
+    fd, info = open_regular(real)
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > cap:
+            handle.seek(info.st_size - cap)
+            return from_line_start(handle.read(cap)), True
+        tail = TailBuffer(cap)
+        read = 0
+        for chunk in iter(lambda: handle.read(MB), b""):
+            tail.add(chunk)
+            read += len(chunk)
+            if read >= READ_LIMIT:
+                break
+        return tail.value()
+
+
+def read_node_file(root, node_path, cap):
+    """read_tail of a node path, links resolved inside the root."""
+    return read_tail(confined(root, node_path), cap)
 
 
 class TailBuffer(object):
@@ -742,6 +850,14 @@ class Runner(object):
         self.cached_containers = None
         self.deadline = time.monotonic() + options.deadline
         self.host_ok = options.root == "/" or options.host_commands
+        self.cluster_ok = options.root == "/" or options.cluster_commands
+        if self.cluster_ok and self.ctx.kubeconfig.config:
+            # private (the staging folder is 0700, the file 0600) and removed with the staging folder
+            path = os.path.join(staging, ".kubeconfig")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.ctx.kubeconfig.config)
+            self.ctx.values["admin_conf"] = path
 
     def run(self):
         specs = selected_specs(self.opt.exclude)
@@ -811,6 +927,8 @@ class Runner(object):
     def skip_reason(self, spec):
         if spec.scope == "host" and not self.host_ok:
             return "host command skipped: --root is not / (use --host-commands to run it anyway)"
+        if spec.scope == "cluster" and not self.cluster_ok:
+            return CLUSTER_SKIPPED
         if spec.needs and not self.gates.get(spec.needs):
             return "skipped: the API server did not answer /healthz"
         if time.monotonic() >= self.deadline:
@@ -905,13 +1023,16 @@ class Runner(object):
     def run_command(self, spec, values, rel, stdin_path=None, **extra):
         """Run one command (a row, or one target of an "each" row) and record it."""
         started = utcnow()
+        reason = self.skip_reason(spec)
+        if reason:
+            self.record(spec, spec.source, started, skipped=reason, **extra)
+            return
         try:
             argv = self.ctx.expand(spec.source, values)
         except KeyError as exc:
             self.record(spec, spec.source, started, skipped="not applicable: %s" % exc.args[0], **extra)
             return
-        reason = self.skip_reason(spec)
-        if reason is None and shutil.which(argv[0]) is None:
+        if shutil.which(argv[0]) is None:
             reason = "not installed: %s not found on PATH" % argv[0]
         if reason:
             self.record(spec, argv, started, skipped=reason, **extra)
@@ -967,6 +1088,10 @@ class SignalGuard(object):
         return False
 
 
+CLUSTER_SKIPPED = ("cluster command skipped: --root is a mounted disk, whose configuration is not run "
+                   "(use --cluster-commands to reach the cluster it names)")
+
+
 def last_line(data):
     lines = [line for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
     return lines[-1][:300] if lines else "(no stderr)"
@@ -975,28 +1100,27 @@ def last_line(data):
 # ---------------------------------------------------------------------------------------------
 # Node identity, manifest, archive.
 # ---------------------------------------------------------------------------------------------
-def read_first_line(path):
+def read_first_line(root, node_path):
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.readline().strip()
+        return read_node_file(root, node_path, 4096)[0].decode("utf-8", "replace").split("\n")[0].strip()
     except OSError:
         return ""
 
 
 def os_pretty_name(root):
     try:
-        with open(os.path.join(root, "etc/os-release"), encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("PRETTY_NAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
+        text = read_node_file(root, "/etc/os-release", 64 * 1024)[0].decode("utf-8", "replace")
     except OSError:
-        pass
+        return ""
+    for line in text.splitlines():
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip().strip('"')
     return ""
 
 
 def node_identity(options):
     live = options.root == "/"
-    name = options.node_name or read_first_line(os.path.join(options.root, "etc/hostname")) \
+    name = options.node_name or read_first_line(options.root, "/etc/hostname") \
         or (socket.gethostname() if live else "") or "unknown-node"
     ips = []
     if live:
@@ -1026,7 +1150,14 @@ def safe_name(name):
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:63] or "node"
 
 
-def build_manifest(options, identity, started, items, partial):
+def kubeconfig_record(access, cluster_ok):
+    """What kubectl authenticated with: the manifest's `kubeconfig` field."""
+    return {"source": access.source,
+            "used": "client certificate only (sanitised copy)" if cluster_ok and access.config else None,
+            "left_out": access.left_out, "why": access.why or (None if cluster_ok else CLUSTER_SKIPPED)}
+
+
+def build_manifest(options, identity, started, items, partial, kubeconfig):
     redactions = {}
     for item in items:
         if item["redactions"]:
@@ -1040,7 +1171,9 @@ def build_manifest(options, identity, started, items, partial):
         "clock": clock_facts(options.root == "/" or options.host_commands),
         "options": {"root": options.root, "since": options.since_arg, "deadline": options.deadline,
                     "exclude": options.exclude or [], "host_commands": options.host_commands,
+                    "cluster_commands": options.root == "/" or options.cluster_commands,
                     "obfuscate": options.obfuscate or []},
+        "kubeconfig": kubeconfig,
         "complete": not partial,
         "redactions": {"total": sum(redactions.values()), "by_item": redactions},
         "items": items,
@@ -1095,6 +1228,9 @@ def parse_args(argv):
                         help="list every item and command without reading or running anything")
     parser.add_argument("--host-commands", action="store_true",
                         help="with --root, still run host commands (ss, iptables, df ...) on this host")
+    parser.add_argument("--cluster-commands", action="store_true",
+                        help="with --root, still run etcdctl and kubectl against the cluster the disk names "
+                             "(kubectl with the kubeconfig's client certificate only, never its plugins)")
     parser.add_argument("--node-name", help="node name to record (default: the hostname)")
     parser.add_argument("--node-ip", action="append", help="extra node IP to record (repeatable)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -1118,8 +1254,11 @@ PREVIEW = {"container_id": "<container id>", "namespace": "<namespace>", "name":
 def dry_run(options, out):
     ctx = Context(options.root, options.since_arg)
     host_ok = options.root == "/" or options.host_commands
+    cluster_ok = options.root == "/" or options.cluster_commands
     if host_ok:
         ctx.use_containers([Container("<etcd container id>", "etcd", "", "kube-system", 0, True, 0)])
+    if ctx.kubeconfig.config:
+        ctx.values["admin_conf"] = "<client-certificate copy of %s>" % ctx.kubeconfig.source
     for spec in selected_specs(options.exclude):
         if spec.kind == "command":
             try:
@@ -1135,6 +1274,8 @@ def dry_run(options, out):
             extra = " [redact %s, cap %d KiB]" % (spec.redact, spec.cap // 1024)
         if spec.scope == "host" and not host_ok:
             what = "skip (host item, --root is not /; --host-commands runs it on this host)"
+        if spec.scope == "cluster" and not cluster_ok:
+            what = "skip without --cluster-commands (--root is a mounted disk), else: " + what
         out.write("%-28s %s%s\n" % (spec.id, what, extra))
     out.write("never read: %s\n" % ", ".join(FORBIDDEN))
     out.write("size caps: logs %d MiB in total, everything %d MiB\n" % (LOGS_TOTAL_CAP // MB,
@@ -1651,7 +1792,8 @@ def main(argv=None):
         except Interrupted:
             partial = True
             log("interrupted: writing a partial bundle")
-        manifest = build_manifest(options, identity, started, runner.items, partial)
+        manifest = build_manifest(options, identity, started, runner.items, partial,
+                                  kubeconfig_record(runner.ctx.kubeconfig, runner.cluster_ok))
         if obfuscator:
             obfuscator.apply(staging, manifest)
             obfuscator.write_map(map_path)
