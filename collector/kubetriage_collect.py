@@ -413,7 +413,8 @@ def client_cert_kubeconfig(root, node_path):
             cluster["insecure-skip-tls-verify"] = True
         user = {"client-certificate-data": cert, "client-key-data": key}
         config = {"apiVersion": "v1", "kind": "Config", "current-context": "node",
-                  "clusters": [{"name": "node", "cluster": cluster}], "users": [{"name": "node", "user": user}],
+                  "clusters": [{"name": "node", "cluster": cluster}],
+                  "users": [{"name": "node", "user": user}],
                   "contexts": [{"name": "node", "context": {"cluster": "node", "user": "node"}}]}
         return KubeAccess(node_path, json.dumps(config), left_out, None)
     return KubeAccess(node_path, None, left_out, why)
