@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .bundle import discover
+from .browse import grep, lines, listing, members, visible
+from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
 from .findings import Severity
 from .loose import TYPES as LOOSE_TYPES
@@ -137,6 +140,88 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     delta = report.delta
     if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) for f in delta.new):
         sys.exit(1)
+
+
+# -- browsing: what the customer sent, as files -----------------------------------------------------
+def _bundles_of(paths: tuple[Path, ...]) -> list[Bundle]:
+    """Every kubetriage bundle the paths name (a folder of bundles gives each), or exit 2."""
+    opened: list[Bundle] = []
+    try:
+        for path in discover(list(paths)):
+            opened.append(open_bundle(path))
+    except InputError as exc:
+        for bundle in opened:
+            bundle.close()
+        fail(str(exc))
+    return opened
+
+
+def _echo_lines(rows: Iterable[str]) -> int:
+    """Print rows; a reader that went away (`| head`) ends the command quietly. Returns the count."""
+    count = 0
+    try:
+        for row in rows:
+            click.echo(row)
+            count += 1
+    except BrokenPipeError:
+        sys.stderr.close()  # nothing more can be said; keep Python from complaining at exit
+        os._exit(0 if count else 1)
+    return count
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("item", required=False)
+def show(bundle: Path, item: str | None) -> None:
+    """List a bundle's items and what became of each, or print ITEM (an item id such as
+    `etcd.endpoint_status`, or a path inside the bundle) with line numbers.
+
+    BUNDLE is a node's tarball, its unpacked folder, or a folder of several nodes' bundles.
+    """
+    for opened in _bundles_of((bundle,)):
+        try:
+            if item is None:
+                _echo_lines(listing(opened))
+                continue
+            chosen = members(opened, item)
+            if not chosen:
+                fail(f"{opened.source}: no item or file {visible(item)!r}; `kubetriage show "
+                     f"{opened.source}` lists them")
+            for member in chosen:
+                _echo_lines([f"==> {visible(opened.node)}: {visible(member.path)} <=="])
+                _echo_lines(f"{n:>6}  {text}" for n, text in lines(opened, member.path))
+        except InputError as exc:
+            fail(str(exc))
+        finally:
+            opened.close()
+
+
+@main.command("grep")
+@click.argument("pattern")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--ignore-case", "-i", is_flag=True, help="Match upper and lower case alike.")
+@click.option("--fixed-strings", "-F", is_flag=True, help="PATTERN is plain text, not a regular expression.")
+@click.option("--item", metavar="ID", help="Search only this item id (or path inside the bundle).")
+def grep_command(pattern: str, paths: tuple[Path, ...], ignore_case: bool, fixed_strings: bool,
+                 item: str | None) -> None:
+    """Search every item of the bundles (Python regular expression); print BUNDLE:PATH:LINE: TEXT.
+
+    Exit codes, as grep's: 0 lines found, 1 none, 2 bad pattern or unreadable input.
+    """
+    try:
+        regex = re.compile(re.escape(pattern) if fixed_strings else pattern,
+                           re.IGNORECASE if ignore_case else 0)
+    except re.error as exc:
+        fail(f"bad pattern {visible(pattern)!r}: {exc}")
+    found = 0
+    for opened in _bundles_of(paths):
+        try:
+            found += _echo_lines(grep(opened, regex, item))
+        except InputError as exc:
+            fail(str(exc))
+        finally:
+            opened.close()
+    sys.exit(0 if found else 1)
 
 
 # -- trust: verify before sending, decrypt and keys for support ------------------------------------
