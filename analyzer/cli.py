@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -32,6 +33,7 @@ from .trust import (
     write_private,
 )
 from .trust import keygen as make_keys
+from .waivers import apply_waivers, load_waivers
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -81,6 +83,9 @@ def collect(args: tuple[str, ...]) -> None:
               help="A previous --format json report: mark findings new / unchanged / resolved.")
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
               help="With --baseline: exit 1 when any NEW finding is at least this severe.")
+@click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML of accepted findings (rule, reason, expires, optional node/match): shown as "
+                   "waived, not counted by --fail-on/--fail-on-new, left out of SARIF and JUnit.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
@@ -88,8 +93,8 @@ def collect(args: tuple[str, ...]) -> None:
               help="Type of loose evidence files (a log or command output rather than a bundle), "
                    "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
-            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, quiet: bool,
-            key: Path | None, as_type: str | None) -> None:
+            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
+            quiet: bool, key: Path | None, as_type: str | None) -> None:
     """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node).
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
@@ -108,6 +113,7 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     printer = ProgressPrinter(enabled=big and not quiet)
     try:
         previous = load_baseline(baseline) if baseline else None
+        accepted = load_waivers(waivers) if waivers else []
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
                 report = run_analysis(plain_paths, as_type)
@@ -115,6 +121,8 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
             for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
                 node.bundle_source = shown.get(node.bundle_source, node.bundle_source)
             report.baseline = previous
+            report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
+            report.view.problems.extend(lapsed)
             if fmt:
                 printer("rendering " + fmt, None)
                 text = render(report, fmt)
@@ -135,10 +143,11 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         if not quiet:
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to {output}",
                        err=True)
-    if fail_on and report.worst and report.worst.at_least(Severity(fail_on)):
+    if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
     delta = report.delta
-    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) for f in delta.new):
+    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) and f.key not in report.waived
+                                     for f in delta.new):
         sys.exit(1)
 
 

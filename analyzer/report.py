@@ -15,6 +15,7 @@ from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
 from .rules import Coverage, run_rules
+from .waivers import Waiver
 
 SCHEMA_ID = "https://kubetriage.dev/schema/report-v1.json"
 VERDICTS = {
@@ -78,6 +79,13 @@ class Report:
     ranking: list[RootCause] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     baseline: Baseline | None = None
+    #: finding key -> the waiver that accepts it (`--waivers`): shown, but not failing CI
+    waived: dict[str, Waiver] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Finding]:
+        """The findings no waiver accepts: what --fail-on, SARIF and JUnit failures count."""
+        return [f for f in self.findings if f.key not in self.waived]
 
     @property
     def worst(self) -> Severity | None:
@@ -182,6 +190,8 @@ class Report:
                           "findings": c.findings} for c in self.coverage],
             "problems": self.view.problems,
             **({"baseline": self._delta_dict()} if self.baseline else {}),
+            **({"waived": [{"key": key, "rule": w.rule, "reason": w.reason, "expires": w.expires.isoformat()}
+                           for key, w in self.waived.items()]} if self.waived else {}),
         }
 
     def _delta_dict(self) -> dict[str, Any]:
