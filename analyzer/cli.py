@@ -86,6 +86,9 @@ def collect(args: tuple[str, ...]) -> None:
 @click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML of accepted findings (rule, reason, expires, optional node/match): shown as "
                    "waived, not counted by --fail-on/--fail-on-new, left out of SARIF and JUnit.")
+@click.option("--one-cluster", is_flag=True,
+              help="The nodes belong to one cluster even though no CA or etcd cluster id is shared "
+                   "(by default such bundles are refused: merging clusters invents findings).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
@@ -94,7 +97,7 @@ def collect(args: tuple[str, ...]) -> None:
                    "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
             fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
-            quiet: bool, key: Path | None, as_type: str | None) -> None:
+            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None) -> None:
     """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node).
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
@@ -116,7 +119,7 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         accepted = load_waivers(waivers) if waivers else []
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type)
+                report = run_analysis(plain_paths, as_type, one_cluster)
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
             for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
                 node.bundle_source = shown.get(node.bundle_source, node.bundle_source)

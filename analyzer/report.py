@@ -11,6 +11,7 @@ from typing import Any
 from . import __version__, progress
 from .bundle import open_bundles
 from .causality import RootCause, link, rank
+from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
@@ -235,15 +236,19 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(str(path), str(raw.get("generated_at", "")), tuple(findings))
 
 
-def analyze(paths: list[Path], as_type: str | None = None) -> Report:
+def analyze(paths: list[Path], as_type: str | None = None, one_cluster: bool = False) -> Report:
     """Open the bundles (and loose files, of type `as_type` when given), build the cluster view,
-    run the rules."""
-    bundles = open_bundles(paths, as_type)
+    run the rules. Repeats of one bundle are read once; nodes of different clusters are refused
+    (InputError) unless `one_cluster` says they belong together."""
+    bundles, repeats = dedupe(open_bundles(paths, as_type))
     try:
         view = build_view(bundles)
     finally:
         for bundle in bundles:
             bundle.close()
+    view.problems.extend(repeats)
+    if not one_cluster:
+        check_one_cluster(view)
     progress.step("running rules")
     findings, coverage = run_rules(view)
     progress.step("linking root causes")
