@@ -154,6 +154,32 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         sys.exit(1)
 
 
+# -- discoverability ---------------------------------------------------------------------------------
+@main.command("rules")
+@click.argument("rule_id", required=False, metavar="[ID]")
+def rules_command(rule_id: str | None) -> None:
+    """List every rule (id, severity, category, title), or explain one: what it checks and which
+    evidence it needs (docs/rules.md has the same, generated)."""
+    from .rules import all_rules
+
+    known = all_rules()
+    if rule_id is None:
+        width = max(len(r.id) for r in known)
+        for r in known:
+            click.echo(f"{r.id:<{width}}  {r.severity.value:<8}  {r.category.value:<18}  {r.title}")
+        return
+    chosen = next((r for r in known if r.id == rule_id.upper()), None)
+    if chosen is None:
+        close = [r.id for r in known if rule_id.upper() in r.id]
+        fail(f"no rule {visible(rule_id)!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else
+                                                 "; `kubetriage rules` lists them"))
+        return
+    click.echo(f"{chosen.id}  ({chosen.severity.value}, {chosen.category.value})\n{chosen.title}\n\n"
+               f"checks: {chosen.checks}\n"
+               f"needs any of: {', '.join(chosen.needs)}\n"
+               "(without any of them in the evidence, the report lists the rule as not checked)")
+
+
 # -- browsing: what the customer sent, as files -----------------------------------------------------
 def _bundles_of(paths: tuple[Path, ...]) -> list[Bundle]:
     """Every kubetriage bundle the paths name (a folder of bundles gives each), or exit 2."""
