@@ -21,19 +21,6 @@ from .loose import TYPES as LOOSE_TYPES
 from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
-from .report import analyze as run_analysis
-from .report import load_baseline
-from .trust import (
-    CMS_SUFFIX,
-    decrypt_file,
-    decrypted,
-    is_encrypted,
-    load_support_key,
-    verify_paths,
-    write_private,
-)
-from .trust import keygen as make_keys
-from .waivers import apply_waivers, load_waivers
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -104,6 +91,11 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     summary. Exit codes: 0 done, 1 findings at or above --fail-on (or new ones at or above
     --fail-on-new), 2 bad usage or unreadable input.
     """
+    from .report import analyze as run_analysis  # heavy: imported when a command needs it
+    from .report import load_baseline
+    from .trust import decrypted
+    from .waivers import apply_waivers, load_waivers
+
     if output is not None:
         if output.exists() and not force:
             fail(f"{output} exists; use --force to overwrite it")
@@ -274,6 +266,8 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
     Prints FILE:LINE: KIND for each suspect and the archive's SHA-256 (compare it with the one
     the collector printed). Exit codes: 0 clean, 1 problems found, 2 unreadable input.
     """
+    from .trust import verify_paths
+
     try:
         results = verify_paths(list(discover(list(paths))), key)
     except InputError as exc:
@@ -298,6 +292,8 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
               help="Where to write the plain tarball (default: PATH without .cms).")
 def decrypt(path: Path, key: Path, output: Path | None) -> None:
     """Decrypt a bundle the collector encrypted with --encrypt-to (written 0600)."""
+    from .trust import CMS_SUFFIX, decrypt_file, is_encrypted, load_support_key, write_private
+
     target = output or path.with_name(path.name.removesuffix(CMS_SUFFIX) if is_encrypted(path)
                                       else path.name + ".tar.gz")
     try:
@@ -314,6 +310,8 @@ def decrypt(path: Path, key: Path, output: Path | None) -> None:
               help="Folder for support.key (0600, keep it) and support.crt (give it to customers).")
 def keygen(out_dir: Path) -> None:
     """Make support's key pair and the self-signed certificate customers encrypt bundles to."""
+    from .trust import keygen as make_keys
+
     try:
         key_path, cert_path = make_keys(out_dir)
     except InputError as exc:

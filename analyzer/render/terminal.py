@@ -6,11 +6,14 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..findings import Finding, Severity
-from ..report import Report
+
+if TYPE_CHECKING:
+    from ..report import Report
 
 COLOURS = {Severity.CRITICAL: "red", Severity.ERROR: "red", Severity.WARNING: "yellow",
            Severity.INFO: "blue"}
