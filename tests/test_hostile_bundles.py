@@ -3,6 +3,7 @@ never a traceback, never a write outside the report and a private temp dir, in b
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -19,8 +20,10 @@ from analyzer.trust import keygen
 from tests.hostile.generate import (
     CASES,
     Case,
+    Item,
     Member,
     bundle_members,
+    certificate_pem,
     good_items,
     private_key_pem,
     shared_member,
@@ -140,3 +143,20 @@ def test_verify_scans_every_copy_of_a_duplicate_member(tmp_path: Path, key_first
     report = CliRunner().invoke(main, ["analyze", str(bundle), "--format", "json"])
     problems = json.loads(report.stdout)["problems"]
     assert any("content does not match" in p for p in problems) == key_first, problems
+
+
+def test_verify_prints_the_digest_that_tells_a_consistent_edit(tmp_path: Path) -> None:
+    """docs/trust.md: a member edited together with the manifest passes verify; only the archive
+    digest differs, printed as the collector prints it (`sha256 <hex>  <name>`) to compare."""
+    original = write(tmp_path, "cp-1.tar.gz", tar_bytes(bundle_members(good_items())))
+    forged_items = [Item(i.id, i.path, certificate_pem()) if i.id == "pki.cert" else i for i in good_items()]
+    (tmp_path / "forged").mkdir()
+    forged = write(tmp_path / "forged", "cp-1.tar.gz", tar_bytes(bundle_members(forged_items)))
+    lines: dict[Path, list[str]] = {}
+    for bundle in (original, forged):
+        result = CliRunner().invoke(main, ["verify", str(bundle)])
+        assert result.exit_code == 0 and f"{bundle}: ok" in result.output, result.output
+        lines[bundle] = [line for line in result.output.splitlines() if line.startswith("sha256 ")]
+        digest = hashlib.sha256(bundle.read_bytes()).hexdigest()
+        assert lines[bundle] == [f"sha256 {digest}  cp-1.tar.gz"], result.output
+    assert lines[original] != lines[forged]
