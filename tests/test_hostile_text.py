@@ -193,8 +193,9 @@ def test_errors_show_escapes_as_text(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("fmt", ["md", "html", "junit", "json", "sarif"])
-def test_reports_show_escapes_as_text(terminal_bundle: Path, fmt: str) -> None:
-    text = render(terminal_bundle, fmt)
-    if fmt != "junit":  # no finding here names the node in JUnit
-        assert ("\\x1b]0;owned\\x07" if fmt in ("md", "html") else "\\u001b]0;owned\\u0007") in text
+def test_reports_show_escapes_as_text(tmp_path: Path, fmt: str) -> None:
+    sample = next(p for p in spoof.samples() if p.parent.name == "apiserver-etcd-refused")
+    bundle = spoof.poison(sample, tmp_path / "cp-1.tar.gz", spoof.TERMINAL, hostname_only=True)
+    text = render(bundle, fmt)
+    assert ("\\u001b]0;owned\\u0007" if fmt in ("json", "sarif") else "\\x1b]0;owned\\x07") in text
     assert_printable(text.replace("\t", " "), lines=False)  # a newline is only a space there
