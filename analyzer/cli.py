@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .browse import grep, lines, listing, members, visible
+from .browse import grep, lines, listing, members
 from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
 from .findings import Severity
@@ -21,6 +21,7 @@ from .loose import TYPES as LOOSE_TYPES
 from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
+from .safetext import one_line, visible
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -31,8 +32,7 @@ PROGRESS_MIN_BYTES = 32 * 1024 * 1024
 
 def fail(message: str) -> None:
     """One clear line on stderr, exit code 2: the input or the usage was wrong."""
-    one_line = " ".join(message.split())
-    click.echo(f"kubetriage: error: {one_line}", err=True)
+    click.echo(f"kubetriage: error: {one_line(' '.join(message.split()))}", err=True)
     sys.exit(2)
 
 
@@ -136,7 +136,8 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, output)
         if not quiet:
-            click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to {output}",
+            click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
+                       f"{one_line(str(output))}",
                        err=True)
     if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
@@ -273,13 +274,17 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
     except InputError as exc:
         fail(str(exc))
     for result in results:
+        source = one_line(str(result.source))
         for problem in result.integrity:
-            click.echo(f"{result.source}: integrity: {problem}")
+            click.echo(f"{source}: integrity: {one_line(problem)}")
         for hit in result.secrets:
-            click.echo(f"{result.source}: {hit.member}:{hit.line}: {hit.kind}")
+            click.echo(f"{source}: {one_line(hit.member)}:{hit.line}: {one_line(hit.kind)}")
         verdict = "ok" if result.ok else (f"{len(result.secrets)} secret-shaped string(s), "
                                            f"{len(result.integrity)} integrity problem(s)")
-        click.echo(f"{result.source}: {verdict}; sha256 {result.archive_sha256 or '(a folder)'}")
+        click.echo(f"{source}: {verdict}")
+        # the collector's own line, character for character: compare the two by eye or with diff
+        click.echo(f"sha256 {result.archive_sha256}  {one_line(result.source.name)}" if result.archive_sha256
+                   else f"sha256 (none: {source} is a folder, not an archive)")
     if not all(r.ok for r in results):
         sys.exit(1)
 
@@ -326,6 +331,7 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - last resort: click handled usage errors already
         if os.environ.get("KUBETRIAGE_DEBUG"):
             raise
-        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+        reason = one_line(" ".join(str(exc).split())[:300])
+        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {reason} "
                    "(please report it; KUBETRIAGE_DEBUG=1 shows the traceback)", err=True)
         sys.exit(3)
