@@ -32,11 +32,11 @@ import pandas as pd
 
 from ..bundle import ItemRecord
 from ..errors import InputError
+from ..evidence.reader import notice
 from ..findings import Evidence
 from ..logs.formats import known_components, normalize_component, to_datetime
 from ..logs.scan import ScanResult, SignatureCount, scan_stream
 from ..logs.signatures import Signature
-from ..loose import notice
 from .source import Source
 
 LOG_ITEM_PREFIXES = ("logs.", "journal.", "cri.logs")
@@ -180,7 +180,7 @@ def log_facts(src: Source) -> LogFacts:
             src.problem(str(exc))
             continue
         if result.error:
-            src.problem(f"{item.path}: {result.error}")
+            src.item_problem(item, f"{result.error}")
         facts.add(src.node, item, result)
         _raise_loose_now(src, result)
     return facts
