@@ -114,13 +114,13 @@ class Report:
         if self.worst is not None:
             return Verdict("findings", VERDICTS[self.worst])
         view = self.view
-        if not view.available - {"logs.pasted"}:
+        loose = all(n.manifest.options.get("loose") for n in view.nodes)
+        if loose and not view.available - {"logs.pasted"}:
             lines = sum(a.get("lines", 0) for n in view.nodes for a in n.manifest.options.get("accounts", []))
             what = (f"none of its {lines} line(s) is a known evidence type (`kubetriage types` lists them)"
                     if lines else "nothing in it could be read as evidence")
             return Verdict("not-understood", "Input not understood", what)
         if not any(not i.startswith(_NOT_CONTROL_PLANE) for i in view.available):
-            loose = all(n.manifest.options.get("loose") for n in view.nodes)
             why = ("only host or network output was given (" + ", ".join(sorted(view.available)) + ")"
                    if loose else "the bundle holds no control-plane evidence (no static pod manifests, API "
                    "objects, etcd, certificates or control-plane logs): was it collected on a control-plane "

@@ -145,8 +145,7 @@ def _typed(block: Lines, command: str | None) -> list[tuple[Lines, str | None]]:
     announced = by_command(command) if command else None
     text = "\n".join(ln for _, ln in block)
     found = detect(text)
-    if announced and (found is None or found == announced or not TYPES[found].is_log
-                      or TYPES[announced].is_log):
+    if announced and found in (None, announced):
         return [(block, announced)]
     runs = _runs(block)
     if found is not None and (len(runs) == 1 or not TYPES[found].is_log):
@@ -191,7 +190,7 @@ def read(text: str) -> Paste:
         start, end = run[0][0], run[-1][0]
         body = "\n".join(ln for _, ln in run)
         last = segments[-1] if segments else None
-        if last and kind is None and last.type and not TYPES[last.type].is_log and last.command == said:
+        if last and kind is None and last.type and last.command == said:
             kind = last.type  # a command's output goes on after a blank line (ufw's rules, kubeadm's CAs)
         if last and last.type == kind and last.command == said:
             gap = lines[last.end:start - 1]

@@ -112,6 +112,8 @@ def _certificate(block: str, line: int) -> CertInfo | str:
 def parse_x509_text(text: str) -> tuple[list[CertInfo], list[str]]:
     """Every certificate in the text (each from its 'Certificate:' line, or the whole text when that
     was not pasted) with the line it starts on, and problems met."""
+    if not _FIELD["Not After"].search(text) and any(_DATE_LINE.match(ln) for ln in text.splitlines()):
+        return parse_openssl_dates(text)  # `-enddate`/`-dates`: the fragment that names the dates
     starts = [m.start() for m in _CERT_START.finditer(text)] or [0]
     certs: list[CertInfo] = []
     problems: list[str] = []
