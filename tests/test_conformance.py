@@ -66,3 +66,9 @@ def test_causal_relations_name_real_rules_and_have_no_cycle():
 def test_rules_doc_is_up_to_date():
     assert (REPO / "docs" / "rules.md").read_text() == markdown(), \
         "docs/rules.md is stale: python -m analyzer.rulesdoc > docs/rules.md"
+
+
+def test_docs_evidence_lists_every_type():
+    doc = (REPO / "docs" / "evidence.md").read_text()
+    for name in TYPES:
+        assert f"## `{name}`" in doc, f"docs/evidence.md misses {name}"
