@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .bundle import discover
+from .browse import grep, lines, listing, members, visible
+from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
 from .findings import Severity
 from .loose import TYPES as LOOSE_TYPES
@@ -29,6 +33,7 @@ from .trust import (
     write_private,
 )
 from .trust import keygen as make_keys
+from .waivers import apply_waivers, load_waivers
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -78,6 +83,12 @@ def collect(args: tuple[str, ...]) -> None:
               help="A previous --format json report: mark findings new / unchanged / resolved.")
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
               help="With --baseline: exit 1 when any NEW finding is at least this severe.")
+@click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML of accepted findings (rule, reason, expires, optional node/match): shown as "
+                   "waived, not counted by --fail-on/--fail-on-new, left out of SARIF and JUnit.")
+@click.option("--one-cluster", is_flag=True,
+              help="The nodes belong to one cluster even though no CA or etcd cluster id is shared "
+                   "(by default such bundles are refused: merging clusters invents findings).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
@@ -85,8 +96,8 @@ def collect(args: tuple[str, ...]) -> None:
               help="Type of loose evidence files (a log or command output rather than a bundle), "
                    "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
-            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, quiet: bool,
-            key: Path | None, as_type: str | None) -> None:
+            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
+            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None) -> None:
     """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node).
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
@@ -105,13 +116,16 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     printer = ProgressPrinter(enabled=big and not quiet)
     try:
         previous = load_baseline(baseline) if baseline else None
+        accepted = load_waivers(waivers) if waivers else []
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type)
+                report = run_analysis(plain_paths, as_type, one_cluster)
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
             for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
                 node.bundle_source = shown.get(node.bundle_source, node.bundle_source)
             report.baseline = previous
+            report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
+            report.view.problems.extend(lapsed)
             if fmt:
                 printer("rendering " + fmt, None)
                 text = render(report, fmt)
@@ -132,11 +146,120 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         if not quiet:
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to {output}",
                        err=True)
-    if fail_on and report.worst and report.worst.at_least(Severity(fail_on)):
+    if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
     delta = report.delta
-    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) for f in delta.new):
+    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) and f.key not in report.waived
+                                     for f in delta.new):
         sys.exit(1)
+
+
+# -- discoverability ---------------------------------------------------------------------------------
+@main.command("rules")
+@click.argument("rule_id", required=False, metavar="[ID]")
+def rules_command(rule_id: str | None) -> None:
+    """List every rule (id, severity, category, title), or explain one: what it checks and which
+    evidence it needs (docs/rules.md has the same, generated)."""
+    from .rules import all_rules
+
+    known = all_rules()
+    if rule_id is None:
+        width = max(len(r.id) for r in known)
+        for r in known:
+            click.echo(f"{r.id:<{width}}  {r.severity.value:<8}  {r.category.value:<18}  {r.title}")
+        return
+    chosen = next((r for r in known if r.id == rule_id.upper()), None)
+    if chosen is None:
+        close = [r.id for r in known if rule_id.upper() in r.id]
+        fail(f"no rule {visible(rule_id)!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else
+                                                 "; `kubetriage rules` lists them"))
+        return
+    click.echo(f"{chosen.id}  ({chosen.severity.value}, {chosen.category.value})\n{chosen.title}\n\n"
+               f"checks: {chosen.checks}\n"
+               f"needs any of: {', '.join(chosen.needs)}\n"
+               "(without any of them in the evidence, the report lists the rule as not checked)")
+
+
+# -- browsing: what the customer sent, as files -----------------------------------------------------
+def _bundles_of(paths: tuple[Path, ...]) -> list[Bundle]:
+    """Every kubetriage bundle the paths name (a folder of bundles gives each), or exit 2."""
+    opened: list[Bundle] = []
+    try:
+        for path in discover(list(paths)):
+            opened.append(open_bundle(path))
+    except InputError as exc:
+        for bundle in opened:
+            bundle.close()
+        fail(str(exc))
+    return opened
+
+
+def _echo_lines(rows: Iterable[str]) -> int:
+    """Print rows; a reader that went away (`| head`) ends the command quietly. Returns the count."""
+    count = 0
+    try:
+        for row in rows:
+            click.echo(row)
+            count += 1
+    except BrokenPipeError:
+        sys.stderr.close()  # nothing more can be said; keep Python from complaining at exit
+        os._exit(0 if count else 1)
+    return count
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("item", required=False)
+def show(bundle: Path, item: str | None) -> None:
+    """List a bundle's items and what became of each, or print ITEM (an item id such as
+    `etcd.endpoint_status`, or a path inside the bundle) with line numbers.
+
+    BUNDLE is a node's tarball, its unpacked folder, or a folder of several nodes' bundles.
+    """
+    for opened in _bundles_of((bundle,)):
+        try:
+            if item is None:
+                _echo_lines(listing(opened))
+                continue
+            chosen = members(opened, item)
+            if not chosen:
+                fail(f"{opened.source}: no item or file {visible(item)!r}; `kubetriage show "
+                     f"{opened.source}` lists them")
+            for member in chosen:
+                _echo_lines([f"==> {visible(opened.node)}: {visible(member.path)} <=="])
+                _echo_lines(f"{n:>6}  {text}" for n, text in lines(opened, member.path))
+        except InputError as exc:
+            fail(str(exc))
+        finally:
+            opened.close()
+
+
+@main.command("grep")
+@click.argument("pattern")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--ignore-case", "-i", is_flag=True, help="Match upper and lower case alike.")
+@click.option("--fixed-strings", "-F", is_flag=True, help="PATTERN is plain text, not a regular expression.")
+@click.option("--item", metavar="ID", help="Search only this item id (or path inside the bundle).")
+def grep_command(pattern: str, paths: tuple[Path, ...], ignore_case: bool, fixed_strings: bool,
+                 item: str | None) -> None:
+    """Search every item of the bundles (Python regular expression); print BUNDLE:PATH:LINE: TEXT.
+
+    Exit codes, as grep's: 0 lines found, 1 none, 2 bad pattern or unreadable input.
+    """
+    try:
+        regex = re.compile(re.escape(pattern) if fixed_strings else pattern,
+                           re.IGNORECASE if ignore_case else 0)
+    except re.error as exc:
+        fail(f"bad pattern {visible(pattern)!r}: {exc}")
+    found = 0
+    for opened in _bundles_of(paths):
+        try:
+            found += _echo_lines(grep(opened, regex, item))
+        except InputError as exc:
+            fail(str(exc))
+        finally:
+            opened.close()
+    sys.exit(0 if found else 1)
 
 
 # -- trust: verify before sending, decrypt and keys for support ------------------------------------
