@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .browse import grep, lines, listing, members, visible
+from .browse import grep, lines, listing, members
 from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
 from .findings import Severity
@@ -21,19 +21,7 @@ from .loose import TYPES as LOOSE_TYPES
 from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
-from .report import analyze as run_analysis
-from .report import load_baseline
-from .trust import (
-    CMS_SUFFIX,
-    decrypt_file,
-    decrypted,
-    is_encrypted,
-    load_support_key,
-    verify_paths,
-    write_private,
-)
-from .trust import keygen as make_keys
-from .waivers import apply_waivers, load_waivers
+from .safetext import one_line, visible
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -44,8 +32,7 @@ PROGRESS_MIN_BYTES = 32 * 1024 * 1024
 
 def fail(message: str) -> None:
     """One clear line on stderr, exit code 2: the input or the usage was wrong."""
-    one_line = " ".join(message.split())
-    click.echo(f"kubetriage: error: {one_line}", err=True)
+    click.echo(f"kubetriage: error: {one_line(' '.join(message.split()))}", err=True)
     sys.exit(2)
 
 
@@ -104,6 +91,11 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     summary. Exit codes: 0 done, 1 findings at or above --fail-on (or new ones at or above
     --fail-on-new), 2 bad usage or unreadable input.
     """
+    from .report import analyze as run_analysis  # heavy: imported when a command needs it
+    from .report import load_baseline
+    from .trust import decrypted
+    from .waivers import apply_waivers, load_waivers
+
     if output is not None:
         if output.exists() and not force:
             fail(f"{output} exists; use --force to overwrite it")
@@ -144,7 +136,8 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, output)
         if not quiet:
-            click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to {output}",
+            click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
+                       f"{one_line(str(output))}",
                        err=True)
     if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
@@ -274,18 +267,24 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
     Prints FILE:LINE: KIND for each suspect and the archive's SHA-256 (compare it with the one
     the collector printed). Exit codes: 0 clean, 1 problems found, 2 unreadable input.
     """
+    from .trust import verify_paths
+
     try:
         results = verify_paths(list(discover(list(paths))), key)
     except InputError as exc:
         fail(str(exc))
     for result in results:
+        source = one_line(str(result.source))
         for problem in result.integrity:
-            click.echo(f"{result.source}: integrity: {problem}")
+            click.echo(f"{source}: integrity: {one_line(problem)}")
         for hit in result.secrets:
-            click.echo(f"{result.source}: {hit.member}:{hit.line}: {hit.kind}")
+            click.echo(f"{source}: {one_line(hit.member)}:{hit.line}: {one_line(hit.kind)}")
         verdict = "ok" if result.ok else (f"{len(result.secrets)} secret-shaped string(s), "
                                            f"{len(result.integrity)} integrity problem(s)")
-        click.echo(f"{result.source}: {verdict}; sha256 {result.archive_sha256 or '(a folder)'}")
+        click.echo(f"{source}: {verdict}")
+        # the collector's own line, character for character: compare the two by eye or with diff
+        click.echo(f"sha256 {result.archive_sha256}  {one_line(result.source.name)}" if result.archive_sha256
+                   else f"sha256 (none: {source} is a folder, not an archive)")
     if not all(r.ok for r in results):
         sys.exit(1)
 
@@ -298,6 +297,8 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
               help="Where to write the plain tarball (default: PATH without .cms).")
 def decrypt(path: Path, key: Path, output: Path | None) -> None:
     """Decrypt a bundle the collector encrypted with --encrypt-to (written 0600)."""
+    from .trust import CMS_SUFFIX, decrypt_file, is_encrypted, load_support_key, write_private
+
     target = output or path.with_name(path.name.removesuffix(CMS_SUFFIX) if is_encrypted(path)
                                       else path.name + ".tar.gz")
     try:
@@ -314,6 +315,8 @@ def decrypt(path: Path, key: Path, output: Path | None) -> None:
               help="Folder for support.key (0600, keep it) and support.crt (give it to customers).")
 def keygen(out_dir: Path) -> None:
     """Make support's key pair and the self-signed certificate customers encrypt bundles to."""
+    from .trust import keygen as make_keys
+
     try:
         key_path, cert_path = make_keys(out_dir)
     except InputError as exc:
@@ -328,6 +331,7 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - last resort: click handled usage errors already
         if os.environ.get("KUBETRIAGE_DEBUG"):
             raise
-        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+        reason = one_line(" ".join(str(exc).split())[:300])
+        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {reason} "
                    "(please report it; KUBETRIAGE_DEBUG=1 shows the traceback)", err=True)
         sys.exit(3)

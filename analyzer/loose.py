@@ -18,7 +18,6 @@ True
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from .bundle import Bundle, ItemRecord, Manifest, NodeIdentity, _Opener
 from .errors import InputError
 from .logs.formats import parse_line
 from .parsers.kubeadm_certs import PrintedAt, parse_check_expiration
+from .parsers.yamlsafe import load_json
 
 HEAD_BYTES = 256 * 1024
 _ISO = re.compile(r"\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))")
@@ -111,7 +111,7 @@ def _share(pattern: re.Pattern[str], head: str) -> float:
 
 def _json_type(head: str) -> str | None:
     try:
-        data = json.loads(head)
+        data = load_json(head)
     except ValueError:
         return None
     first = data[0] if isinstance(data, list) and data else data

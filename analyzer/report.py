@@ -15,6 +15,7 @@ from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
+from .parsers.yamlsafe import load_json
 from .rules import Coverage, run_rules
 from .waivers import Waiver
 
@@ -219,9 +220,11 @@ def load_baseline(path: Path) -> Baseline:
     if len(data) > MAX_BASELINE_BYTES:
         raise InputError(f"baseline {path}: larger than {MAX_BASELINE_BYTES} bytes")
     try:
-        raw = json.loads(data.decode("utf-8", "replace"))
+        raw = load_json(data.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:
         raise InputError(f"baseline {path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValueError as exc:  # nests too deeply, or a number too long to convert
+        raise InputError(f"baseline {path}: {exc}") from None
     if not isinstance(raw, dict) or raw.get("$schema") != SCHEMA_ID or not isinstance(
             raw.get("findings"), list):
         raise InputError(f"baseline {path}: not a kubetriage JSON report (write one with --format json)")
