@@ -94,7 +94,7 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
     summary. Exit codes: 0 done, 1 findings at or above --fail-on (or new ones at or above
-    --fail-on-new), 2 bad usage or unreadable input.
+    --fail-on-new), 2 bad usage, unreadable input, or input not understood as evidence at all.
     """
     from .report import analyze as run_analysis  # heavy: imported when a command needs it
     from .report import load_baseline
@@ -147,6 +147,8 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
                        f"{one_line(str(output))}",
                        err=True)
+    if report.judgement.kind == "not-understood":
+        sys.exit(2)  # nothing was read as evidence: never let CI take that as a pass
     if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
     delta = report.delta
