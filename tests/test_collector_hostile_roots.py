@@ -151,6 +151,8 @@ def by_source(manifest: dict) -> dict[str, dict]:
 def test_fifos_and_devices_are_refused_without_reading(disk):
     root, out, bin_dir, _, _ = disk
     hostile.fifo_at(root, "/etc/kubernetes/manifests/kube-scheduler.yaml")
+    hostile.fifo_at(root, "/etc/kubernetes/manifests/etcd.yaml")  # read for --dry-run's etcdctl line
+    hostile.fifo_at(root, "/etc/hostname")
     hostile.fifo_at(root, "/var/log/syslog")
     os.mknod(root / "var/log/messages", 0o600 | stat.S_IFCHR, os.makedev(1, 5))  # a /dev/zero
     (root / "dev").mkdir()
