@@ -67,7 +67,8 @@ MAX_WALK_ENTRIES = 50000
 #                      only ever with a client-certificate copy of the kubeconfig (see
 #                      client_cert_kubeconfig: a kubeconfig's exec plugin would run as root here)
 #   redact   text | cert   (see redact())
-#   needs    a gate that must have passed first ("api": /healthz answered)
+#   needs    a gate that must be open (GATES): "api" once /healthz answered; "etcd" unless the
+#            first etcd probe got no answer at all (each further probe would wait out its timeout)
 #   each     a command row run once per target that an earlier item's output names (see EACH:
 #            containers from cri.ps_json, certificates from pki.cert, pods from k8s.pending_pods);
 #            targets fill extra "{name}" tokens; records are commands/<id>/<key>.out
@@ -129,13 +130,13 @@ SPECS = [
     Spec("etcd.endpoint_health", "command", ETCDCTL + ["endpoint", "health", "--cluster", "-w", "json"],
          scope="cluster", env=ETCD_ENV, timeout=20),
     Spec("etcd.endpoint_status", "command", ETCDCTL + ["endpoint", "status", "--cluster", "-w", "json"],
-         scope="cluster", env=ETCD_ENV, timeout=20),
+         scope="cluster", env=ETCD_ENV, timeout=20, needs="etcd"),
     Spec("etcd.endpoint_status_local", "command", ETCDCTL + ["endpoint", "status", "-w", "json"],
-         scope="cluster", env=ETCD_ENV),
+         scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.member_list", "command", ETCDCTL + ["member", "list", "-w", "json"],
-         scope="cluster", env=ETCD_ENV),
+         scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.alarm_list", "command", ETCDCTL + ["alarm", "list", "-w", "json"],
-         scope="cluster", env=ETCD_ENV),
+         scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.data_dir_usage", "command", ["du", "-sk", "{etcd_data_dir}"], timeout=30),
     Spec("etcd.data_dir_df", "command", ["df", "-P", "-k", "{etcd_data_dir}"]),
     # -- API server (only once /healthz answered) ------------------------------------------------
@@ -1336,12 +1337,16 @@ class Runner(object):
                     pass
         return self.cached_containers
 
-    def stage(self, rel, data, item_id):
-        """Write bytes into the staging folder within the size budgets; return (path, size, sha, cut)."""
+    def room(self, item_id):
+        """Bytes an item may still stage: what is left of the total and (for logs) the logs budget."""
         room = TOTAL_CAP - self.total
         if is_log_item(item_id):
             room = min(room, LOGS_TOTAL_CAP - self.log_total)
-        room = max(0, room)
+        return max(0, room)
+
+    def stage(self, rel, data, item_id):
+        """Write bytes into the staging folder within the size budgets; return (path, size, sha, cut)."""
+        room = self.room(item_id)
         cut = len(data) > room
         if cut:
             data = from_line_start(data[len(data) - room:]) if room else b""
@@ -1364,8 +1369,8 @@ class Runner(object):
             return "host command skipped: --root is not / (use --host-commands to run it anyway)"
         if spec.scope == "cluster" and not self.cluster_ok:
             return CLUSTER_SKIPPED
-        if spec.needs and not self.gates.get(spec.needs):
-            return "skipped: the API server did not answer /healthz"
+        if spec.needs and not self.gates.get(spec.needs, GATES[spec.needs][1]):
+            return "skipped: " + GATES[spec.needs][2]
         if time.monotonic() >= self.deadline:
             return "skipped: collection deadline reached"
         return None
@@ -1407,8 +1412,11 @@ class Runner(object):
 
     def stage_file(self, spec, node_path, real):
         """Read, redact and stage one file; return the record fields."""
+        room = self.room(spec.id)
+        if not room:  # decided before reading: past the budget nothing more is read or redacted
+            return {"truncated": True, "skipped": BUDGET_USED}
         try:
-            data, truncated = read_tail(real, spec.cap)
+            data, truncated = read_tail(real, min(spec.cap, room))
         except OSError as exc:
             return {"error": "cannot read: %s" % (exc.strerror or exc)}
         data, count = redact(spec.redact, data)
@@ -1419,8 +1427,7 @@ class Runner(object):
         except StagingError as exc:
             return {"error": str(exc), "redactions": count}
         if cut and not size:
-            return {"truncated": True, "skipped": "size budget used up (logs %d MiB, total %d MiB)" % (
-                LOGS_TOTAL_CAP // MB, TOTAL_CAP // MB)}
+            return {"truncated": True, "skipped": BUDGET_USED}
         return {"path": rel, "size": size, "sha256": sha, "truncated": truncated or cut, "redactions": count}
 
     # -- commands --------------------------------------------------------------------------------
@@ -1480,11 +1487,14 @@ class Runner(object):
             return
         if shutil.which(argv[0]) is None:
             reason = "not installed: %s not found on PATH" % argv[0]
+        elif not self.room(spec.id):
+            reason = BUDGET_USED
         if reason:
             self.record(spec, argv, started, skipped=reason, **extra)
             return
         timeout = max(0.5, min(spec.timeout, self.deadline - time.monotonic()))
-        result = run_command(argv, timeout, spec.cap, spec.env, spec.merge, stdin_path)
+        cap = min(spec.cap, self.room(spec.id))
+        result = run_command(argv, timeout, cap, spec.env, spec.merge, stdin_path)
         fields = dict(extra, exit_code=result.rc, timed_out=result.timed_out, error=result.error)
         if result.rc is not None or result.timed_out:
             out, count = redact(spec.redact, result.out)
@@ -1503,6 +1513,8 @@ class Runner(object):
         self.record(spec, argv, started, **fields)
         if spec.id == "k8s.healthz":
             self.gates["api"] = result.rc == 0
+        if spec.id == "etcd.endpoint_health":  # an unhealthy member still prints JSON; no etcd prints nothing
+            self.gates["etcd"] = result.rc == 0 or bool(result.out.strip())
         if spec.id == "cri.ps_json":
             self.ctx.use_containers(self.containers())
 
@@ -1538,6 +1550,11 @@ class SignalGuard(object):
         return False
 
 
+# gate: (the item that opens it, open when that item did not run, why the rows behind it are skipped)
+GATES = {"api": ("k8s.healthz", False, "the API server did not answer /healthz"),
+         "etcd": ("etcd.endpoint_health", True, "etcd did not answer etcd.endpoint_health (no output: "
+                                                "unreachable or timed out)")}
+BUDGET_USED = "size budget used up (logs %d MiB, total %d MiB)" % (LOGS_TOTAL_CAP // MB, TOTAL_CAP // MB)
 CLUSTER_SKIPPED = ("cluster command skipped: --root is a mounted disk, whose configuration is not run "
                    "(use --cluster-commands to reach the cluster it names)")
 
@@ -1797,7 +1814,8 @@ def dry_run(options, out):
                 what = "skip (%s)" % exc.args[0]
             if spec.each:
                 what = "for %s (from %s): %s" % (EACH[spec.each].describe, EACH[spec.each].source, what)
-            extra = " [timeout %ss%s]" % (spec.timeout, ", after /healthz" if spec.needs else "")
+            gate = ", after " + GATES[spec.needs][0] if spec.needs else ""
+            extra = " [timeout %ss%s]" % (spec.timeout, gate)
         else:
             found, stopped = expand_globs(options.root, spec.source, time.monotonic() + 60)
             files = [p for p, _, _ in found] + (["(%s)" % stopped] if stopped else [])
