@@ -15,6 +15,7 @@ import collections
 import datetime
 import errno
 import fnmatch
+import functools
 import glob
 import hashlib
 import hmac
@@ -269,6 +270,7 @@ def name_words(name):
     return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
 
 
+@functools.lru_cache(maxsize=4096)  # logs repeat their few names thousands of times
 def is_secret_name(name):
     words = name_words(name)
     if not words or words[-1] in NOT_SECRET_LAST:
@@ -277,6 +279,7 @@ def is_secret_name(name):
         words[i] in KEY_OWNERS and words[i + 1] == "key" for i in range(len(words) - 1))
 
 
+@functools.lru_cache(maxsize=4096)
 def plain_name(name):
     """A name no secret word is in, whose value may still be a secret when it looks random."""
     words = name_words(name)
@@ -541,15 +544,24 @@ def yaml_sibling(data, pos):
     return None
 
 
-ENV_ASSIGNED = re.compile(rb"=\\?[\"']?([^\s\"'\\;,]{16,})")
-ENV_NAME_BEFORE = re.compile(rb"(?:^|[^A-Za-z0-9_])([A-Z][A-Z0-9_]{2,})\Z")
+# "=" first (a literal: fast), then in C what rules most out: a name of 3+ capitals before it, a
+# value that does not start like a path, a quote or a UUID
+ENV_ASSIGNED = re.compile(rb"=(?<=[A-Z0-9_]{3}=)\\?[\"']?(?![0-9a-f]{8}-[0-9a-f]{4}-)"
+                          rb"([^\s\"'\\;,/][^\s\"'\\;,]{15,})")
+ENV_NAME = re.compile(rb"[A-Z][A-Z0-9_]{2,}$")
+ENV_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def env_assignment_spans(data, low):
     """NAME=value of an environment variable whose name says nothing, when the value looks generated."""
     for m in ENV_ASSIGNED.finditer(data):
-        name = ENV_NAME_BEFORE.search(data, max(0, m.start() - 100), m.start())
-        if name and plain_name(name.group(1)) and looks_random(m.group(1)):
+        if not looks_random(m.group(1)):  # first: most values are paths, words, numbers
+            continue
+        start = m.start()
+        while start > 0 and data[start - 1] in ENV_NAME_BYTES and m.start() - start < 100:
+            start -= 1
+        name = data[start:m.start()]
+        if ENV_NAME.match(name) and (start == 0 or data[start - 1] not in NAME_BYTES) and plain_name(name):
             yield Span(m.start(1), m.end(1), "secret-env", None)
 
 
