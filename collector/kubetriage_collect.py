@@ -257,7 +257,7 @@ NOT_SECRET_LAST = frozenset((
     "uri", "endpoint", "host", "hostname", "port", "user", "username", "digest", "image", "selector",
     "webhook", "cache", "policy", "config", "kind", "hash"))
 # a value that is never a secret: placeholders, booleans, numbers and durations, references, paths
-NOT_A_VALUE = re.compile(rb"^(?:REDACTED.*|true|false|null|none|nil|yes|no|on|off|~|[0-9.]+[a-z]{0,3}"
+NOT_A_VALUE = re.compile(rb"^(?:-*REDACTED.*|true|false|null|none|nil|yes|no|on|off|~|[0-9.]+[a-z]{0,3}"
                          rb"|\$[({].*|<.*>|[*x.]+|/.*|[(&].*)$", re.I | re.S)
 RANDOMISH = re.compile(rb"^[A-Za-z0-9+/=_.~!@#%^&*-]{16,4096}$")
 # lowercase words joined by - or . (names, hostnames), and UUIDs: not generated secrets
