@@ -357,6 +357,8 @@ class _TarOpener(_Opener):
         # holds every member's bytes, copied during the single decompression pass that indexes them.
         self.spool = tempfile.TemporaryFile(prefix="kubetriage-")
         self.spans: dict[str, tuple[int, int]] = {}
+        #: symbolic links (never read here; other tools' bundles resolve them: analyzer/foreign)
+        self.links: dict[str, str] = {}
         try:
             with path.open("rb") as handle:
                 gzipped = handle.read(2) == b"\x1f\x8b"
@@ -393,6 +395,8 @@ class _TarOpener(_Opener):
                 self.warnings.append(f"ignored unsafe archive member {info.name[:200]!r}")
                 continue
             if not info.isreg():
+                if info.issym():
+                    self.links[rel] = info.linkname
                 self.warnings.append(f"ignored non-regular archive member {info.name[:200]!r}")
                 continue
             if info.size > MAX_MEMBER_BYTES:
@@ -503,7 +507,7 @@ def open_bundle(path: Path) -> Bundle:
 
 def _is_tarball(path: Path) -> bool:
     name = path.name.lower()
-    return name.endswith((".tar.gz", ".tgz", ".tar"))
+    return name.endswith((".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz"))
 
 
 def discover(paths: list[Path]) -> Iterator[Path]:
@@ -524,13 +528,17 @@ def open_bundles(paths: list[Path], as_type: str | None = None) -> list[Bundle]:
     """Open every bundle the paths name, and any other file as loose evidence (analyzer/loose.py,
     `as_type` overriding its detected type); InputError on the first bundle that cannot be read.
     A loose file of unknown type is a notice, unless nothing else could be read."""
-    from .loose import UnknownEvidence, open_loose  # loose builds on this module
+    from .foreign import open_foreign  # both build on this module
+    from .loose import UnknownEvidence, open_loose
 
     bundles: list[Bundle] = []
     unknown: list[str] = []
     try:
         for path in discover(paths):
-            if path.is_file() and not _is_tarball(path):
+            foreign = open_foreign(path)  # another tool's bundle: one pseudo-bundle per node
+            if foreign:
+                bundles.extend(foreign)
+            elif path.is_file() and not _is_tarball(path):
                 try:
                     bundles.append(open_loose(path, as_type))
                 except UnknownEvidence as exc:

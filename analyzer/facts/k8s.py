@@ -162,10 +162,17 @@ def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
     return list(chosen.values())
 
 
+def _is_table(text: str) -> bool:
+    """A `kubectl get` table (other tools' bundles save those) rather than -o yaml|json."""
+    return text.lstrip().startswith(("NAME ", "NAMESPACE "))
+
+
 def _objects(src: Source, item_id: str) -> Iterable[tuple[dict[str, Any], Origin]]:
     now = src.bundle.manifest.collected_at
     for item, text in src.texts(item_id):
         assert item.path is not None
+        if _is_table(text):
+            continue  # read by _tables
         objects = load_objects(text)
         for problem in objects.problems:
             src.problem(f"{item.path}: {problem}")
@@ -224,6 +231,10 @@ def k8s_facts(src: Source) -> K8sFacts:
                                for obj, o in _objects(src, "k8s.componentstatuses")]
     facts.health = _health(src)
     now = src.bundle.manifest.collected_at
+    for item_id in ("k8s.pods", "k8s.nodes", "k8s.componentstatuses"):
+        for item, text in src.texts(item_id):
+            if _is_table(text) and item.path is not None:
+                facts.merge(k8s_from_text(text, Origin(src.node, item.id, item.path, None, now)))
     for item, text in src.texts("k8s.version"):
         info = parse_version_json(text)
         if info is not None and item.path is not None:

@@ -101,8 +101,51 @@ def _item_lines(text: str, count: int) -> list[int | None]:
     return starts if len(starts) == count else [None] * count
 
 
+#: ObjectMeta fields, inline in kubectl ≤1.9's internal-type JSON
+_META = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+         "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+         "ownerReferences", "initializers", "finalizers", "clusterName")
+#: internal field names that differ from core/v1's beyond their capitalisation
+_RENAMED = {"lastTerminationState": "lastState"}
+#: values keyed by user data, not by Go field names: never renamed
+_DATA_FIELDS = {"labels", "annotations", "capacity", "allocatable", "data", "selector", "nodeSelector"}
+
+
+def _v1_key(key: str) -> str:
+    """`PodIP` -> `podIP`, `UID` -> `uid`, `QOSClass` -> `qosClass`, `LastTerminationState` -> `lastState`."""
+    if not key[:1].isupper():
+        return key
+    upper = len(key) - len(key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    cut = upper if upper == len(key) or upper == 1 else upper - 1
+    camel = key[:cut].lower() + key[cut:]
+    return _RENAMED.get(camel, camel)
+
+
+def _from_internal(value: Any) -> Any:
+    """An object of kubectl ≤1.9's internal-type JSON in core/v1's shape."""
+    if isinstance(value, list):
+        return [_from_internal(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, inner in value.items():
+        name = _v1_key(key) if isinstance(key, str) else key
+        out[name] = inner if name in _DATA_FIELDS else _from_internal(inner)
+    if "name" in out and "metadata" not in out and ("spec" in out or "status" in out or "reason" in out):
+        out["metadata"] = {k: out.pop(k) for k in _META if k in out}
+    return out
+
+
 def load_objects(text: str) -> Objects:
-    """A `kubectl get -o yaml|json` output: a List (items) or a single object."""
+    """A `kubectl get -o yaml|json` output: a List (items) or a single object. kubectl ≤1.9's
+    `cluster-info dump` wrote internal types (`Items`, capitalised fields, metadata inline):
+
+    >>> objs = load_objects('{"selfLink": "/api/v1/nodes", "Items": [{"name": "k8s-master1", '
+    ...     '"Status": {"Conditions": [{"Type": "Ready", "Status": "Unknown", "Reason": "NodeStatusUnknown", '
+    ...     '"Message": "Kubelet stopped posting node status."}]}}]}')
+    >>> parse_node(objs.items[0]).conditions["Ready"][:2], parse_node(objs.items[0]).name
+    (('Unknown', 'NodeStatusUnknown'), 'k8s-master1')
+    """
     out = Objects()
     try:
         doc = load_yaml(text) if text.lstrip()[:1] != "{" else json.loads(text)
@@ -113,6 +156,8 @@ def load_objects(text: str) -> Objects:
         if doc is not None:
             out.problems.append("not a Kubernetes object or list")
         return out
+    if "Items" in doc and "items" not in doc:
+        doc = {"items": _from_internal(doc["Items"])}
     if "items" in doc:
         out.items = [i for i in as_list(doc.get("items")) if isinstance(i, dict)]
         out.lines = _item_lines(text, len(out.items))

@@ -8,6 +8,7 @@ error followed by the lease being acquired).
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 
@@ -25,6 +26,8 @@ STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip
 LASTED = dt.timedelta(minutes=1)
 PERSISTENT_MIN = 3
+#: a signature whose component logged on this long after its last occurrence is past history
+RESOLVED_AFTER = dt.timedelta(minutes=5)
 CATEGORY = {"kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER,
             "kube-apiserver": Category.APISERVER, "etcd": Category.ETCD}
 LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
@@ -57,6 +60,18 @@ def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
         if fact.span >= LASTED or (fact.last_seen and end and end - fact.last_seen <= STILL_THERE):
             return True
     return False
+
+
+def _stopped(view: ClusterView, facts: list[LogSignatureFact]) -> dt.datetime | None:
+    """When the signature last occurred, if every component kept logging RESOLVED_AFTER past it (a
+    problem that went away before collection); None when it may still be going on."""
+    ends: list[dt.datetime] = []
+    for fact in facts:
+        end = view.logs.newest(fact.node, fact.component)
+        if fact.last_seen is None or end is None or end - fact.last_seen < RESOLVED_AFTER:
+            return None
+        ends.append(fact.last_seen)
+    return max(ends, default=None)
 
 
 def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
@@ -227,6 +242,10 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
                 if meaning:
                     key = f"{peer}: {meaning}"
                     who[key] = who.get(key, 0) + n
+        scanners = {k: n for k, n in who.items() if _is_public(k.partition(": ")[0])}
+        if scanners:
+            yield _exposed(facts, scanners)
+        who = {k: n for k, n in who.items() if k not in scanners}
         if not who:
             continue
         listing = "; ".join(f"{k} ({n}x)" for k, n in sorted(who.items(), key=lambda kv: -kv[1]))
@@ -247,6 +266,30 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
             facts, sorted(who))
 
 
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
+def _exposed(facts: list[LogSignatureFact], scanners: dict[str, int]) -> Finding:
+    """Rejections of internet addresses: no cluster client, but scanners reaching etcd's ports."""
+    listing = "; ".join(f"{k} ({n}x)" for k, n in sorted(scanners.items(), key=lambda kv: -kv[1])[:8])
+    peers = sorted({k.partition(": ")[0] for k in scanners})
+    return _finding(
+        "ETCD_TLS_REJECTED", Severity.WARNING, Category.CONNECTIVITY,
+        f"etcd's ports are reachable from the internet ({len(peers)} public address(es) rejected)",
+        f"{_summary(facts)}. Rejected public addresses: {listing}. No cluster member or API server connects "
+        "from there: these are internet scanners reaching etcd's client or peer port. etcd refused them, "
+        "but the port must not be exposed.",
+        Remediation("Allow 2379/2380 only from the control-plane nodes (and the API servers) in the "
+                    "host firewall or the cloud security group.",
+                    (f"# on {facts[0].node}", "iptables -S INPUT | grep -E '2379|2380'",
+                     "ss -ltnp | grep -E ':2379|:2380'")),
+        facts, [f"{facts[0].node}:etcd exposed"])
+
+
 @rule("LEADER_ELECTION_LOST", Category.CONTROLLER_MANAGER, Severity.ERROR,
       "Leader election lost (controller-manager, scheduler)",
       "No controller-manager or scheduler log shows `leaderelection lost`, `lost master` or `failed to renew "
@@ -257,13 +300,17 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
         component = facts[0].component
         lease = LEASES.get(component, component)
         locks = view.logs.select("RESOURCE_LOCK_ERROR", node=facts[0].node, components=(component,))
+        recovered = all(_recovered(view, f) for f in facts) and _stopped(view, facts)
+        past = (f" It acquired its lease again afterwards and kept it until the log ends ({_stamp(recovered)} "
+                "was the last loss): resolved before collection." if recovered else "")
         yield _finding(
-            "LEADER_ELECTION_LOST", Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            "LEADER_ELECTION_LOST", Severity.WARNING if recovered else Severity.ERROR,
+            CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component} lost its leader lease",
             f"{_summary(facts)}; {sum(f.count for f in locks)} lease read/update error(s). It could not "
             "renew its lease through the API server in time (API server down or slow, etcd slow or without "
             "leader), so it exited; the kubelet restarts it. Look at why the API server was unavailable "
-            "at that time.",
+            f"at that time.{past}",
             Remediation("The component recovers by itself once the API server answers promptly; fix the API "
                         "server / etcd problem first, then check the lease is renewed again.",
                         (f"kubectl -n kube-system get lease {lease} -o yaml",
@@ -391,11 +438,15 @@ def refused(view: ClusterView) -> Iterator[Finding]:
             continue
         component = facts[0].component
         targets = sorted({t.replace(" ", ":") for f in facts for t in f.details})
+        stopped = _stopped(view, facts)
+        past = (f" It stopped at {_stamp(stopped)} while {component} kept logging: the target was back "
+                "(a restart), resolved before collection." if stopped else "")
         yield _finding(
-            "CONTROL_PLANE_CONNECTION_REFUSED", Severity.ERROR, Category.CONNECTIVITY,
+            "CONTROL_PLANE_CONNECTION_REFUSED", Severity.WARNING if stopped else Severity.ERROR,
+            Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
-            "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).",
+            f"down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).{past}",
             Remediation("Check that the target component runs and listens, then the firewall on its node.",
                         (f"# on {facts[0].node}",
                          "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",

@@ -1,0 +1,81 @@
+"""OpenShift must-gather (`oc adm must-gather`): `must-gather.local.<n>/<image>/` holding `timestamp`,
+`etcd_info/`, `cluster-scoped-resources/`, `namespaces/<ns>/{core,pods}/` and `host_service_logs/`.
+
+The collection time is the last line of `timestamp` (the gather's own clock). Pod logs
+(`pods/<pod>/<container>/<container>/logs/{current,previous}.log`, kubectl `--timestamps` lines) go to
+the node that ran the pod; cluster-wide evidence (API objects, etcdctl JSON, the masters' merged
+journals) to one pseudo-node named `must-gather`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from ..errors import InputError
+from . import Located, NodeEvidence, join
+from .common import pod_nodes
+from .tree import Files
+
+_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? ([+-]\d{4}) ", re.M)
+ETCD = {"member_list.json": "etcd.member_list", "endpoint_health.json": "etcd.endpoint_health",
+        "endpoint_status.json": "etcd.endpoint_status", "alarm_list.json": "etcd.alarm_list"}
+CORE = {"pods.yaml": "k8s.pods", "events.yaml": "k8s.events"}
+#: host_service_logs/masters/<unit>_service.log
+SERVICES = {"kubelet": "journal.kubelet", "crio": "journal.runtime"}
+_POD_LOG = re.compile(r"namespaces/([^/]+)/pods/([^/]+)/([^/]+)/[^/]+/logs/(?:current|previous)\.log$")
+
+
+def gathered_at(text: str) -> dt.datetime | None:
+    """The newest `2021-08-03 10:13:47.364145495 +0000 UTC m=+1.35` line of `timestamp`.
+
+    >>> gathered_at("2021-08-03 10:12:00.016988581 +0000 UTC m=+0.38\\n"
+    ...             "2021-08-03 10:13:47.364145495 +0000 UTC m=+1.35\\n").isoformat()
+    '2021-08-03T10:13:47+00:00'
+    """
+    stamps = [dt.datetime.strptime(f"{m.group(1)} {m.group(2)}", "%Y-%m-%d %H:%M:%S %z")
+              for m in _STAMP.finditer(text)]
+    return max(stamps, default=None)
+
+
+class MustGather:
+    name = "must-gather"
+
+    def root(self, files: Files) -> str | None:
+        for name in files.names:
+            if name == "timestamp" or name.endswith("/timestamp"):
+                root = name.removesuffix("timestamp").rstrip("/")
+                if files.under(join(root, "namespaces")) or files.under(join(root, "cluster-scoped-resources")):
+                    return root
+        return None
+
+    def locate(self, files: Files, root: str) -> Located:
+        when = gathered_at(files.head(join(root, "timestamp")))
+        if when is None:
+            raise InputError("must-gather `timestamp` holds no time: no collection time")
+        cluster = NodeEvidence("must-gather")
+        for name, item in ETCD.items():
+            if files.has(join(root, f"etcd_info/{name}")):
+                cluster.add(item, join(root, f"etcd_info/{name}"))
+        for name in files.under(join(root, "cluster-scoped-resources/core/nodes")):
+            cluster.add("k8s.nodes", name)
+        pod_lists: list[str] = []
+        for name in files.under(join(root, "namespaces")):
+            base = name.rsplit("/", 1)[-1]
+            if name.endswith(f"/core/{base}") and base in CORE:
+                cluster.add(CORE[base], name)
+                pod_lists += [name] if base == "pods.yaml" else []
+        for name in files.under(join(root, "host_service_logs")):
+            unit = name.rsplit("/", 1)[-1].removesuffix("_service.log")
+            if unit in SERVICES:
+                cluster.add(SERVICES[unit], name, f"journalctl -u {unit} (all masters)")
+        where = pod_nodes(files, pod_lists)
+        nodes: dict[str, NodeEvidence] = {}
+        for name in files.under(join(root, "namespaces")):
+            m = _POD_LOG.search(name)
+            if m:
+                namespace, pod, container = m.groups()
+                host = where.get(f"{namespace}/{pod}", "must-gather")
+                node = cluster if host == "must-gather" else nodes.setdefault(host, NodeEvidence(host))
+                node.add("logs.pod", name, f"container {container} of pod {pod}")
+        return Located(self.name, when, "must-gather `timestamp`", [cluster, *nodes.values()])
