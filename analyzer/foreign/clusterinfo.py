@@ -49,8 +49,8 @@ class Segments(Files):
 
 
 def _looks_like_dump(head: str) -> bool:
-    return head.startswith("{") and bool(re.search(r'"(?:kind": "NodeList|Items")|"selfLink": "/api/v1/nodes"',
-                                                   head[:4096]))
+    marker = r'"(?:kind": "NodeList|Items")|"selfLink": "/api/v1/nodes"'
+    return head.startswith("{") and bool(re.search(marker, head[:4096]))
 
 
 def _object_name(text: str) -> str:
@@ -61,7 +61,9 @@ def _object_name(text: str) -> str:
     kind = re.search(r'"kind":\s*"(\w+)List"', text[:2048])
     namespace = re.search(r'"namespace":\s*"([^"]+)"', text)
     resource = (kind.group(1).lower() + "s") if kind else "objects"
-    return f"{namespace.group(1)}/{resource}.json" if namespace and resource != "nodes" else f"{resource}.json"
+    if namespace and resource != "nodes":
+        return f"{namespace.group(1)}/{resource}.json"
+    return f"{resource}.json"
 
 
 def stream_segments(path: Path) -> Segments | None:

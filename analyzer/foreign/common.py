@@ -19,8 +19,9 @@ from .tree import Files
 
 _DATE = re.compile(r"^\w{3} (\w{3}) +(\d{1,2}) (\d\d:\d\d:\d\d) (?:UTC|GMT|Z) (\d{4})\s*$", re.M)
 #: journals of units named after the component (plain, snap-packaged, distribution services)
-JOURNAL_UNITS = (("kubelet", "journal.kubelet"), ("etcd", "journal.etcd"), ("containerd", "journal.runtime"),
-                 ("crio", "journal.runtime"), ("docker", "journal.runtime"), ("kube-", "journal.control_plane"),
+JOURNAL_UNITS = (("kubelet", "journal.kubelet"), ("etcd", "journal.etcd"),
+                 ("containerd", "journal.runtime"), ("crio", "journal.runtime"),
+                 ("docker", "journal.runtime"), ("kube-", "journal.control_plane"),
                  ("k3s", "journal.control_plane"), ("rke2", "journal.control_plane"),
                  ("microk8s", "journal.control_plane"), ("k0s", "journal.control_plane"))
 

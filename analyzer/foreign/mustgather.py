@@ -45,7 +45,7 @@ class MustGather:
         for name in files.names:
             if name == "timestamp" or name.endswith("/timestamp"):
                 root = name.removesuffix("timestamp").rstrip("/")
-                if files.under(join(root, "namespaces")) or files.under(join(root, "cluster-scoped-resources")):
+                if any(files.under(join(root, d)) for d in ("namespaces", "cluster-scoped-resources")):
                     return root
         return None
 

@@ -56,11 +56,11 @@ class RancherLogs:
         for name in files.under(join(root, f"{dist}/podlogs")):
             node.add("logs.pod", name, f"kubectl logs of pod {name.rsplit('/', 1)[-1]}")
         for name in files.under(join(root, "journald")):
-            item = journal_item(name.rsplit("/", 1)[-1])
-            if item:
-                node.add(item, name, f"journalctl -u {name.rsplit('/', 1)[-1]}")
+            unit = journal_item(name.rsplit("/", 1)[-1])
+            if unit:
+                node.add(unit, name, f"journalctl -u {name.rsplit('/', 1)[-1]}")
         for name in BY_CONTENT:
             path = join(root, name)
-            if files.has(path) and (item := typed(files, path)):
-                node.add(item, path)
+            if files.has(path) and (found := typed(files, path)):
+                node.add(found, path)
         return Located(self.name, when, "systeminfo/date", [node])

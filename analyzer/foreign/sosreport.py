@@ -19,8 +19,9 @@ _UNIT = re.compile(r"journalctl_.*--unit_([^/]+?)(\.\d+)?$")
 _GET_JSON = re.compile(r"kubectl_.*_get_-o_json(?:_--namespace_[^_/]+)?_(pods|events|nodes|leases)$")
 _POD_LOGS = re.compile(r"kubectl_.*--namespace_([^_/]+)_logs_([^/]+)$")
 #: other command outputs whose type the content tells (firewall, time sync, disk usage)
-_BY_CONTENT = ("sos_commands/firewall_tables/", "sos_commands/ufw/ufw_status", "sos_commands/systemd/timedatectl",
-               "sos_commands/chrony/chronyc_", "sos_commands/filesys/df_", "sos_commands/crio/crictl_ps",
+_BY_CONTENT = ("sos_commands/firewall_tables/", "sos_commands/ufw/ufw_status",
+               "sos_commands/systemd/timedatectl", "sos_commands/chrony/chronyc_",
+               "sos_commands/filesys/df_", "sos_commands/crio/crictl_ps",
                "sos_commands/containerd/crictl_ps", "sos_commands/networking/ss_", "sos_commands/etcd/")
 _RESOURCE_ITEMS = {"pods": "k8s.pods", "events": "k8s.events", "nodes": "k8s.nodes", "leases": "k8s.leases"}
 

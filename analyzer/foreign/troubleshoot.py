@@ -29,7 +29,8 @@ def vendor_results(text: str) -> list[str]:
 
     >>> vendor_results('[{"name": "node.count", "insight": {"primary": "Node Count", '
     ...                '"detail": "This application requires at least 3 nodes", "severity": "warn"}}]')
-    ["troubleshoot's own analyzers (analysis.json, not kubetriage findings): warn: Node Count: This application requires at least 3 nodes"]
+    ["troubleshoot's own analyzers (analysis.json, not kubetriage findings): warn: Node Count: This \
+application requires at least 3 nodes"]
     """
     try:
         entries = json.loads(text)
@@ -53,7 +54,8 @@ class Troubleshoot:
     def root(self, files: Files) -> str | None:
         for name in files.names:
             head, sep, _ = name.partition("cluster-resources/")
-            if sep and (not head or head.endswith("/")) and files.has(f"{head}cluster-resources/nodes.json"):
+            if sep and (not head or head.endswith("/")) and \
+                    files.has(f"{head}cluster-resources/nodes.json"):
                 return head.rstrip("/")
         return None
 
@@ -61,7 +63,8 @@ class Troubleshoot:
         resources = join(root, "cluster-resources")
         nodes_json = join(resources, "nodes.json")
         events = [n for n in files.under(join(resources, "events")) if n.endswith(".json")]
-        pod_lists = [n for n in files.under(join(resources, "pods")) if n.count("/") == resources.count("/") + 2
+        depth = resources.count("/") + 2  # cluster-resources/pods/<namespace>.json
+        pod_lists = [n for n in files.under(join(resources, "pods")) if n.count("/") == depth
                      and n.endswith(".json")]
         when = api_now(files, [nodes_json], events)
         if when is None:
@@ -89,7 +92,7 @@ class Troubleshoot:
 
         for name in files.under(join(resources, "pods/logs")):
             if m := _POD_LOG.search(name):
-                add_log(name, *m.groups(), "")
+                add_log(name, m.group(1), m.group(2), m.group(3), "")
         # all-logs/<pod>/<container>.log: links into pods/logs (resolved inside the bundle only); a
         # bundle unpacked without its links holds copies, read only when the original is absent
         for name in files.under(join(root, "all-logs")):
@@ -99,7 +102,7 @@ class Troubleshoot:
         for link, target in files.links.items():
             m = _ALL_LOGS.search(link)
             if m and target and (m.group(1), m.group(2)) not in seen and (t := _POD_LOG.search(target)):
-                add_log(target, *t.groups(), f"{link} -> {target}")
+                add_log(target, t.group(1), t.group(2), t.group(3), f"{link} -> {target}")
         analysis = join(root, "analysis.json")
         notices = vendor_results(files.read_text(analysis)) if files.has(analysis) else []
         return Located(self.name, when, "the newest node heartbeat or event in cluster-resources",

@@ -50,7 +50,7 @@ _CRI = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d
 _TS_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (?=\S)")
 _ISO_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) "
                        r"([^\s\[:]+)(?:\[\d+\])?: ")
-_SHORT_WRAP = re.compile(r"(?:([A-Z][a-z]{2})|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) "
+_SHORT_WRAP = re.compile(r"(?:([A-Z][a-z]{2})|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d+)? (\S+) "
                          r"([^\s\[:]+)(?:\[\d+\])?: ")
 _KLOG = re.compile(r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +\d+ ")
 _ZAP = re.compile(r'\{"level":"(\w+)","ts":(?:"([^"]+)"|([\d.e+]+))')

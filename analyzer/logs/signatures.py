@@ -80,6 +80,11 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("APISERVER_BIND_IN_USE", ("in use",), r":6443\b.*address already in use",
               "the API server cannot listen on 6443: another process holds the port", Severity.CRITICAL,
               APISERVER),
+    Signature("APISERVER_ENDPOINT_RESET", ("Resetting endpoints",),
+              r'Resetting endpoints for master service "kubernetes"',
+              "the API server rewrote the `kubernetes` Endpoints without the other API servers: before 1.9 "
+              "(endpoint reconciler `master-count`) each must run with --apiserver-count = the number of API "
+              "servers", Severity.WARNING, APISERVER),
     # -- etcd ----------------------------------------------------------------------------------
     Signature("ETCD_DB_SPACE_EXCEEDED", ("exceeded", "alarm"),
               r"database space exceeded|alarm raised.*NOSPACE|alarm NOSPACE",

@@ -63,15 +63,18 @@ def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
 
 
 def _stopped(view: ClusterView, facts: list[LogSignatureFact]) -> dt.datetime | None:
-    """When the signature last occurred, if every component kept logging RESOLVED_AFTER past it (a
-    problem that went away before collection); None when it may still be going on."""
-    ends: list[dt.datetime] = []
+    """When the signature last occurred, if it is past history: each component logged on after it
+    and none of it came in the RESOLVED_AFTER before collection (clients retry every few seconds while
+    the problem lasts). None when it may still be going on."""
+    last: list[dt.datetime] = []
     for fact in facts:
-        end = view.logs.newest(fact.node, fact.component)
-        if fact.last_seen is None or end is None or end - fact.last_seen < RESOLVED_AFTER:
+        # a journal line's writer (e.g. hyperkube) may differ from the component its item names
+        end = view.logs.newest(fact.node, fact.component) or view.logs.newest(fact.node)
+        if (fact.last_seen is None or end is None or end <= fact.last_seen
+                or view.now(fact.node) - fact.last_seen < RESOLVED_AFTER):
             return None
-        ends.append(fact.last_seen)
-    return max(ends, default=None)
+        last.append(fact.last_seen)
+    return max(last, default=None)
 
 
 def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
@@ -130,6 +133,30 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
             Remediation("Fix etcd first: the API server recovers on its own once etcd answers. Check that "
                         "the etcd container runs and what its log says, then the path between them.",
                         tuple(commands)), facts, ["kube-apiserver->etcd:2379"])
+
+
+@rule("APISERVER_COUNT_MISMATCH", Category.HA, Severity.WARNING,
+      "API servers overwrite each other's `kubernetes` endpoints",
+      "No API server logs `Resetting endpoints for master service` repeatedly (the `master-count` "
+      "reconciler with --apiserver-count below the number of API servers).", LOG_ITEMS)
+def apiserver_count(view: ClusterView) -> Iterator[Finding]:
+    found = [f for f in view.logs.select("APISERVER_ENDPOINT_RESET") if f.count >= PERSISTENT_MIN]
+    if not found:
+        return
+    nodes = sorted({f.node for f in found})
+    yield _finding(
+        "APISERVER_COUNT_MISMATCH", Severity.WARNING, Category.HA,
+        f"API servers on {', '.join(nodes)} keep resetting the `kubernetes` endpoints",
+        f"{_summary(found)}: each API server keeps rewriting the `kubernetes` Service's Endpoints with only "
+        "its own address, as if it were alone. The `master-count` endpoint reconciler (the default before "
+        "1.9) expects --apiserver-count to equal the number of API servers; with a lower value they "
+        "evict each other, and clients of the `kubernetes` Service flap between masters.",
+        Remediation("Set --apiserver-count to the number of API servers on every kube-apiserver (or, from "
+                    "1.9, --endpoint-reconciler-type=lease, the default since 1.11).",
+                    ("kubectl -n default get endpoints kubernetes -o yaml",
+                     "grep -E 'apiserver-count|endpoint-reconciler-type' "
+                     "/etc/kubernetes/manifests/kube-apiserver.yaml")),
+        found, ["endpoints/kubernetes"])
 
 
 @rule("APISERVER_BIND_ADDRESS_IN_USE", Category.APISERVER, Severity.CRITICAL,
@@ -301,8 +328,8 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
         lease = LEASES.get(component, component)
         locks = view.logs.select("RESOURCE_LOCK_ERROR", node=facts[0].node, components=(component,))
         recovered = all(_recovered(view, f) for f in facts) and _stopped(view, facts)
-        past = (f" It acquired its lease again afterwards and kept it until the log ends ({_stamp(recovered)} "
-                "was the last loss): resolved before collection." if recovered else "")
+        past = (f" It acquired its lease again afterwards and has not lost it since {_stamp(recovered)}: "
+                "resolved before collection." if recovered else "")
         yield _finding(
             "LEADER_ELECTION_LOST", Severity.WARNING if recovered else Severity.ERROR,
             CATEGORY.get(component, Category.CONTROLLER_MANAGER),
@@ -335,6 +362,7 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
         if not lasting:
             continue
         component = facts[0].component
+        stopped = _stopped(view, lasting)
         authn = any(f.id == "AUTHN_FAILED" for f in lasting)
         commands = [f"# on {facts[0].node}", "kubeadm certs check-expiration"]
         if any(f.id == "RBAC_FORBIDDEN" for f in lasting):
@@ -342,13 +370,15 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
                          f"kubectl get clusterrolebinding system:{component} -o yaml",
                          f"grep -A3 'users:' /etc/kubernetes/{component.removeprefix('kube-')}.conf"]
         yield _finding(
-            "RBAC_ERRORS_PERSISTENT", Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            "RBAC_ERRORS_PERSISTENT", Severity.WARNING if stopped else Severity.ERROR,
+            CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component}: persistent {'authentication' if authn else 'RBAC'} errors",
             f"{_summary(lasting)}: {_top(lasting)}. "
             + ("Clients present credentials the API server rejects (often an expired client certificate "
                "in a kubeconfig)." if authn else
                "The component's identity lacks permissions it needs: its kubeconfig uses the wrong user, or "
-               "the default system:* ClusterRoleBindings were changed."),
+               "the default system:* ClusterRoleBindings were changed.")
+            + (f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""),
             Remediation("Check the identity in the component's kubeconfig and its bindings; renew expired "
                         "client certificates with `kubeadm certs renew` and restart the static pod.",
                         tuple(commands)), lasting, [component])
@@ -392,15 +422,19 @@ _TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")
       "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS)
 def x509(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select("X509_ERROR")):
+        if not _lasting(view, facts) and sum(f.count for f in facts) < PERSISTENT_MIN:
+            continue
+        stopped = _stopped(view, facts)
         component = facts[0].component
         targets = {f"{m.group(1)}:{m.group(2)}" for f in facts for e in f.examples
                    for m in [_TARGET.search(e.excerpt)] if m}
         peer = f" talking to {', '.join(sorted(targets))}" if targets else ""
+        past = f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""
         yield _finding(
-            "X509_ERRORS_BETWEEN_COMPONENTS", Severity.ERROR, Category.CONNECTIVITY,
-            f"{component}: x509 errors{peer}",
+            "X509_ERRORS_BETWEEN_COMPONENTS", Severity.WARNING if stopped else Severity.ERROR,
+            Category.CONNECTIVITY, f"{component}: x509 errors{peer}",
             f"{_summary(facts)} in {component}'s log{peer}: {_top(facts)}. One side's certificate is "
-            "expired, signed by a CA the other does not trust, or does not name the address used.",
+            f"expired, signed by a CA the other does not trust, or does not name the address used.{past}",
             Remediation("Check both sides' certificates against the CA and the names/addresses used; renew "
                         "expired kubeadm certificates and restart the static pods that load them.",
                         (f"# on {facts[0].node}", "kubeadm certs check-expiration",
@@ -439,14 +473,15 @@ def refused(view: ClusterView) -> Iterator[Finding]:
         component = facts[0].component
         targets = sorted({t.replace(" ", ":") for f in facts for t in f.details})
         stopped = _stopped(view, facts)
-        past = (f" It stopped at {_stamp(stopped)} while {component} kept logging: the target was back "
-                "(a restart), resolved before collection." if stopped else "")
+        past = (f" It stopped at {_stamp(stopped)} while {component} went on: the target came back (a "
+                "restart), resolved before collection." if stopped else "")
         yield _finding(
             "CONTROL_PLANE_CONNECTION_REFUSED", Severity.WARNING if stopped else Severity.ERROR,
             Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
-            f"down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).{past}",
+            "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts "
+            f"instead).{past}",
             Remediation("Check that the target component runs and listens, then the firewall on its node.",
                         (f"# on {facts[0].node}",
                          "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",
