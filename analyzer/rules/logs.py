@@ -28,6 +28,8 @@ LASTED = dt.timedelta(minutes=1)
 PERSISTENT_MIN = 3
 #: a signature whose component logged on this long after its last occurrence is past history
 RESOLVED_AFTER = dt.timedelta(minutes=5)
+#: slow applies within this span and over are one episode (a member joining), not a slow disk
+BURST = dt.timedelta(hours=1)
 CATEGORY = {"kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER,
             "kube-apiserver": Category.APISERVER, "etcd": Category.ETCD}
 LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
@@ -191,11 +193,17 @@ def slow_disk(view: ClusterView) -> Iterator[Finding]:
         if not disk and (leaderless or sum(f.count for f in facts) < 10):
             continue
         severity = Severity.ERROR if sum(f.count for f in disk) >= 10 else Severity.WARNING
+        # a burst of slow applies long over (e.g. members joining during installation) is history
+        burst = not disk and all(f.span < BURST for f in facts)
+        stopped = _stopped(view, facts) if burst else None
+        past = (f" None since {_stamp(stopped)}: a past burst (such as members joining during "
+                "installation), not a standing disk problem." if stopped else "")
         names = ", ".join(sorted({f.signature.id for f in facts}))
         yield _finding(
-            "ETCD_SLOW_DISK", severity, Category.ETCD, "etcd's disk is too slow",
+            "ETCD_SLOW_DISK", Severity.INFO if stopped else severity, Category.ETCD,
+            "etcd's disk is too slow" if not stopped else "etcd applied requests slowly for a while",
             f"{_summary(facts)} ({names}). etcd fsyncs its WAL on every write: a disk slower than ~10 ms "
-            "per fdatasync delays heartbeats, triggers elections and slows every API request.",
+            f"per fdatasync delays heartbeats, triggers elections and slows every API request.{past}",
             Remediation("Give etcd a fast, dedicated disk (SSD/NVMe; not shared with container images or "
                         "logs) and check what else writes to it. Measure the fsync latency etcd sees.",
                         (f"# on {node}", "iostat -x 1 5",
