@@ -14,8 +14,8 @@ from analyzer.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
 #: beside the checkout (<repo>/../shared), or beside the folder of worktrees (<repo>/../../shared)
-REAL = next((p for p in (REPO.parent / "shared" / "real-bundles", REPO.parent.parent / "shared" / "real-bundles")
-             if p.is_dir()), None)
+REAL = next((p for p in (REPO.parent / "shared" / "real-bundles",
+                          REPO.parent.parent / "shared" / "real-bundles") if p.is_dir()), None)
 BAD = {"error", "critical"}
 
 
