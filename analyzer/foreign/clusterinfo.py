@@ -104,6 +104,7 @@ def stream_segments(path: Path) -> Segments | None:
             elif mark and mark.group(1) == "END":
                 flush(current)
                 current = None
+    cut = current is not None and bool(buffer)
     flush(current if current != "object" else None)
     spool.flush()
     # a pod's containers (and a namespace's repeated lists) add up into one part
@@ -117,7 +118,11 @@ def stream_segments(path: Path) -> Segments | None:
             spool.write(data)
         joined[name] = (start, spool.tell() - start)
     spool.flush()
-    return Segments(path, joined, spool)
+    segments = Segments(path, joined, spool)
+    if cut:
+        segments.warnings.append(f"{path.name}: the dump ends inside a part (cut short?): its last part "
+                                 "was read as far as it goes, or not at all for a JSON list")
+    return segments
 
 
 class ClusterInfoDump:
@@ -127,7 +132,8 @@ class ClusterInfoDump:
         for name in files.names:
             if name == "nodes.json" or name.endswith("/nodes.json"):
                 root = name.removesuffix("nodes.json").rstrip("/")
-                if any(n.endswith("/pods.json") for n in files.under(root)):
+                # the stream names its own parts; a folder needs a namespace's pod list too
+                if isinstance(files, Segments) or any(n.endswith("/pods.json") for n in files.under(root)):
                     return root
         return None
 
