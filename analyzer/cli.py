@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import shutil
@@ -20,18 +21,6 @@ from .loose import TYPES as LOOSE_TYPES
 from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
-from .report import analyze as run_analysis
-from .report import load_baseline
-from .trust import (
-    CMS_SUFFIX,
-    decrypt_file,
-    decrypted,
-    is_encrypted,
-    load_support_key,
-    verify_paths,
-    write_private,
-)
-from .trust import keygen as make_keys
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -81,6 +70,12 @@ def collect(args: tuple[str, ...]) -> None:
               help="A previous --format json report: mark findings new / unchanged / resolved.")
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
               help="With --baseline: exit 1 when any NEW finding is at least this severe.")
+@click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML of accepted findings (rule, reason, expires, optional node/match): shown as "
+                   "waived, not counted by --fail-on/--fail-on-new, left out of SARIF and JUnit.")
+@click.option("--one-cluster", is_flag=True,
+              help="The nodes belong to one cluster even though no CA or etcd cluster id is shared "
+                   "(by default such bundles are refused: merging clusters invents findings).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
@@ -88,14 +83,19 @@ def collect(args: tuple[str, ...]) -> None:
               help="Type of loose evidence files (a log or command output rather than a bundle), "
                    "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
-            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, quiet: bool,
-            key: Path | None, as_type: str | None) -> None:
+            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
+            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None) -> None:
     """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node).
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
     summary. Exit codes: 0 done, 1 findings at or above --fail-on (or new ones at or above
     --fail-on-new), 2 bad usage or unreadable input.
     """
+    from .report import analyze as run_analysis  # heavy: imported when a command needs it
+    from .report import load_baseline
+    from .trust import decrypted
+    from .waivers import apply_waivers, load_waivers
+
     if output is not None:
         if output.exists() and not force:
             fail(f"{output} exists; use --force to overwrite it")
@@ -108,13 +108,16 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     printer = ProgressPrinter(enabled=big and not quiet)
     try:
         previous = load_baseline(baseline) if baseline else None
+        accepted = load_waivers(waivers) if waivers else []
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type)
+                report = run_analysis(plain_paths, as_type, one_cluster)
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
             for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
                 node.bundle_source = shown.get(node.bundle_source, node.bundle_source)
             report.baseline = previous
+            report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
+            report.view.problems.extend(lapsed)
             if fmt:
                 printer("rendering " + fmt, None)
                 text = render(report, fmt)
@@ -135,11 +138,38 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         if not quiet:
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to {output}",
                        err=True)
-    if fail_on and report.worst and report.worst.at_least(Severity(fail_on)):
+    if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
     delta = report.delta
-    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) for f in delta.new):
+    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) and f.key not in report.waived
+                                     for f in delta.new):
         sys.exit(1)
+
+
+# -- discoverability ---------------------------------------------------------------------------------
+@main.command("rules")
+@click.argument("rule_id", required=False, metavar="[ID]")
+def rules_command(rule_id: str | None) -> None:
+    """List every rule (id, severity, category, title), or explain one: what it checks and which
+    evidence it needs (docs/rules.md has the same, generated)."""
+    from .rules import all_rules
+
+    known = all_rules()
+    if rule_id is None:
+        width = max(len(r.id) for r in known)
+        for r in known:
+            click.echo(f"{r.id:<{width}}  {r.severity.value:<8}  {r.category.value:<18}  {r.title}")
+        return
+    chosen = next((r for r in known if r.id == rule_id.upper()), None)
+    if chosen is None:
+        close = [r.id for r in known if rule_id.upper() in r.id]
+        fail(f"no rule {visible(rule_id)!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else
+                                                 "; `kubetriage rules` lists them"))
+        return
+    click.echo(f"{chosen.id}  ({chosen.severity.value}, {chosen.category.value})\n{chosen.title}\n\n"
+               f"checks: {chosen.checks}\n"
+               f"needs any of: {', '.join(chosen.needs)}\n"
+               "(without any of them in the evidence, the report lists the rule as not checked)")
 
 
 # -- browsing: what the customer sent, as files -----------------------------------------------------
@@ -236,6 +266,8 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
     Prints FILE:LINE: KIND for each suspect and the archive's SHA-256 (compare it with the one
     the collector printed). Exit codes: 0 clean, 1 problems found, 2 unreadable input.
     """
+    from .trust import verify_paths
+
     try:
         results = verify_paths(list(discover(list(paths))), key)
     except InputError as exc:
@@ -260,6 +292,8 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
               help="Where to write the plain tarball (default: PATH without .cms).")
 def decrypt(path: Path, key: Path, output: Path | None) -> None:
     """Decrypt a bundle the collector encrypted with --encrypt-to (written 0600)."""
+    from .trust import CMS_SUFFIX, decrypt_file, is_encrypted, load_support_key, write_private
+
     target = output or path.with_name(path.name.removesuffix(CMS_SUFFIX) if is_encrypted(path)
                                       else path.name + ".tar.gz")
     try:
@@ -276,6 +310,8 @@ def decrypt(path: Path, key: Path, output: Path | None) -> None:
               help="Folder for support.key (0600, keep it) and support.crt (give it to customers).")
 def keygen(out_dir: Path) -> None:
     """Make support's key pair and the self-signed certificate customers encrypt bundles to."""
+    from .trust import keygen as make_keys
+
     try:
         key_path, cert_path = make_keys(out_dir)
     except InputError as exc:

@@ -11,10 +11,12 @@ from typing import Any
 from . import __version__, progress
 from .bundle import open_bundles
 from .causality import RootCause, link, rank
+from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
 from .rules import Coverage, run_rules
+from .waivers import Waiver
 
 SCHEMA_ID = "https://kubetriage.dev/schema/report-v1.json"
 VERDICTS = {
@@ -78,6 +80,13 @@ class Report:
     ranking: list[RootCause] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     baseline: Baseline | None = None
+    #: finding key -> the waiver that accepts it (`--waivers`): shown, but not failing CI
+    waived: dict[str, Waiver] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Finding]:
+        """The findings no waiver accepts: what --fail-on, SARIF and JUnit failures count."""
+        return [f for f in self.findings if f.key not in self.waived]
 
     @property
     def worst(self) -> Severity | None:
@@ -182,6 +191,8 @@ class Report:
                           "findings": c.findings} for c in self.coverage],
             "problems": self.view.problems,
             **({"baseline": self._delta_dict()} if self.baseline else {}),
+            **({"waived": [{"key": key, "rule": w.rule, "reason": w.reason, "expires": w.expires.isoformat()}
+                           for key, w in self.waived.items()]} if self.waived else {}),
         }
 
     def _delta_dict(self) -> dict[str, Any]:
@@ -225,15 +236,19 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(str(path), str(raw.get("generated_at", "")), tuple(findings))
 
 
-def analyze(paths: list[Path], as_type: str | None = None) -> Report:
+def analyze(paths: list[Path], as_type: str | None = None, one_cluster: bool = False) -> Report:
     """Open the bundles (and loose files, of type `as_type` when given), build the cluster view,
-    run the rules."""
-    bundles = open_bundles(paths, as_type)
+    run the rules. Repeats of one bundle are read once; nodes of different clusters are refused
+    (InputError) unless `one_cluster` says they belong together."""
+    bundles, repeats = dedupe(open_bundles(paths, as_type))
     try:
         view = build_view(bundles)
     finally:
         for bundle in bundles:
             bundle.close()
+    view.problems.extend(repeats)
+    if not one_cluster:
+        check_one_cluster(view)
     progress.step("running rules")
     findings, coverage = run_rules(view)
     progress.step("linking root causes")

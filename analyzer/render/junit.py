@@ -40,7 +40,7 @@ def _case(suite: ET.Element, cov: Coverage, findings: list[Finding], report: Rep
 def to_junit(report: Report) -> str:
     """The report as JUnit XML (the common Ant/Jenkins dialect)."""
     by_rule: dict[str, list[Finding]] = defaultdict(list)
-    for finding in report.findings:
+    for finding in report.active:
         by_rule[finding.id].append(finding)
     by_category: dict[str, list[Coverage]] = defaultdict(list)
     for cov in report.coverage:

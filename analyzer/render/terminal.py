@@ -6,11 +6,14 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..findings import Finding, Severity
-from ..report import Report
+
+if TYPE_CHECKING:
+    from ..report import Report
 
 COLOURS = {Severity.CRITICAL: "red", Severity.ERROR: "red", Severity.WARNING: "yellow",
            Severity.INFO: "blue"}
@@ -24,6 +27,11 @@ def _line(finding: Finding, width: int, indent: str = "  ") -> str:
     room = max(20, width - len(indent) - 9 - len(finding.id) - 2 - len(nodes))
     title = finding.title if len(finding.title) <= room else finding.title[: room - 1] + "…"
     return f"{indent}{sev} {finding.id}  {title}{nodes}"
+
+
+def _shown(report: Report, finding: Finding, width: int) -> list[str]:
+    waiver = report.waived.get(finding.key)
+    return [_line(finding, width)] + ([f"      waived: {waiver.reason}"] if waiver else [])
 
 
 def summary(report: Report, width: int = 100) -> str:
@@ -42,7 +50,7 @@ def summary(report: Report, width: int = 100) -> str:
     if report.has_links:
         out.append("root causes:")
         for tree in report.cause_forest()[:TOP]:
-            out.append(_line(tree.finding, width))
+            out.extend(_shown(report, tree.finding, width))
             symptoms = report.symptoms_of(tree.finding)
             if symptoms:
                 out.append(f"      explains {len(symptoms)} other finding(s): "
@@ -50,11 +58,14 @@ def summary(report: Report, width: int = 100) -> str:
             shown.update(f.key for f in [tree.finding, *symptoms])
     elif report.findings:
         out.append("top findings:")
-        out.extend(_line(f, width) for f in report.findings[:TOP])
+        for finding in report.findings[:TOP]:
+            out.extend(_shown(report, finding, width))
         shown.update(f.key for f in report.findings[:TOP])
     rest = len(report.findings) - len(shown)
     if rest > 0:
         out.append(f"  … and {rest} more finding(s)")
+    if report.waived:
+        out.append(f"{len(report.waived)} finding(s) waived (--waivers): shown, not failing --fail-on")
     unchecked = sum(1 for cov in report.coverage if not cov.checked)
     out.append(f"coverage: {len(report.coverage) - unchecked} rule(s) checked, {unchecked} not checked "
                "(missing evidence)")
