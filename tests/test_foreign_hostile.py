@@ -65,7 +65,7 @@ def test_links_in_an_unpacked_folder_are_not_followed_out(tmp_path: Path) -> Non
     folder = tmp_path / "sosreport-evil"
     (folder / "sos_commands" / "kubernetes").mkdir(parents=True)
     for name in ("sos_commands/date/date_--utc", "sos_commands/host/hostname",
-                 "sos_commands/kubernetes/journalctl_--no-pager_--unit_kube-apiserver"):
+                 "sos_commands/kubernetes/journalctl_--no-pager_--unit_snap.kube-controller-manager.daemon"):
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes((SOS / name).read_bytes())
     unit = folder / "sos_commands/kubernetes/journalctl_--no-pager_--unit_snap.kube-apiserver.daemon"

@@ -81,6 +81,11 @@ def test_replicated_support_bundle_k3s_vendor_results_are_not_findings() -> None
     assert not bad(report), bad(report)
     vendor = [p for p in report["problems"] if "troubleshoot's own analyzers" in p]
     assert any("Rook CRD was not found" in p for p in vendor)
+    # 96-189 restarts of every kube-system pod: the k3s node restarted, no control-plane fault
+    restarted = by_id(report, "NODE_PODS_RESTARTED_TOGETHER")
+    assert [(f["nodes"], f["severity"]) for f in restarted] == [(["k3d-mycluster-server-0"], "warning")]
+    embedded = "support-bundle: no kube-apiserver, etcd pod among the pods"
+    assert any(p.startswith(embedded) for p in report["problems"])
     assert not any("rook" in f["title"].lower() for f in report["findings"])
 
 

@@ -18,7 +18,7 @@ from typing import IO
 from ..bundle import MAX_TOTAL_BYTES, _Span
 from ..errors import InputError
 from . import Located, NodeEvidence, join
-from .common import api_now, pod_nodes
+from .common import api_now, pod_nodes, unseen_control_plane
 from .tree import Files
 
 CLUSTER = "cluster-info-dump"
@@ -160,4 +160,4 @@ class ClusterInfoDump:
                 node = cluster if host == CLUSTER else nodes.setdefault(host, NodeEvidence(host))
                 node.add("logs.pod", name, f"kubectl logs of pod {m.group(2)}")
         return Located(self.name, when, "the newest node heartbeat or event in the dump",
-                       [cluster, *nodes.values()])
+                       [cluster, *nodes.values()], unseen_control_plane(list(where)))

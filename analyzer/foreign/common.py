@@ -84,3 +84,21 @@ def pod_nodes(files: Files, pod_files: list[str]) -> dict[str, str]:
 def node_names(files: Files, node_files: list[str]) -> list[str]:
     return [parse_node(obj).name for name in node_files for obj in objects(files, name)
             if isinstance(as_dict(obj.get("metadata")).get("name"), str)]
+
+
+def unseen_control_plane(pods: list[str]) -> list[str]:
+    """A notice for control-plane components with no pod among 'namespace/pod' names: they run embedded
+    (k3s, RKE2's supervisor) or outside the cluster, so a bundle of API objects cannot show their state.
+
+    >>> unseen_control_plane(["kube-system/coredns-b96499967-tncf4"])[0][:58]
+    'no kube-apiserver, etcd pod among the pods: they run embed'
+    >>> unseen_control_plane(["kube-system/kube-apiserver-cp1", "kube-system/etcd-cp1"])
+    []
+    """
+    names = [p.partition("/")[2] for p in pods]
+    missing = [c for c in ("kube-apiserver", "etcd") if not any(n.startswith(c + "-") for n in names)]
+    if not missing or not pods:
+        return []
+    return [f"no {', '.join(missing)} pod among the pods: they run embedded (k3s, RKE2) or outside the "
+            "cluster, so this bundle cannot show their own state (logs, etcd health); findings about them "
+            "rest on the API objects alone"]

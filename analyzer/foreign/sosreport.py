@@ -26,6 +26,12 @@ _BY_CONTENT = ("sos_commands/firewall_tables/", "sos_commands/ufw/ufw_status",
 _RESOURCE_ITEMS = {"pods": "k8s.pods", "events": "k8s.events", "nodes": "k8s.nodes", "leases": "k8s.leases"}
 
 
+def _no_entries(files: Files, name: str) -> bool:
+    """journalctl's answer for a unit that never logged: only `-- Logs begin ...` and `-- No entries --`."""
+    head = files.head(name, 4096)
+    return "-- No entries --" in head and all(ln.startswith("-- ") for ln in head.splitlines() if ln.strip())
+
+
 class SosReport:
     name = "sosreport"
 
@@ -50,12 +56,15 @@ class SosReport:
                      if files.has(join(root, name)) for line in files.head(join(root, name)).split()[:1]), "")
         node = NodeEvidence(host[:253] or "sosreport")
         commands = join(root, "sos_commands")
+        empty: list[str] = []
         for name in files.under(commands):
             base = name.rsplit("/", 1)[-1]
             unit = _UNIT.search(base)
             if unit and not unit.group(2):
                 item = journal_item(unit.group(1))
-                if item:
+                if item and _no_entries(files, name):
+                    empty.append(unit.group(1))
+                elif item:
                     node.add(item, name, f"journalctl --unit {unit.group(1)}")
                 continue
             got = _GET_JSON.search(base)
@@ -70,4 +79,6 @@ class SosReport:
                 item = typed(files, name)
                 if item:
                     node.add(item, name)
-        return Located(self.name, when, source, [node])
+        notices = [f"journals with no entries (units by these names do not run here; e.g. Charmed "
+                   f"Kubernetes names them snap.<name>.daemon): {', '.join(sorted(empty))}"] if empty else []
+        return Located(self.name, when, source, [node], notices)

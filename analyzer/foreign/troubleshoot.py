@@ -14,7 +14,7 @@ import re
 
 from ..errors import InputError
 from . import Located, NodeEvidence, join
-from .common import api_now, pod_nodes, typed
+from .common import api_now, pod_nodes, typed, unseen_control_plane
 from .tree import Files
 
 CLUSTER = "support-bundle"
@@ -104,6 +104,7 @@ class Troubleshoot:
             if m and target and (m.group(1), m.group(2)) not in seen and (t := _POD_LOG.search(target)):
                 add_log(target, t.group(1), t.group(2), t.group(3), f"{link} -> {target}")
         analysis = join(root, "analysis.json")
-        notices = vendor_results(files.read_text(analysis)) if files.has(analysis) else []
+        notices = unseen_control_plane(list(where))
+        notices += vendor_results(files.read_text(analysis)) if files.has(analysis) else []
         return Located(self.name, when, "the newest node heartbeat or event in cluster-resources",
                        [cluster, *nodes.values()], notices)
