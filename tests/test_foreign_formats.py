@@ -53,6 +53,7 @@ def test_cluster_info_dump_folder_reads_kubectl_18_internal_types() -> None:
     found = severities(report)
     assert found["CONTROL_PLANE_NODE_NOT_READY"] == {"error"}
     assert found["APISERVER_COUNT_MISMATCH"] == {"warning"}
+    assert found["CSR_NOT_APPROVED"] == found["ETCD_REQUESTS_TIMING_OUT"] == {"warning"}
     not_ready = next(f for f in report["findings"] if f["id"] == "CONTROL_PLANE_NODE_NOT_READY")
     assert not_ready["nodes"] == ["k8s-master1"]
     assert {e["path"] for e in not_ready["evidence"]} == {"cluster-info/nodes.json",

@@ -44,6 +44,11 @@ def test_kubectl_cluster_info_dump_kubeadm_ha_18() -> None:
     reset = by_id(report, "APISERVER_COUNT_MISMATCH")
     assert [(f["nodes"], f["severity"]) for f in reset] == [(["k8s-master2", "k8s-master3"], "warning")]
     assert "14475 line(s)" in reset[0]["detail"]  # 7606 + 6869, every line of both API servers
+    timeouts = by_id(report, "ETCD_REQUESTS_TIMING_OUT")
+    assert [f["severity"] for f in timeouts] == ["warning"]
+    csr = by_id(report, "CSR_NOT_APPROVED")
+    assert [(f["nodes"], f["severity"]) for f in csr] == [(["k8s-master3"], "warning")]
+    assert csr[0]["title"].startswith("7 kubelet certificate request(s)")
     assert {n["collected_at"] for n in report["nodes"]} == {"2017-11-03T03:53:23+00:00"}
 
 

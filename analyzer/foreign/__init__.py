@@ -11,6 +11,7 @@ lists the formats and their mappings.
 from __future__ import annotations
 
 import datetime as dt
+import lzma
 import tarfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -19,7 +20,7 @@ from typing import IO, Protocol
 from .. import gz
 from ..bundle import Bundle, ItemRecord, Manifest, NodeIdentity, _is_tarball, _Opener
 from ..errors import InputError
-from .tree import Files, Tree
+from .tree import XZ_MAGIC, Files, Tree
 
 #: how deep below the named folder an adapter looks for its layout (must-gather nests two folders)
 MAX_ROOT_DEPTH = 3
@@ -108,12 +109,25 @@ def _is_ours(path: Path) -> bool:
     if path.is_dir():
         return (path / "manifest.json").is_file() or any((p / "manifest.json").is_file()
                                                          for p in path.iterdir() if p.is_dir())
+    first = _first_member(path)
+    return first is None or first.endswith("/manifest.json")
+
+
+def _first_member(path: Path) -> str | None:
+    """The name in an archive's first tar header (only that is decompressed); None when unreadable,
+    and then the bundle reader says why."""
+    with path.open("rb") as handle:
+        head = handle.read(64 * 1024)
     try:
-        with tarfile.open(path, "r|*") as tar:  # only the first header is read
-            first = tar.next()
-    except (tarfile.TarError, OSError, EOFError) + gz.ERRORS:
-        return True  # not a readable archive: the bundle reader says why
-    return first is not None and first.name.endswith("/manifest.json")
+        if head[:2] == b"\x1f\x8b":
+            block = gz.decompressobj().decompress(head, tarfile.BLOCKSIZE)
+        elif head[:6] == XZ_MAGIC:
+            block = lzma.LZMADecompressor().decompress(head, tarfile.BLOCKSIZE)
+        else:
+            block = head[:tarfile.BLOCKSIZE]
+        return tarfile.TarInfo.frombuf(block, "utf-8", "surrogateescape").name
+    except (lzma.LZMAError, tarfile.TarError, EOFError) + gz.ERRORS:
+        return None
 
 
 def _files(path: Path) -> Files | None:

@@ -89,6 +89,9 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("ETCD_DB_SPACE_EXCEEDED", ("exceeded", "alarm"),
               r"database space exceeded|alarm raised.*NOSPACE|alarm NOSPACE",
               "etcd reached its backend quota and raised NOSPACE: it refuses writes", Severity.CRITICAL),
+    Signature("ETCD_REQUEST_TIMEOUT", ("request timed out",), r"etcdserver: request timed out",
+              "etcd did not commit a request in time (leader change, lost quorum, slow disk); the client "
+              "(API server, leader lock update) got an error", Severity.WARNING),
     Signature("ETCD_HEARTBEAT_LATE", ("too long", "exceeded"), r"failed to send out heartbeat on time",
               "the etcd leader could not send heartbeats in time: slow disk or overloaded node",
               Severity.WARNING, ETCD),
@@ -134,6 +137,11 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("SCHEDULER_CONFIG_NOT_REGISTERED", ("no kind",), r'no kind "[^"]+" is registered for version',
               "the scheduler's --config uses an API version this release does not know", Severity.CRITICAL,
               (), r'(no kind "[^"]+" is registered for version "[^"]+")'),
+    Signature("CSR_NOT_APPROVED", ("not approved",),
+              r'recognized csr "[^"]+" as \[[^\]]*\] but subject access review was not approved',
+              "the CSR approver recognised a kubelet's certificate request but its requester may not "
+              "self-approve it (missing RBAC for node bootstrap): the node cannot get its certificate",
+              Severity.WARNING, (), r'recognized csr "([^"]+)" as \[([^\]]*)\]'),
     # -- communication -----------------------------------------------------------------------------
     Signature("TLS_HANDSHAKE_ERROR", ("handshake",),
               r"TLS handshake error from|failed to complete security handshake|does not look like a TLS "

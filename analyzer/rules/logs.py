@@ -161,6 +161,47 @@ def apiserver_count(view: ClusterView) -> Iterator[Finding]:
         found, ["endpoints/kubernetes"])
 
 
+@rule("ETCD_REQUESTS_TIMING_OUT", Category.ETCD, Severity.WARNING, "etcd requests time out",
+      f"No component logs `etcdserver: request timed out` {PERSISTENT_MIN} times or more.", LOG_ITEMS)
+def etcd_request_timeouts(view: ClusterView) -> Iterator[Finding]:
+    found = view.logs.select("ETCD_REQUEST_TIMEOUT")
+    if sum(f.count for f in found) < PERSISTENT_MIN:
+        return
+    who = ", ".join(sorted({f"{f.component} on {f.node} ({f.count}x)" for f in found}))
+    yield _finding(
+        "ETCD_REQUESTS_TIMING_OUT", Severity.WARNING, Category.ETCD, "etcd requests time out",
+        f"{_summary(found)} ({who}). etcd did not commit requests in time: its leader changed or failed, "
+        "it lost quorum for a moment, or its disk or network is slow. Writes of leader locks fail with it, "
+        "so controller-manager and scheduler may lose their leases.",
+        Remediation("Look at etcd's own log and status around those times (leader changes, slow applies, "
+                    "heartbeats).", (f"{etcdctl(_config(view), _endpoints(view))} endpoint status -w table",
+                                     _logs("etcd"))),
+        found, ["etcd requests"])
+
+
+@rule("CSR_NOT_APPROVED", Category.CERTIFICATES, Severity.WARNING, "Kubelet CSRs not approved",
+      f"The controller-manager's CSR approver does not refuse {PERSISTENT_MIN} or more times to approve "
+      "node client certificate requests (`subject access review was not approved`).", LOG_ITEMS)
+def csr_not_approved(view: ClusterView) -> Iterator[Finding]:
+    found = [f for f in view.logs.select("CSR_NOT_APPROVED") if f.count >= PERSISTENT_MIN]
+    if not found:
+        return
+    csrs = sorted({t.split(" ")[0] for f in found for t in f.details})
+    yield _finding(
+        "CSR_NOT_APPROVED", Severity.WARNING, Category.CERTIFICATES,
+        f"{len(csrs) or 'Some'} kubelet certificate request(s) are not auto-approved",
+        f"{_summary(found)}: {', '.join(csrs[:8])}. The approver recognised node client CSRs but the "
+        "requester is not allowed to have them approved (the ClusterRoleBinding of the bootstrap token "
+        "group to system:certificates.k8s.io:certificatesigningrequests:nodeclient is missing): nodes "
+        "joining or renewing their client certificate stay without one.",
+        Remediation("Bind the bootstrap group to the node-client approval role (kubeadm does this on "
+                    "`kubeadm init phase bootstrap-token`), or approve the pending CSRs by hand.",
+                    ("kubectl get csr",
+                     "kubectl get clusterrolebinding -o wide | grep -E 'nodeclient|bootstrap'",
+                     "kubeadm init phase bootstrap-token", "kubectl certificate approve <csr-name>")),
+        found, [f"csr/{c}" for c in csrs] or ["csr"])
+
+
 @rule("APISERVER_BIND_ADDRESS_IN_USE", Category.APISERVER, Severity.CRITICAL,
       "API server cannot bind its port",
       "The API server's log has no `bind: address already in use` on 6443.",
