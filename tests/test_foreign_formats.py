@@ -14,6 +14,7 @@ from click.testing import CliRunner
 
 from analyzer.bundle import open_bundles
 from analyzer.cli import main
+from analyzer.facts import build_view
 
 FOREIGN = Path(__file__).parent / "fixtures" / "foreign"
 DUMP = FOREIGN / "cluster-info-dump-1.8"
@@ -177,3 +178,50 @@ def test_unknown_folder_is_one_line_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["analyze", str(tmp_path)])
     assert result.exit_code == 2
     assert "no manifest.json" in result.stderr and "Traceback" not in result.output
+
+
+def test_must_gather_cluster_operators() -> None:
+    bundles = open_bundles([MUST_GATHER])
+    try:
+        view = build_view(bundles)
+    finally:
+        for bundle in bundles:
+            bundle.close()
+    states = {f.operator.name: (f.operator.status("Available"), f.operator.status("Degraded"))
+              for f in view.k8s.operators}
+    assert states == {"etcd": ("True", "False"), "kube-apiserver": ("True", "False")}
+    report = analyze(MUST_GATHER)
+    coverage = next(c for c in report["coverage"] if c["rule"] == "OPENSHIFT_OPERATOR_DEGRADED")
+    assert coverage["checked"] and coverage["findings"] == 0
+
+
+def test_degraded_cluster_operator(tmp_path: Path) -> None:
+    """The etcd operator's conditions from openshift/cluster-etcd-operator#47 (its status diff), under
+    today's operator name, in a must-gather layout."""
+    gather = tmp_path / "must-gather.local.1" / "image"
+    for name in ("timestamp", "etcd_info/member_list.json"):
+        source = next(MUST_GATHER.glob(f"*/*/{name}"))
+        (gather / name).parent.mkdir(parents=True, exist_ok=True)
+        (gather / name).write_bytes(source.read_bytes())
+    status = {"conditions": [
+        {"lastTransitionTime": "2019-12-16T16:43:29Z",
+         "message": "ConfigObservationDegraded: error looking up self: lookup _etcd-server-ssl._tcp.alpatel-"
+                    "ceo441.devcluster.openshift.com on 172.30.0.10:53: read udp 10.130.0.12:44974->"
+                    "172.30.0.10:53: i/o timeout\nConfigObservationDegraded: non-deterministic config "
+                    "observation detected", "reason": "ConfigObservationDegradedError", "status": "True",
+         "type": "Degraded"},
+        {"lastTransitionTime": "2019-12-16T16:44:59Z", "reason": "AsExpected", "status": "False",
+         "type": "Progressing"},
+        {"lastTransitionTime": "2019-12-16T16:44:59Z", "reason": "AsExpected", "status": "True",
+         "type": "Available"}]}
+    operators = gather / "cluster-scoped-resources/config.openshift.io/clusteroperators"
+    operators.mkdir(parents=True)
+    (operators / "etcd.yaml").write_text(json.dumps({"apiVersion": "config.openshift.io/v1",
+                                                     "kind": "ClusterOperator", "metadata": {"name": "etcd"},
+                                                     "status": status}))
+    report = analyze(tmp_path / "must-gather.local.1")
+    degraded = [f for f in report["findings"] if f["id"] == "OPENSHIFT_OPERATOR_DEGRADED"]
+    assert [(f["title"], f["severity"], f["category"]) for f in degraded] == [
+        ("ClusterOperator etcd is degraded", "error", "etcd")]
+    assert "ConfigObservationDegradedError" in degraded[0]["detail"]
+    assert degraded[0]["evidence"][0]["path"].endswith("clusteroperators/etcd.yaml")

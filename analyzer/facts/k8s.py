@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.health import HealthReport, parse_health
 from ..parsers.kubectl import (
+    ClusterOperator,
     ComponentStatus,
     Event,
     Lease,
@@ -26,6 +27,7 @@ from ..parsers.kubectl import (
     componentstatus_from_row,
     load_objects,
     node_from_row,
+    parse_cluster_operator,
     parse_componentstatus,
     parse_event,
     parse_lease,
@@ -114,6 +116,12 @@ class VersionFact:
     origin: Origin
 
 
+@dataclass(frozen=True)
+class OperatorFact:
+    operator: ClusterOperator
+    origin: Origin
+
+
 @dataclass
 class K8sFacts:
     """All API-object facts of the cluster; `merge` keeps one copy of each object."""
@@ -128,6 +136,8 @@ class K8sFacts:
     health: list[HealthFact] = field(default_factory=list)
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
+    #: OpenShift's ClusterOperators (must-gather's cluster-scoped-resources)
+    operators: list[OperatorFact] = field(default_factory=list)
 
     def merge(self, other: K8sFacts) -> None:
         self.pods = _newest(self.pods + other.pods, lambda f: (f.pod.namespace, f.pod.name))
@@ -140,6 +150,7 @@ class K8sFacts:
                                    lambda f: (f.lease.namespace, f.lease.name))
         self.componentstatuses = _newest(self.componentstatuses + other.componentstatuses,
                                          lambda f: f.status.name)
+        self.operators = _newest(self.operators + other.operators, lambda f: f.operator.name)
         self.health.extend(other.health)
         self.versions.extend(other.versions)
 
@@ -150,7 +161,7 @@ class K8sFacts:
                 or (not f.pod.component and f.pod.name.startswith(component + "-"))]
 
 
-F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact)
+F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, OperatorFact)
 
 
 def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
@@ -229,6 +240,8 @@ def k8s_facts(src: Source) -> K8sFacts:
                          for obj, o in _objects(src, "k8s.node_leases")]
     facts.componentstatuses = [ComponentStatusFact(parse_componentstatus(obj, o.line), o)
                                for obj, o in _objects(src, "k8s.componentstatuses")]
+    facts.operators = [OperatorFact(parse_cluster_operator(obj, o.line), o)
+                       for obj, o in _objects(src, "ocp.clusteroperators")]
     facts.health = _health(src)
     now = src.bundle.manifest.collected_at
     for item_id in ("k8s.pods", "k8s.nodes", "k8s.componentstatuses"):

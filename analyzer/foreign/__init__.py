@@ -22,6 +22,8 @@ from ..bundle import Bundle, ItemRecord, Manifest, NodeIdentity, _is_tarball, _O
 from ..errors import InputError
 from .tree import XZ_MAGIC, Files, Tree
 
+#: evidence types only other tools' bundles hold (rules may need them like collector item ids)
+FOREIGN_ITEMS = {"ocp.clusteroperators": "OpenShift ClusterOperators (must-gather)"}
 #: how deep below the named folder an adapter looks for its layout (must-gather nests two folders)
 MAX_ROOT_DEPTH = 3
 

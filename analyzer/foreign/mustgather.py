@@ -59,6 +59,8 @@ class MustGather:
                 cluster.add(item, join(root, f"etcd_info/{name}"))
         for name in files.under(join(root, "cluster-scoped-resources/core/nodes")):
             cluster.add("k8s.nodes", name)
+        for name in files.under(join(root, "cluster-scoped-resources/config.openshift.io/clusteroperators")):
+            cluster.add("ocp.clusteroperators", name)
         pod_lists: list[str] = []
         for name in files.under(join(root, "namespaces")):
             base = name.rsplit("/", 1)[-1]

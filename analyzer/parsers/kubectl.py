@@ -485,3 +485,49 @@ def node_from_row(row: dict[str, str]) -> Node:
     version = row.get("VERSION", "")
     return Node(row.get("NAME", ""), parse_version(version) if version else None, roles,
                 {"Ready": (ready, status, "")}, [], int(row.get("_line", "0")) or None)
+
+
+@dataclass(frozen=True)
+class ClusterOperator:
+    """An OpenShift ClusterOperator (config.openshift.io/v1): its Available/Degraded/Progressing state."""
+
+    name: str
+    #: condition type -> (status, reason, message)
+    conditions: dict[str, tuple[str, str, str]]
+    line: int | None = None
+
+    def status(self, kind: str) -> str:
+        return self.conditions.get(kind, ("", "", ""))[0]
+
+
+def parse_cluster_operator(obj: dict[str, Any], line: int | None = None) -> ClusterOperator:
+    """A ClusterOperator as must-gather saves it (openshift/must-gather-clean's e2e input):
+
+    >>> op = parse_cluster_operator(load_objects('''---
+    ... apiVersion: config.openshift.io/v1
+    ... kind: ClusterOperator
+    ... metadata:
+    ...   name: etcd
+    ... status:
+    ...   conditions:
+    ...   - lastTransitionTime: "2021-08-03T09:22:17Z"
+    ...     message: |-
+    ...       NodeControllerDegraded: All master nodes are ready
+    ...       EtcdMembersDegraded: No unhealthy members found
+    ...     reason: AsExpected
+    ...     status: "False"
+    ...     type: Degraded
+    ...   - lastTransitionTime: "2021-08-03T09:21:20Z"
+    ...     message: |-
+    ...       StaticPodsAvailable: 3 nodes are active; 3 nodes are at revision 3
+    ...       EtcdMembersAvailable: 3 members are available
+    ...     reason: AsExpected
+    ...     status: "True"
+    ...     type: Available
+    ... ''').items[0])
+    >>> op.name, op.status("Available"), op.status("Degraded"), op.status("Progressing")
+    ('etcd', 'True', 'False', '')
+    """
+    conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
+                  for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
+    return ClusterOperator(_str(dig(obj, "metadata", "name")), conditions, line)

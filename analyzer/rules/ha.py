@@ -326,3 +326,39 @@ def single_control_plane(view: ClusterView) -> Iterator[Finding]:
                                 ("kubectl get nodes -l node-role.kubernetes.io/control-plane",)),
         evidence=[nodes[0].origin.evidence(f"{name} roles: {','.join(nodes[0].node.roles)}")],
         nodes=[name], objects=[f"node/{name}:control-plane"])
+
+
+#: OpenShift's operators of the control plane, and the category of their findings
+OPERATORS = {"etcd": Category.ETCD, "kube-apiserver": Category.APISERVER,
+             "kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER}
+STATES = {"Available": "not available", "Degraded": "degraded"}
+
+
+@rule("OPENSHIFT_OPERATOR_DEGRADED", Category.HA, Severity.ERROR, "OpenShift control-plane operator degraded",
+      "The etcd, kube-apiserver, kube-controller-manager and kube-scheduler ClusterOperators are "
+      "Available=True and Degraded=False (must-gather).", ("ocp.clusteroperators",))
+def operator_degraded(view: ClusterView) -> Iterator[Finding]:
+    for fact in sorted(view.k8s.operators, key=lambda f: f.operator.name):
+        op = fact.operator
+        if op.name not in OPERATORS:
+            continue
+        bad = [kind for kind, wanted in (("Available", "True"), ("Degraded", "False"))
+               if op.status(kind) not in (wanted, "")]
+        if not bad:
+            continue
+        why = "; ".join(f"{kind}={op.status(kind)} ({op.conditions[kind][1]}: "
+                        f"{' '.join(op.conditions[kind][2].split())[:300]})" for kind in bad)
+        yield Finding(
+            id="OPENSHIFT_OPERATOR_DEGRADED",
+            severity=Severity.CRITICAL if op.status("Available") == "False" else Severity.ERROR,
+            category=OPERATORS[op.name],
+            title=f"ClusterOperator {op.name} is {' and '.join(STATES[k] for k in bad)}",
+            detail=(f"{why}. The operator's own conditions name the failing part (its messages list each "
+                    "controller's state); the operand's pods and logs say why."),
+            remediation=Remediation("Read the operator's conditions and its operand's pods, then fix "
+                                    "what the message names.",
+                                    (f"oc get clusteroperator {op.name} -o yaml",
+                                     f"oc -n openshift-{op.name} get pods -o wide",
+                                     f"oc -n openshift-{op.name}-operator logs deploy/{op.name}-operator")),
+            evidence=[fact.origin.evidence(f"clusteroperator/{op.name}: {why}")],
+            objects=[f"clusteroperator/{op.name}"])

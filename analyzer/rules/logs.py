@@ -168,11 +168,13 @@ def etcd_request_timeouts(view: ClusterView) -> Iterator[Finding]:
     if sum(f.count for f in found) < PERSISTENT_MIN:
         return
     who = ", ".join(sorted({f"{f.component} on {f.node} ({f.count}x)" for f in found}))
+    stopped = _stopped(view, found)
+    past = f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""
     yield _finding(
         "ETCD_REQUESTS_TIMING_OUT", Severity.WARNING, Category.ETCD, "etcd requests time out",
         f"{_summary(found)} ({who}). etcd did not commit requests in time: its leader changed or failed, "
         "it lost quorum for a moment, or its disk or network is slow. Writes of leader locks fail with it, "
-        "so controller-manager and scheduler may lose their leases.",
+        f"so controller-manager and scheduler may lose their leases.{past}",
         Remediation("Look at etcd's own log and status around those times (leader changes, slow applies, "
                     "heartbeats).", (f"{etcdctl(_config(view), _endpoints(view))} endpoint status -w table",
                                      _logs("etcd"))),
