@@ -11,6 +11,7 @@ from __future__ import annotations
 import lzma
 import os
 import posixpath
+import re
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -132,8 +133,10 @@ class Tree(Files):
             self._opener = tar
             self.names = tar.names()
             self.links = self._resolve_all(tar.links)
-        # links are reported here, resolved or refused, not as the opener's "non-regular" members
-        self.warnings = [w for w in self._opener.warnings if "non-regular" not in w]
+        # links are reported here, resolved or refused, not as the opener's "non-regular" members; the
+        # archive's top folder has an entry of its own (`tar -c folder`), which is no escape
+        self.warnings = [w for w in self._opener.warnings if "non-regular" not in w
+                         and not re.fullmatch(r"ignored unsafe archive member '[^/']+/?'", w)]
         self.warnings += [f"ignored link {n[:200]!r}: it leads outside the bundle, nowhere, or in a loop"
                           for n, target in self.links.items() if target is None]
         self._set = set(self.names)
