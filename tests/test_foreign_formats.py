@@ -225,3 +225,22 @@ def test_degraded_cluster_operator(tmp_path: Path) -> None:
         ("ClusterOperator etcd is degraded", "error", "etcd")]
     assert "ConfigObservationDegradedError" in degraded[0]["detail"]
     assert degraded[0]["evidence"][0]["path"].endswith("clusteroperators/etcd.yaml")
+
+
+def test_folder_of_several_sosreports_is_one_cluster(tmp_path: Path) -> None:
+    """Support often gets one sosreport per control-plane node, unpacked side by side."""
+    for node in ("cp-a", "cp-b"):
+        copy = tmp_path / f"sosreport-{node}"
+        for source in SOS.rglob("*"):
+            if source.is_file():
+                target = copy / source.relative_to(SOS)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                data = source.read_bytes()
+                if source.name == "hostname":
+                    data = f"{node}\n".encode()
+                target.write_bytes(data)
+    report = analyze(tmp_path)
+    assert [n["name"] for n in report["nodes"]] == ["cp-a", "cp-b"]
+    lost = [f for f in report["findings"] if f["id"] == "LEADER_ELECTION_LOST"]
+    assert sorted(n for f in lost for n in f["nodes"]) == ["cp-a", "cp-b"]
+    assert {e["path"].split("/")[0] for f in lost for e in f["evidence"]} == {"sosreport-cp-a", "sosreport-cp-b"}

@@ -56,8 +56,8 @@ class Adapter(Protocol):
 
     name: str
 
-    def root(self, files: Files) -> str | None:
-        """The folder (relative, '' for the top) holding this format's layout, or None."""
+    def matches(self, files: Files, root: str) -> bool:
+        """Whether this format's layout starts in that folder (relative, '' for the top)."""
 
     def locate(self, files: Files, root: str) -> Located:
         """Map the bundle's files onto item ids; InputError when it has no usable collection time."""
@@ -91,14 +91,19 @@ def _adapters() -> list[Adapter]:
     return [MustGather(), SosReport(), RancherLogs(), Troubleshoot(), ClusterInfoDump()]
 
 
-def candidate_roots(files: Files) -> list[str]:
-    """'' and every folder up to MAX_ROOT_DEPTH deep, shallowest first."""
-    roots = {""}
-    for name in files.names:
-        parts = name.split("/")[:-1]
-        for depth in range(1, min(len(parts), MAX_ROOT_DEPTH) + 1):
-            roots.add("/".join(parts[:depth]))
-    return sorted(roots, key=lambda r: (r.count("/") + bool(r), r))
+def _found(files: Files) -> list[tuple[Adapter, str]]:
+    """Each foreign bundle in the files: its format and its folder, searched up to MAX_ROOT_DEPTH deep,
+    shallowest first (a folder of several sosreports holds several), never one inside another."""
+    roots = sorted((f for f in files.folders if f.count("/") + bool(f) <= MAX_ROOT_DEPTH),
+                   key=lambda r: (r.count("/") + bool(r), r))
+    found: list[tuple[Adapter, str]] = []
+    for root in roots:
+        if any(not r or root.startswith(r + "/") for _, r in found):
+            continue
+        adapter = next((a for a in _adapters() if a.matches(files, root)), None)
+        if adapter is not None:
+            found.append((adapter, root))
+    return found
 
 
 def join(root: str, name: str) -> str:
@@ -150,21 +155,31 @@ def open_foreign(path: Path) -> list[Bundle]:
     if files is None:
         return []
     try:
-        for root in candidate_roots(files):
-            for adapter in _adapters():
-                if adapter.root(files) == root:
-                    return _bundles(path, files, adapter.locate(files, root))
+        located = [adapter.locate(files, root) for adapter, root in _found(files)]
     except InputError as exc:
         files.close()
         raise InputError(f"{path}: {exc}") from None
-    files.close()
-    return []
+    if not located:
+        files.close()
+        return []
+    return _bundles(path, files, located)
 
 
-def _bundles(path: Path, files: Files, found: Located) -> list[Bundle]:
-    notices = [f"{found.format}: read as another tool's bundle; judged as of "
-               f"{found.collected_at.strftime('%Y-%m-%d %H:%M:%S UTC')} ({found.time_source})",
-               *found.notices, *files.warnings]
+def _bundles(path: Path, files: Files, located: list[Located]) -> list[Bundle]:
+    bundles: list[Bundle] = []
+    for found in located:
+        notices = [f"{found.format}: read as another tool's bundle; judged as of "
+                   f"{found.collected_at.strftime('%Y-%m-%d %H:%M:%S UTC')} ({found.time_source})",
+                   *found.notices, *(files.warnings if found is located[0] else [])]
+        bundles += _pseudo_bundles(path, files, found, notices)
+    if not bundles:
+        files.close()
+        formats = ", ".join(sorted({f.format for f in located}))
+        raise InputError(f"{formats}: no Kubernetes evidence found in it")
+    return bundles
+
+
+def _pseudo_bundles(path: Path, files: Files, found: Located, notices: list[str]) -> list[Bundle]:
     bundles: list[Bundle] = []
     for index, node in enumerate(n for n in found.nodes if n.items):
         items = [ItemRecord(id=item_id, kind="file", source=source, path=name, size=files.size(name),
@@ -176,7 +191,4 @@ def _bundles(path: Path, files: Files, found: Located) -> list[Bundle]:
                             clock={}, options={"foreign": found.format, "now_source": found.time_source},
                             complete=True, redactions_total=0, items=items)
         bundles.append(Bundle(path, manifest, _SharedOpener(files, notices if index == 0 else [])))
-    if not bundles:
-        files.close()
-        raise InputError(f"{found.format}: no Kubernetes evidence found in it")
     return bundles

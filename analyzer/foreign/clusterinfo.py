@@ -128,14 +128,10 @@ def stream_segments(path: Path) -> Segments | None:
 class ClusterInfoDump:
     name = "kubectl cluster-info dump"
 
-    def root(self, files: Files) -> str | None:
-        for name in files.names:
-            if name == "nodes.json" or name.endswith("/nodes.json"):
-                root = name.removesuffix("nodes.json").rstrip("/")
-                # the stream names its own parts; a folder needs a namespace's pod list too
-                if isinstance(files, Segments) or any(n.endswith("/pods.json") for n in files.under(root)):
-                    return root
-        return None
+    def matches(self, files: Files, root: str) -> bool:
+        # the stream names its own parts; a folder needs a namespace's pod list too
+        return files.has(join(root, "nodes.json")) and (
+            isinstance(files, Segments) or any(n.endswith("/pods.json") for n in files.under(root)))
 
     def locate(self, files: Files, root: str) -> Located:
         nodes_json = join(root, "nodes.json")

@@ -41,13 +41,9 @@ def gathered_at(text: str) -> dt.datetime | None:
 class MustGather:
     name = "must-gather"
 
-    def root(self, files: Files) -> str | None:
-        for name in files.names:
-            if name == "timestamp" or name.endswith("/timestamp"):
-                root = name.removesuffix("timestamp").rstrip("/")
-                if any(files.under(join(root, d)) for d in ("namespaces", "cluster-scoped-resources")):
-                    return root
-        return None
+    def matches(self, files: Files, root: str) -> bool:
+        return files.has(join(root, "timestamp")) and any(
+            join(root, d) in files.folders for d in ("namespaces", "cluster-scoped-resources"))
 
     def locate(self, files: Files, root: str) -> Located:
         when = gathered_at(files.head(join(root, "timestamp")))

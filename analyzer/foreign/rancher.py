@@ -26,13 +26,9 @@ BY_CONTENT = ("networking/iptablessave", "networking/ip6tablessave", "networking
 class RancherLogs:
     name = "Rancher log collector"
 
-    def root(self, files: Files) -> str | None:
-        for name in files.names:
-            if name == "systeminfo/date" or name.endswith("/systeminfo/date"):
-                root = name.removesuffix("systeminfo/date").rstrip("/")
-                if any(files.under(join(root, d)) for d in DISTRIBUTIONS):
-                    return root
-        return None
+    def matches(self, files: Files, root: str) -> bool:
+        return files.has(join(root, "systeminfo/date")) and any(join(root, d) in files.folders
+                                                                for d in DISTRIBUTIONS)
 
     def locate(self, files: Files, root: str) -> Located:
         when = parse_date(files.head(join(root, "systeminfo/date")))
@@ -40,7 +36,7 @@ class RancherLogs:
             raise InputError("systeminfo/date is not a UTC `date` output: no collection time")
         hostname = join(root, "systeminfo/hostname")
         host = files.head(hostname).strip().splitlines()[0] if files.has(hostname) else ""
-        dist = next(d for d in DISTRIBUTIONS if files.under(join(root, d)))
+        dist = next(d for d in DISTRIBUTIONS if join(root, d) in files.folders)
         node = NodeEvidence(host[:253] or root.rsplit("/", 1)[-1] or dist)
         for name, item in ETCD.items():
             if files.has(join(root, f"etcd/{name}")):

@@ -35,12 +35,8 @@ def _no_entries(files: Files, name: str) -> bool:
 class SosReport:
     name = "sosreport"
 
-    def root(self, files: Files) -> str | None:
-        for name in files.names:
-            head, sep, _ = name.partition("sos_commands/")
-            if sep and (not head or head.endswith("/")):
-                return head.rstrip("/")
-        return None
+    def matches(self, files: Files, root: str) -> bool:
+        return join(root, "sos_commands") in files.folders
 
     def locate(self, files: Files, root: str) -> Located:
         when, source = None, ""

@@ -8,6 +8,7 @@ device, sizes and counts capped, compression bombs refused.
 
 from __future__ import annotations
 
+import functools
 import lzma
 import os
 import posixpath
@@ -85,8 +86,21 @@ class Files:
     def close(self) -> None:
         """Release what the files are read from."""
 
+    @functools.cached_property
+    def _set(self) -> set[str]:
+        return set(self.names)
+
+    @functools.cached_property
+    def folders(self) -> set[str]:
+        """Every folder holding a file, at any depth ('' for the top)."""
+        out = {""}
+        for name in self.names:
+            parts = name.split("/")[:-1]
+            out.update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        return out
+
     def has(self, name: str) -> bool:
-        return name in set(self.names)
+        return name in self._set
 
     def under(self, folder: str) -> list[str]:
         """Regular files below a folder (relative names, sorted)."""
@@ -139,7 +153,6 @@ class Tree(Files):
                          and not re.fullmatch(r"ignored unsafe archive member '[^/']+/?'", w)]
         self.warnings += [f"ignored link {n[:200]!r}: it leads outside the bundle, nowhere, or in a loop"
                           for n, target in self.links.items() if target is None]
-        self._set = set(self.names)
 
     def _dir_links(self, root: Path) -> dict[str, str | None]:
         raw: dict[str, str] = {}
@@ -166,9 +179,6 @@ class Tree(Files):
                 current = None
             out[name] = current if current in files else None
         return out
-
-    def has(self, name: str) -> bool:
-        return name in self._set
 
     def open(self, name: str) -> IO[bytes]:
         return self._opener.open(name)

@@ -51,13 +51,8 @@ application requires at least 3 nodes"]
 class Troubleshoot:
     name = "troubleshoot support bundle"
 
-    def root(self, files: Files) -> str | None:
-        for name in files.names:
-            head, sep, _ = name.partition("cluster-resources/")
-            if sep and (not head or head.endswith("/")) and \
-                    files.has(f"{head}cluster-resources/nodes.json"):
-                return head.rstrip("/")
-        return None
+    def matches(self, files: Files, root: str) -> bool:
+        return files.has(join(root, "cluster-resources/nodes.json"))
 
     def locate(self, files: Files, root: str) -> Located:
         resources = join(root, "cluster-resources")
