@@ -245,3 +245,17 @@ def test_folder_of_several_sosreports_is_one_cluster(tmp_path: Path) -> None:
     assert sorted(n for f in lost for n in f["nodes"]) == ["cp-a", "cp-b"]
     tops = {e["path"].split("/")[0] for f in lost for e in f["evidence"]}
     assert tops == {"sosreport-cp-a", "sosreport-cp-b"}
+
+
+def test_cluster_info_dump_stream_of_v1_lists(tmp_path: Path) -> None:
+    """kubectl ≥1.10 prints core/v1 lists (`"kind": "NodeList"`); the troubleshoot fixture's lists are
+    the same JSON, here in the stream's order."""
+    resources = TROUBLESHOOT / "support-bundle" / "cluster-resources"
+    dump = tmp_path / "dump.json"
+    dump.write_bytes(b"".join((resources / name).read_bytes().rstrip(b"\n") + b"\n"
+                              for name in ("nodes.json", "events/kube-system.json", "pods/kube-system.json")))
+    report = analyze(dump)
+    single = [f for f in report["findings"] if f["id"] == "CONTROL_PLANE_SINGLE_NODE"]
+    assert [f["nodes"] for f in single] == [["k3d-mycluster-server-0"]]
+    assert single[0]["evidence"][0]["path"] == "dump.json#/nodes.json"
+    assert {n["collected_at"] for n in report["nodes"]} == {"2022-12-21T16:41:53+00:00"}
