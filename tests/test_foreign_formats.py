@@ -259,3 +259,26 @@ def test_cluster_info_dump_stream_of_v1_lists(tmp_path: Path) -> None:
     assert [f["nodes"] for f in single] == [["k3d-mycluster-server-0"]]
     assert single[0]["evidence"][0]["path"] == "dump.json#/nodes.json"
     assert {n["collected_at"] for n in report["nodes"]} == {"2022-12-21T16:41:53+00:00"}
+
+
+def test_sosreport_copied_kubernetes_config(tmp_path: Path) -> None:
+    """sos's kubernetes plugin copies /etc/kubernetes (not pki/): static pod manifests are read."""
+    report_dir = tmp_path / "sosreport-cp"
+    for source in SOS.rglob("*"):
+        if source.is_file():
+            target = report_dir / source.relative_to(SOS)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    manifest = report_dir / "etc/kubernetes/manifests/etcd.yaml"
+    manifest.parent.mkdir(parents=True)
+    manifest.write_bytes(next(RANCHER.glob("*/rke2/pod-manifests/etcd.yaml")).read_bytes())
+    report = analyze(report_dir)
+    checked = {c["rule"] for c in report["coverage"] if c["checked"]}
+    assert "IMAGE_FROZEN_REGISTRY" in checked  # needs k8s.static_pod_manifest only
+    bundles = open_bundles([report_dir])
+    try:
+        assert [(i.path, i.source) for i in bundles[0].collected("k8s.static_pod_manifest")] == [
+            ("etc/kubernetes/manifests/etcd.yaml", "/etc/kubernetes/manifests/etcd.yaml")]
+    finally:
+        for bundle in bundles:
+            bundle.close()

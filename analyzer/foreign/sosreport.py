@@ -2,7 +2,9 @@
 command line under `sos_commands/<plugin>/`, copied files under their node path.
 
 The collection time is the report's own `date` (`sos_commands/date/date_--utc`, else `date`);
-kubectl outputs come from the kubernetes plugin, journals from every plugin's `journalctl ... --unit`.
+kubectl outputs come from the kubernetes plugin (sos/report/plugins/kubernetes.py: `get -o json` per
+namespace with its `all` option, pod logs with `podlogs`, `/etc/kubernetes` copied without `pki/`),
+journals from every plugin's `journalctl ... --unit`.
 """
 
 from __future__ import annotations
@@ -17,7 +19,8 @@ from .tree import Files
 _UNIT = re.compile(r"journalctl_.*--unit_([^/]+?)(\.\d+)?$")
 #: `kubectl ... get -o json [--namespace NS] RESOURCE` (sos's kubernetes plugin)
 _GET_JSON = re.compile(r"kubectl_.*_get_-o_json(?:_--namespace_[^_/]+)?_(pods|events|nodes|leases)$")
-_POD_LOGS = re.compile(r"kubectl_.*--namespace_([^_/]+)_logs_([^/]+)$")
+#: `kubectl --namespace NS logs POD [-c CONTAINER]` (the plugin's podlogs option)
+_POD_LOGS = re.compile(r"kubectl_.*--namespace_([^_/]+)_logs_([^/]+?)(?:_-c_([^/]+))?$")
 #: other command outputs whose type the content tells (firewall, time sync, disk usage)
 _BY_CONTENT = ("sos_commands/firewall_tables/", "sos_commands/ufw/ufw_status",
                "sos_commands/systemd/timedatectl", "sos_commands/chrony/chronyc_",
@@ -69,12 +72,20 @@ class SosReport:
                 continue
             logs = _POD_LOGS.search(base)
             if logs:
-                node.add("logs.pod", name, f"kubectl logs of pod {logs.group(2)}")
+                container = f"container {logs.group(3)} of " if logs.group(3) else ""
+                node.add("logs.pod", name, f"kubectl logs of {container}pod {logs.group(2)}")
                 continue
             if name.removeprefix(join(root, "")).startswith(_BY_CONTENT):
                 item = typed(files, name)
                 if item:
                     node.add(item, name)
+        # copied files keep their node path (the plugin copies /etc/kubernetes, never its pki/)
+        for name in files.under(join(root, "etc/kubernetes/manifests")):
+            if name.endswith((".yaml", ".yml", ".json")):
+                node.add("k8s.static_pod_manifest", name, "/" + name.removeprefix(join(root, "")))
+        for name in files.under(join(root, "etc/kubernetes")):
+            if name.endswith(".conf") and name.count("/") == join(root, "etc/kubernetes/x").count("/"):
+                node.add("k8s.kubeconfig", name, "/" + name.removeprefix(join(root, "")))
         notices = [f"journals with no entries (units by these names do not run here; e.g. Charmed "
                    f"Kubernetes names them snap.<name>.daemon): {', '.join(sorted(empty))}"] if empty else []
         return Located(self.name, when, source, [node], notices)
