@@ -13,6 +13,12 @@ the analyst's clock — and the report's notices say which.
 'ufw-status'
 >>> detect("just some words\\n") is None
 True
+
+`kubectl logs --timestamps` puts the runtime's time before each line (must-gather's pod logs):
+
+>>> detect('2021-08-03T09:25:50.762794605Z {"level":"warn","ts":"2021-08-03T09:25:50.762Z",'
+...        '"caller":"etcdserver/util.go:163","msg":"apply request took too long"}\\n')
+'etcd-zap'
 """
 
 from __future__ import annotations
@@ -40,6 +46,9 @@ _JOURNAL = re.compile(r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\S* |(?:[A-Z][a-z]{2}|
 #: etcd mixes zap JSON, capnslog, raft's and gRPC's Go log lines in one stream (field note 8)
 _ETCD = re.compile(r'^(?:\{"level":"\w+","ts":|(?:WARNING|ERROR|INFO): \d{4}/\d\d/\d\d |raft\d{4}/|'
                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} [A-Z] \| |\[WARNING\] )", re.M)
+#: `kubectl logs --timestamps`: an RFC 3339 time, then the line (not a CRI stream name)
+_TS_PREFIX = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d) (?!(?:stdout|stderr) )",
+                        re.M)
 _EVENT_ROW = re.compile(r"^\s*(?:Normal|Warning)\s+[A-Z]\w+\s+\S", re.M)
 _SS_ROW = re.compile(r"^LISTEN\s+\d+\s+\d+\s+\S+:\d+\s", re.M)
 _DOCKER_PS = re.compile(r"^[0-9a-f]{12} +\S+ +\".*\" +.+ (?:Up |Exited \(|Created)", re.M)
@@ -211,6 +220,10 @@ def detect(head: str) -> str | None:
     lines = _lines(head)
     if not lines:
         return None
+    if _share(_TS_PREFIX, head) >= 0.5:
+        inner = detect(_TS_PREFIX.sub("", head))
+        if inner is not None and TYPES[inner].is_log:
+            return inner
     if lines[0].lstrip().startswith(("{", "[")):
         found = _json_type(head)
         if found:
