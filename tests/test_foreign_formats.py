@@ -282,3 +282,19 @@ def test_sosreport_copied_kubernetes_config(tmp_path: Path) -> None:
     finally:
         for bundle in bundles:
             bundle.close()
+
+
+def test_must_gather_merged_master_journals_go_to_their_nodes() -> None:
+    bundles = open_bundles([MUST_GATHER])
+    try:
+        kubelet = sorted((b.node, (i.path or "").rsplit("/", 1)[-1], b.read_text(i.path or ""))
+                         for b in bundles for i in b.collected("journal.kubelet"))
+    finally:
+        for bundle in bundles:
+            bundle.close()
+    assert [(node, path) for node, path, _ in kubelet] == [
+        ("ip-10-0-189-142.ec2.internal", "kubelet_service.log#ip-10-0-189-142.ec2.internal"),
+        ("ip-10-0-195-177.ec2.internal", "kubelet_service.log#ip-10-0-195-177.ec2.internal")]
+    for node, _, text in kubelet:
+        lines = text.splitlines()
+        assert len(lines) == 15 and all(line.split(' ')[3] == node.split('.')[0] for line in lines)

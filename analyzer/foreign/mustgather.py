@@ -3,18 +3,21 @@
 
 The collection time is the last line of `timestamp` (the gather's own clock). Pod logs
 (`pods/<pod>/<container>/<container>/logs/{current,previous}.log`, kubectl `--timestamps` lines) go to
-the node that ran the pod; cluster-wide evidence (API objects, etcdctl JSON, the masters' merged
-journals) to one pseudo-node named `must-gather`.
+the node that ran the pod, the masters' merged journals are cut by host onto their nodes; cluster-wide
+evidence (API objects, etcdctl JSON) goes to one pseudo-node named `must-gather`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import tempfile
+from typing import IO
 
 from ..errors import InputError
+from ..logs.formats import parse_line
 from . import Located, NodeEvidence, join
-from .common import pod_nodes
+from .common import node_names, pod_nodes
 from .tree import Files
 
 _STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? ([+-]\d{4}) ", re.M)
@@ -23,6 +26,8 @@ ETCD = {"member_list.json": "etcd.member_list", "endpoint_health.json": "etcd.en
 CORE = {"pods.yaml": "k8s.pods", "events.yaml": "k8s.events"}
 #: host_service_logs/masters/<unit>_service.log
 SERVICES = {"kubelet": "journal.kubelet", "crio": "journal.runtime"}
+#: a merged journal naming more hosts than this is not the masters' (kept whole)
+MAX_HOSTS = 16
 _POD_LOG = re.compile(r"namespaces/([^/]+)/pods/([^/]+)/([^/]+)/[^/]+/logs/(?:current|previous)\.log$")
 
 
@@ -63,12 +68,16 @@ class MustGather:
             if name.endswith(f"/core/{base}") and base in CORE:
                 cluster.add(CORE[base], name)
                 pod_lists += [name] if base == "pods.yaml" else []
-        for name in files.under(join(root, "host_service_logs")):
-            unit = name.rsplit("/", 1)[-1].removesuffix("_service.log")
-            if unit in SERVICES:
-                cluster.add(SERVICES[unit], name, f"journalctl -u {unit} (all masters)")
         where = pod_nodes(files, pod_lists)
         nodes: dict[str, NodeEvidence] = {}
+        hosts = node_names(files, files.under(join(root, "cluster-scoped-resources/core/nodes")))
+        for name in files.under(join(root, "host_service_logs")):
+            unit = name.rsplit("/", 1)[-1].removesuffix("_service.log")
+            if unit not in SERVICES:
+                continue
+            for host, part in split_by_host(files, name, hosts, when).items():
+                node = nodes.setdefault(host, NodeEvidence(host)) if host else cluster
+                node.add(SERVICES[unit], part, f"journalctl -u {unit}" + (f" on {host}" if host else ""))
         for name in files.under(join(root, "namespaces")):
             m = _POD_LOG.search(name)
             if m:
@@ -77,3 +86,31 @@ class MustGather:
                 node = cluster if host == "must-gather" else nodes.setdefault(host, NodeEvidence(host))
                 node.add("logs.pod", name, f"container {container} of pod {pod}")
         return Located(self.name, when, "must-gather `timestamp`", [cluster, *nodes.values()])
+
+
+def split_by_host(files: Files, name: str, nodes: list[str], when: dt.datetime) -> dict[str, str]:
+    """`oc adm node-logs --role=master -u UNIT` merges the masters' journals: each node's lines become
+    a part `<file>#<node>` (a line names its host, the node's first label). {'': name} when the lines
+    name no known node (then the file stays whole)."""
+    by_label = {n.split(".")[0]: n for n in nodes}
+    outs: dict[str, IO[bytes]] = {}
+    current = ""
+    try:
+        with files.open(name) as stream:
+            for raw in stream:
+                host = parse_line(raw[:200].decode("utf-8", "replace"), when).host
+                if host:
+                    current = by_label.get(host, by_label.get(host.split(".")[0], ""))
+                if current:
+                    outs.setdefault(current, tempfile.TemporaryFile(prefix="kubetriage-")).write(raw)
+        if not outs or len(outs) > MAX_HOSTS:
+            return {"": name}
+        parts = {}
+        for host, out in outs.items():
+            out.seek(0)
+            parts[host] = f"{name}#{host}"
+            files.add_part(parts[host], out)
+        return parts
+    finally:
+        for out in outs.values():
+            out.close()

@@ -9,10 +9,12 @@ device, sizes and counts capped, compression bombs refused.
 from __future__ import annotations
 
 import functools
+import io
 import lzma
 import os
 import posixpath
 import re
+import shutil
 import tempfile
 from pathlib import Path
 from typing import IO
@@ -24,6 +26,7 @@ from ..bundle import (
     MAX_TOTAL_BYTES,
     _DirOpener,
     _Opener,
+    _Span,
     _TarOpener,
 )
 from ..errors import InputError
@@ -77,14 +80,42 @@ class Files:
     warnings: list[str]
     _users: int = 0
 
+    #: parts an adapter cut out of a file (one host's lines of a merged journal), in a spool
+    _spool: IO[bytes] | None = None
+    _spans: dict[str, tuple[int, int]]
+
     def open(self, name: str) -> IO[bytes]:
-        raise NotImplementedError
+        span = self._spans.get(name) if self._spool is not None else None
+        if span is None or self._spool is None:
+            return self._open(name)
+        return io.BufferedReader(_Span(self._spool.fileno(), *span))
 
     def size(self, name: str) -> int:
+        span = self._spans.get(name) if self._spool is not None else None
+        return span[1] if span is not None else self._size(name)
+
+    def _open(self, name: str) -> IO[bytes]:
+        raise NotImplementedError
+
+    def _size(self, name: str) -> int:
         raise NotImplementedError
 
     def close(self) -> None:
         """Release what the files are read from."""
+        if self._spool is not None:
+            self._spool.close()
+
+    def add_part(self, name: str, source: IO[bytes]) -> None:
+        """A new member `name` holding what `source` holds (read to its end)."""
+        if self._spool is None:
+            self._spool, self._spans = tempfile.TemporaryFile(prefix="kubetriage-"), {}
+        start = self._spool.seek(0, io.SEEK_END)
+        shutil.copyfileobj(source, self._spool, 1024 * 1024)
+        self._spool.flush()
+        self._spans[name] = (start, self._spool.tell() - start)
+        self.names.append(name)
+        for cached in ("_set", "folders"):
+            self.__dict__.pop(cached, None)
 
     @functools.cached_property
     def _set(self) -> set[str]:
@@ -180,13 +211,14 @@ class Tree(Files):
             out[name] = current if current in files else None
         return out
 
-    def open(self, name: str) -> IO[bytes]:
+    def _open(self, name: str) -> IO[bytes]:
         return self._opener.open(name)
 
-    def size(self, name: str) -> int:
+    def _size(self, name: str) -> int:
         if isinstance(self._opener, _TarOpener):
             return self._opener.spans.get(name, (0, 0))[1]
         return (self.source / name).stat().st_size
 
     def close(self) -> None:
+        super().close()
         self._opener.close()
