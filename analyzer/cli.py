@@ -56,7 +56,7 @@ def collect(args: tuple[str, ...]) -> None:
     """Collect a bundle from this node (run as root). Options: `kubetriage collect --help`."""
     from collector.kubetriage_collect import main as collector_main
 
-    sys.exit(collector_main(list(args)))  # type: ignore[no-untyped-call]
+    sys.exit(collector_main(list(args), prog="kubetriage collect"))  # type: ignore[no-untyped-call]
 
 
 @main.command()

@@ -75,15 +75,21 @@ MAX_WALK_ENTRIES = 50000
 #            targets fill extra "{name}" tokens; records are commands/<id>/<key>.out
 #   merge    stderr goes into the same output as stdout (crictl logs replays the container's
 #            stderr stream on its own stderr; klog components log only there)
+#   distro   the row belongs to one distribution's section (DISTROS) and runs only on a node where
+#            that distribution was detected; elsewhere it is not recorded at all. A file row may
+#            reuse an id (pki.cert, k8s.kubeconfig ...): the analyzer reads the evidence by id,
+#            wherever the distribution keeps it. Command ids are unique (their output path).
 # ---------------------------------------------------------------------------------------------
-Spec = collections.namedtuple("Spec", "id kind source scope timeout cap redact needs env each merge")
-Spec.__new__.__defaults__ = ("any", 15, FILE_CAP, "text", None, None, None, False)
+Spec = collections.namedtuple("Spec", "id kind source scope timeout cap redact needs env each merge distro")
+Spec.__new__.__defaults__ = ("any", 15, FILE_CAP, "text", None, None, None, False, None)
 
 # {etcdctl} is "etcdctl" when the host has it, else "crictl exec <etcd container> etcdctl" (see
 # Context.use_containers); the TLS paths follow, as seen from where etcdctl runs.
 ETCDCTL = ["{etcdctl}", "{etcd_endpoints}", "{etcd_tls}", "--dial-timeout=3s", "--command-timeout=5s"]
-KUBECTL = ["kubectl", "--kubeconfig={admin_conf}", "--request-timeout=5s"]
-CRICTL = ["crictl", "--timeout=10s"]
+# {kubectl} and {crictl}: the distribution's bundled tools on a live node (`k3s kubectl`, RKE2's
+# /var/lib/rancher/rke2/bin/crictl ...), else the host's; never a binary found under --root
+KUBECTL = ["{kubectl}", "--kubeconfig={admin_conf}", "--request-timeout=5s"]
+CRICTL = ["{crictl}", "--timeout=10s"]
 ETCD_ENV = {"ETCDCTL_API": "3"}
 CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
 # Container names of the common CNI agents (and kube-proxy, which programs service routing).
@@ -115,6 +121,78 @@ SPECS = [
     Spec("pki.cert", "cert", ["/etc/kubernetes/pki/**/*.crt", "/etc/kubernetes/pki/**/*.pem",
                               "/var/lib/kubelet/pki/*.crt", "/var/lib/kubelet/pki/*.pem"],
          redact="cert"),
+    # -- distributions (DISTROS says how each is detected) ----------------------------------------
+    # Sources of the layouts: k3s: /var/lib/rancher/k3s/server/db/etcd/config and the tls/etcd
+    # certificates it names (k3s-io/k3s#3121), the add-on manifests k3s writes at start
+    # (k3s-io/k3s#2597: server/manifests/*.yaml and metrics-server/*.yaml); RKE2: pod-manifests,
+    # server/tls/etcd/server-client.crt and agent/etc/crictl.yaml (rancherlabs/support-tools#207,
+    # rancher/rancher-docs#1452); MicroK8s: var/kubernetes/backend/{cluster,info,localnode}.yaml and
+    # the snap.microk8s.daemon-* units (canonical/microk8s#2367, #4744, #5368); k0s: /var/lib/k0s
+    # pki, manifests, etcd and admin.conf (k0sproject/k0sctl#892, k0sproject/k0s#3121); OpenShift:
+    # /etc/kubernetes/static-pod-resources/<component>-certs/{secrets,configmaps}/*/ and
+    # etcd-all-certs (openshift/cluster-etcd-operator#251, #425, openshift/api#1244).
+    # k3s
+    Spec("distro.config", "file", ["/etc/rancher/k3s/config.yaml", "/etc/rancher/k3s/config.yaml.d/*.yaml"],
+         distro="k3s"),
+    Spec("distro.unit", "file", ["/etc/systemd/system/k3s.service"], distro="k3s"),
+    Spec("pki.cert", "cert", ["/var/lib/rancher/k3s/server/tls/*.crt", "/var/lib/rancher/k3s/server/tls/etcd/*.crt",
+                              "/var/lib/rancher/k3s/agent/*.crt"], redact="cert", distro="k3s"),
+    Spec("k8s.kubeconfig", "file", ["/etc/rancher/k3s/k3s.yaml", "/var/lib/rancher/k3s/server/cred/*.kubeconfig",
+                                    "/var/lib/rancher/k3s/agent/*.kubeconfig"], distro="k3s"),
+    Spec("distro.manifests", "file", ["/var/lib/rancher/k3s/server/manifests/*.yaml",
+                                      "/var/lib/rancher/k3s/server/manifests/*/*.yaml"], distro="k3s"),
+    # etcd's own configuration (embedded etcd): never the datastore itself (distro.datastore_files)
+    Spec("distro.datastore_config", "file", ["/var/lib/rancher/k3s/server/db/etcd/config"], distro="k3s"),
+    # RKE2
+    Spec("distro.config", "file", ["/etc/rancher/rke2/config.yaml", "/etc/rancher/rke2/config.yaml.d/*.yaml"],
+         distro="rke2"),
+    Spec("distro.unit", "file", ["/usr/local/lib/systemd/system/rke2-server.service",
+                                 "/usr/lib/systemd/system/rke2-server.service",
+                                 "/etc/systemd/system/rke2-server.service"], distro="rke2"),
+    Spec("k8s.static_pod_manifest", "file", ["/var/lib/rancher/rke2/agent/pod-manifests/*.yaml"], distro="rke2"),
+    Spec("pki.cert", "cert", ["/var/lib/rancher/rke2/server/tls/*.crt", "/var/lib/rancher/rke2/server/tls/etcd/*.crt",
+                              "/var/lib/rancher/rke2/agent/*.crt"], redact="cert", distro="rke2"),
+    Spec("k8s.kubeconfig", "file", ["/etc/rancher/rke2/rke2.yaml", "/var/lib/rancher/rke2/server/cred/*.kubeconfig",
+                                    "/var/lib/rancher/rke2/agent/*.kubeconfig"], distro="rke2"),
+    Spec("distro.manifests", "file", ["/var/lib/rancher/rke2/server/manifests/*.yaml"], distro="rke2"),
+    Spec("distro.datastore_config", "file", ["/var/lib/rancher/rke2/server/db/etcd/config"], distro="rke2"),
+    # MicroK8s (a snap: every path under /var/snap/microk8s/current)
+    Spec("distro.config", "file", ["/var/snap/microk8s/current/args/" + name for name in (
+        "kubelite", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kubelet", "kube-proxy",
+        "k8s-dqlite", "etcd", "containerd", "cluster-agent")], distro="microk8s"),
+    Spec("distro.unit", "file", ["/etc/systemd/system/snap.microk8s.daemon-*.service"], distro="microk8s"),
+    Spec("pki.cert", "cert", ["/var/snap/microk8s/current/certs/*.crt",
+                              "/var/snap/microk8s/current/var/kubernetes/backend/cluster.crt"],
+         redact="cert", distro="microk8s"),
+    Spec("k8s.kubeconfig", "file", ["/var/snap/microk8s/current/credentials/*.config"], distro="microk8s"),
+    # dqlite's membership (cluster.yaml: every voter; info.yaml and localnode.yaml: this node)
+    Spec("distro.datastore_config", "file", ["/var/snap/microk8s/current/var/kubernetes/backend/cluster.yaml",
+                                             "/var/snap/microk8s/current/var/kubernetes/backend/info.yaml",
+                                             "/var/snap/microk8s/current/var/kubernetes/backend/localnode.yaml"],
+         distro="microk8s"),
+    # k0s
+    Spec("distro.config", "file", ["/etc/k0s/k0s.yaml"], distro="k0s"),
+    Spec("distro.unit", "file", ["/etc/systemd/system/k0scontroller.service"], distro="k0s"),
+    Spec("pki.cert", "cert", ["/var/lib/k0s/pki/*.crt", "/var/lib/k0s/pki/etcd/*.crt"], redact="cert",
+         distro="k0s"),
+    Spec("k8s.kubeconfig", "file", ["/var/lib/k0s/pki/*.conf", "/var/lib/k0s/kubelet.conf"], distro="k0s"),
+    Spec("distro.manifests", "file", ["/var/lib/k0s/manifests/*/*.yaml"], distro="k0s"),
+    # OpenShift/OKD control-plane nodes: static pods in /etc/kubernetes/manifests (the rows above);
+    # the certificates they mount live in static-pod-resources (the *-certs folders; the numbered
+    # *-pod-N revision folders hold older copies of the same files)
+    Spec("pki.cert", "cert", ["/etc/kubernetes/static-pod-resources/*-certs/secrets/*/*.crt",
+                              "/etc/kubernetes/static-pod-resources/*-certs/configmaps/*/*.crt"],
+         redact="cert", distro="openshift"),
+    Spec("k8s.kubeconfig", "file", [
+        "/etc/kubernetes/static-pod-resources/kube-apiserver-certs/secrets/node-kubeconfigs/*.kubeconfig",
+        "/etc/kubernetes/kubeconfig", "/var/lib/kubelet/kubeconfig"], distro="openshift"),
+    Spec("distro.config", "file", ["/etc/crio/crio.conf", "/etc/crio/crio.conf.d/*"], distro="openshift"),
+    # Charmed Kubernetes: the components are snaps, configured by args files
+    Spec("distro.config", "file", ["/var/snap/kube-*/current/args", "/var/snap/kubelet/current/args"],
+         distro="charmed"),
+    Spec("distro.unit", "file", ["/etc/systemd/system/snap.kube-*.daemon.service",
+                                 "/etc/systemd/system/snap.kubelet.daemon.service"], distro="charmed"),
+    Spec("pki.cert", "cert", ["/root/cdk/*.crt"], redact="cert", distro="charmed"),
     # one run per certificate already in the bundle (pki.cert blocks, kubeconfig *-data), fed on
     # stdin from the public copy: openssl never opens a file that holds a key
     Spec("pki.openssl", "command", ["openssl", "x509", "-noout", "-subject", "-issuer", "-dates",
@@ -140,6 +218,8 @@ SPECS = [
          scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.data_dir_usage", "command", ["du", "-sk", "{etcd_data_dir}"], timeout=30),
     Spec("etcd.data_dir_df", "command", ["df", "-P", "-k", "{etcd_data_dir}"]),
+    # names and sizes of the datastore's files (k3s/RKE2 etcd or kine, MicroK8s dqlite), never their content
+    Spec("distro.datastore_files", "command", ["du", "-ak", "{datastore_dir}"], timeout=30),
     # -- API server (only once /healthz answered) ------------------------------------------------
     Spec("k8s.healthz", "command", KUBECTL + ["get", "--raw=/healthz"], scope="cluster", timeout=8),
     Spec("k8s.livez", "command", KUBECTL + ["get", "--raw=/livez?verbose"], scope="cluster", needs="api"),
@@ -217,6 +297,22 @@ SPECS = [
                                               "-u", "kube-controller-manager", "-u", "kube-scheduler",
                                               "--since={since}", "--no-pager", "-o", "short-iso"],
          cap=LOG_CAP, timeout=30),
+    # the distributions' own units (OpenShift's kubelet and crio are journal.kubelet and .runtime)
+    Spec("journal.k3s", "command", ["journalctl", "{journal_dir}", "-u", "k3s", "-u", "k3s-agent",
+                                    "--since={since}", "--no-pager", "-o", "short-iso"],
+         cap=LOG_CAP, timeout=30, distro="k3s"),
+    Spec("journal.rke2", "command", ["journalctl", "{journal_dir}", "-u", "rke2-server", "-u", "rke2-agent",
+                                     "--since={since}", "--no-pager", "-o", "short-iso"],
+         cap=LOG_CAP, timeout=30, distro="rke2"),
+    Spec("journal.microk8s", "command", ["journalctl", "{journal_dir}", "-u", "snap.microk8s.daemon-*",
+                                         "--since={since}", "--no-pager", "-o", "short-iso"],
+         cap=LOG_CAP, timeout=30, distro="microk8s"),
+    Spec("journal.k0s", "command", ["journalctl", "{journal_dir}", "-u", "k0scontroller", "-u", "k0sworker",
+                                    "--since={since}", "--no-pager", "-o", "short-iso"],
+         cap=LOG_CAP, timeout=30, distro="k0s"),
+    Spec("journal.charmed", "command", ["journalctl", "{journal_dir}", "-u", "snap.kube-*.daemon",
+                                        "-u", "snap.kubelet.daemon", "--since={since}", "--no-pager",
+                                        "-o", "short-iso"], cap=LOG_CAP, timeout=30, distro="charmed"),
     Spec("cri.logs", "command", CRICTL + ["logs", "--tail={log_lines}", "--since={since_duration}",
                                           "{container_id}"],
          scope="host", each="log_containers", cap=LOG_CAP, timeout=30, merge=True),
@@ -224,6 +320,75 @@ SPECS = [
                                                    "{container_id}"],
          scope="host", each="restarted_log_containers", cap=LOG_CAP, timeout=30, merge=True),
 ]
+
+# Distributions. A node is each distribution whose markers (files or folders, under --root) exist;
+# kubeadm (the generic rows) only when no other one is found. Per distribution: the admin kubeconfig
+# kubectl uses (client certificate only, as always), etcd's own configuration file (k3s, RKE2) or the
+# container etcdctl runs in (OpenShift: its etcdctl container has endpoints and certificates in its
+# environment), the datastore folder whose file sizes are listed, and the bundled tools used on a
+# live node only (with --root, the host's kubectl and crictl, never a binary from the disk).
+Distro = collections.namedtuple("Distro", "name markers kubeconfig etcd_config etcd_container datastore kubectl "
+                                          "crictl")
+RANCHER_CONTAINERD = "unix:///run/k3s/containerd/containerd.sock"
+DISTROS = [
+    Distro("k3s", ["/var/lib/rancher/k3s/server", "/var/lib/rancher/k3s/agent", "/etc/systemd/system/k3s.service"],
+           "/etc/rancher/k3s/k3s.yaml", "/var/lib/rancher/k3s/server/db/etcd/config", None,
+           "/var/lib/rancher/k3s/server/db", ["k3s", "kubectl"], ["k3s", "crictl"]),
+    Distro("rke2", ["/var/lib/rancher/rke2/server", "/etc/rancher/rke2/config.yaml",
+                    "/usr/local/lib/systemd/system/rke2-server.service", "/usr/lib/systemd/system/rke2-server.service"],
+           "/etc/rancher/rke2/rke2.yaml", "/var/lib/rancher/rke2/server/db/etcd/config", "etcd",
+           "/var/lib/rancher/rke2/server/db", ["/var/lib/rancher/rke2/bin/kubectl"],
+           ["/var/lib/rancher/rke2/bin/crictl", "--runtime-endpoint", RANCHER_CONTAINERD]),
+    Distro("microk8s", ["/var/snap/microk8s/current/args", "/etc/systemd/system/snap.microk8s.daemon-kubelite.service"],
+           "/var/snap/microk8s/current/credentials/client.config", None, None,
+           "/var/snap/microk8s/current/var/kubernetes/backend", ["microk8s", "kubectl"], None),
+    Distro("k0s", ["/var/lib/k0s/pki", "/etc/systemd/system/k0scontroller.service", "/etc/k0s/k0s.yaml"],
+           "/var/lib/k0s/pki/admin.conf", None, None, "/var/lib/k0s/db", ["k0s", "kubectl"], None),
+    Distro("openshift", ["/etc/kubernetes/static-pod-resources"],
+           "/etc/kubernetes/static-pod-resources/kube-apiserver-certs/secrets/node-kubeconfigs/localhost.kubeconfig",
+           None, "etcdctl", None, ["oc"], None),
+    Distro("charmed", ["/etc/systemd/system/snap.kube-apiserver.daemon.service", "/var/snap/kube-apiserver/current"],
+           None, None, None, None, None, None),
+    Distro("kubeadm", ["/etc/kubernetes/manifests/kube-apiserver.yaml", "/etc/kubernetes/admin.conf",
+                       "/etc/kubernetes/kubelet.conf", "/var/lib/kubelet/config.yaml"],
+           None, None, "etcd", None, None, None),
+]
+DISTRO_BY_NAME = {d.name: d for d in DISTROS}
+# why etcdctl has nothing to talk to, where a distribution is not the usual etcd setup
+ETCD_NOTES = {
+    "microk8s": "MicroK8s keeps its datastore in dqlite, not etcd (distro.datastore_config, distro.datastore_files)",
+    "k0s": "k0s manages its etcd itself (`k0s etcd member-list` on the node)",
+    "openshift": "on OpenShift etcdctl runs in the etcd pod's etcdctl container (crictl exec; a host command)",
+}
+Distribution = collections.namedtuple("Distribution", "names found")
+NO_KUBERNETES = "no Kubernetes found on this node (none of the files of kubeadm, k3s, RKE2, MicroK8s, k0s, " \
+                "OpenShift or Charmed Kubernetes)"
+
+
+def detect_distribution(root):
+    """Distribution(names, {name: markers found}); kubeadm only when nothing more specific is found."""
+    found = {}
+    for distro in DISTROS:
+        if distro.name == "kubeadm" and found:
+            break
+        hits = []
+        for marker in distro.markers:
+            try:
+                if os.path.exists(confined(root, marker)):
+                    hits.append(marker)
+            except OSError:
+                continue
+        if hits:
+            found[distro.name] = hits
+    return Distribution([d.name for d in DISTROS if d.name in found], found)
+
+
+def distribution_record(distribution):
+    """The manifest's `distribution` field."""
+    return {"name": distribution.names[0] if distribution.names else None, "detected": distribution.names,
+            "evidence": distribution.found, "kubernetes_found": bool(distribution.names),
+            "note": None if distribution.names else NO_KUBERNETES}
+
 
 # Paths never opened, whatever a glob matches: private keys and service-account signing keys.
 FORBIDDEN = ["*.key", "*/sa.key", "*-key.pem", "*.p12", "*.pfx"]
@@ -782,24 +947,62 @@ def client_cert_kubeconfig(root, node_path):
     return KubeAccess(node_path, None, left_out, why)
 
 
+ETCD_CONFIG_SECTIONS = ("client-transport-security",)
+
+
+def read_etcd_config(root, node_path):
+    """{flag: value} from etcd's YAML config file (k3s, RKE2), as read_static_pod_flags gives them: the
+    top-level keys, and the client TLS files from client-transport-security (never the peer ones)."""
+    flags = {}
+    try:
+        text = read_node_file(root, node_path, FILE_CAP)[0]
+    except OSError:
+        return flags
+    section = None
+    for line in text.decode("utf-8", "replace").splitlines():
+        match = re.match(r"^( *)([a-z0-9-]+):[ \t]*[\"']?(.*?)[\"']?[ \t]*$", line)
+        if not match:
+            continue
+        indent, key, value = match.groups()
+        if not indent:
+            section = key
+            if value:
+                flags.setdefault(key, value)
+        elif section in ETCD_CONFIG_SECTIONS and value:
+            flags.setdefault(key, value)
+    return flags
+
+
 class Context(object):
     """Values for argv templates, derived from the node's own configuration."""
 
-    def __init__(self, root, since):
+    def __init__(self, root, since, distribution=None):
         self.root = root
+        self.distribution = distribution or detect_distribution(root)
+        distros = [DISTRO_BY_NAME[n] for n in self.distribution.names]
         self.values = {"since": since, "since_duration": since.lstrip("-"), "log_lines": LOG_LINES}
         self.missing = {}
-        etcd = read_static_pod_flags(root, "etcd")
+        etcd_config = next((d.etcd_config for d in distros if d.etcd_config), None)
+        etcd = read_etcd_config(root, etcd_config) if etcd_config else read_static_pod_flags(root, "etcd")
         self.etcd_flags = etcd
+        self.etcd_container = next((d.etcd_container for d in distros if d.etcd_container), "etcd")
+        live = root == "/"
+        self.bundled_tools(distros, live)
         if shutil.which("etcdctl"):
             self.values["etcdctl"] = ["etcdctl"]
         else:
-            self.missing["etcdctl"] = "etcdctl is not installed and crictl found no running etcd container"
+            self.missing["etcdctl"] = "etcdctl is not installed and crictl found no running %s container" % (
+                self.etcd_container)
         apiserver = read_static_pod_flags(root, "kube-apiserver")
         client_urls = etcd.get("advertise-client-urls") or etcd.get("listen-client-urls")
         if client_urls:
             endpoint = [u for u in client_urls.split(",") if u][0]
             self.values["etcd_endpoints"] = ["--endpoints=" + endpoint]
+        elif etcd_config:
+            self.missing["etcd_endpoints"] = "no embedded etcd (%s not found: kine or an external datastore)" % (
+                etcd_config)
+        elif any(n in ETCD_NOTES for n in self.distribution.names):
+            self.missing["etcd_endpoints"] = next(ETCD_NOTES[n] for n in self.distribution.names if n in ETCD_NOTES)
         else:
             self.missing["etcd_endpoints"] = "no etcd static pod manifest with --advertise-client-urls"
         # Prefer the API server's etcd client cert (what the API server really uses), then etcd's own.
@@ -808,18 +1011,37 @@ class Context(object):
                ("key", apiserver.get("etcd-keyfile") or etcd.get("key-file"))]
         try:
             if not all(v for _, v in tls):
-                raise OSError("etcd TLS file paths not found in the etcd/API server manifests")
+                raise OSError("etcd TLS file paths not found in %s" % (
+                    etcd_config or "the etcd/API server manifests"))
             self.values["etcd_tls"] = ["--%s=%s" % (k, confined(root, v)) for k, v in tls]
         except OSError as exc:
             self.missing["etcd_tls"] = str(exc)
         self.optional_dir("etcd_data_dir", etcd.get("data-dir") or "/var/lib/etcd", "etcd data dir")
-        self.kubeconfig = client_cert_kubeconfig(root, ADMIN_CONF)
+        datastore = next((d.datastore for d in distros if d.datastore), None)
+        if datastore:
+            self.optional_dir("datastore_dir", datastore, "datastore folder")
+        else:
+            self.missing["datastore_dir"] = "no distribution datastore folder (kubeadm's etcd: etcd.data_dir_usage)"
+        kubeconfig = next((d.kubeconfig for d in distros if d.kubeconfig), None) or ADMIN_CONF
+        self.kubeconfig = client_cert_kubeconfig(root, kubeconfig)
         if not self.kubeconfig.config:
-            self.missing["admin_conf"] = "%s: %s" % (ADMIN_CONF, self.kubeconfig.why)
+            self.missing["admin_conf"] = "%s: %s" % (kubeconfig, self.kubeconfig.why)
         if root == "/":
             self.values["journal_dir"] = []
         elif self.optional_dir("journal_dir", "/var/log/journal", "journal under --root"):
             self.values["journal_dir"] = ["--directory=" + self.values["journal_dir"]]
+
+    def bundled_tools(self, distros, live):
+        """kubectl and crictl: the distribution's own on a live node when present, else the host's."""
+        for name in ("kubectl", "crictl"):
+            self.values[name] = [name]
+            if not live:
+                continue
+            for distro in distros:
+                tool = getattr(distro, name)
+                if tool and shutil.which(tool[0]):
+                    self.values[name] = list(tool)
+                    break
 
     def optional_dir(self, name, node_path, what):
         """Set values[name] to the folder's real path, confined to the root; False when it is not one."""
@@ -842,13 +1064,19 @@ class Context(object):
         """
         if "etcdctl" in self.values:
             return
-        running = [c for c in containers if c.name == "etcd" and c.running]
+        running = [c for c in containers if c.name == self.etcd_container and c.running]
+        if running and self.etcd_container == "etcdctl":
+            # OpenShift's etcd pod: its etcdctl container holds ETCDCTL_ENDPOINTS, _CACERT, _CERT, _KEY
+            self.values["etcdctl"] = self.values["crictl"] + CRICTL[1:] + ["exec", running[0].id, "etcdctl"]
+            self.values["etcd_endpoints"], self.values["etcd_tls"] = [], []
+            return
         tls = [("cacert", self.etcd_flags.get("trusted-ca-file")), ("cert", self.etcd_flags.get("cert-file")),
                ("key", self.etcd_flags.get("key-file"))]
         if running and all(v for _, v in tls):
             # etcd >= 3.4 (every kubeadm etcd image since k8s 1.17) defaults to the v3 API: the
-            # ETCDCTL_API env of the row does not cross `crictl exec`
-            self.values["etcdctl"] = CRICTL + ["exec", running[0].id, "etcdctl"]
+            # ETCDCTL_API env of the row does not cross `crictl exec`. RKE2 mounts its etcd
+            # certificates at the same paths in the container (rancherlabs/support-tools#207).
+            self.values["etcdctl"] = self.values["crictl"] + CRICTL[1:] + ["exec", running[0].id, "etcdctl"]
             self.values["etcd_tls"] = ["--%s=%s" % (k, v) for k, v in tls]
 
     def expand(self, argv, extra=None):
@@ -969,6 +1197,11 @@ class TailBuffer(object):
         if not self.dropped and len(data) <= self.cap:
             return data, False
         return from_line_start(data[-self.cap:]), True
+
+
+def applicable_specs(exclude, distribution):
+    """The rows to run: selected, and of a distribution this node is (or of none)."""
+    return [s for s in selected_specs(exclude) if s.distro is None or s.distro in distribution.names]
 
 
 def selected_specs(exclude):
@@ -1311,7 +1544,7 @@ class Runner(object):
                     staging, exc.strerror or exc)
 
     def run(self):
-        specs = selected_specs(self.opt.exclude)
+        specs = applicable_specs(self.opt.exclude, self.ctx.distribution)
         for index, spec in enumerate(specs):
             self.log("[%d/%d] %s" % (index + 1, len(specs), spec.id))
             started = utcnow()
@@ -1459,9 +1692,12 @@ class Runner(object):
             self.record(spec, spec.source, started,
                         skipped="not applicable: %s was not collected" % each.source)
             return
-        if shutil.which(spec.source[0]) is None:
-            self.record(spec, spec.source, started,
-                        skipped="not installed: %s not found on PATH" % spec.source[0])
+        try:
+            tool = self.ctx.expand(spec.source[:1])[0]
+        except KeyError:
+            tool = spec.source[0]
+        if shutil.which(tool) is None:
+            self.record(spec, spec.source, started, skipped="not installed: %s not found on PATH" % tool)
             return
         try:
             targets = each.targets(self)
@@ -1644,7 +1880,7 @@ def kubeconfig_record(access, cluster_ok):
             "left_out": access.left_out, "why": access.why or (None if cluster_ok else CLUSTER_SKIPPED)}
 
 
-def build_manifest(options, identity, started, items, partial, kubeconfig):
+def build_manifest(options, identity, started, items, partial, kubeconfig, distribution):
     redactions = {}
     for item in items:
         if item["redactions"]:
@@ -1653,6 +1889,8 @@ def build_manifest(options, identity, started, items, partial, kubeconfig):
         "format_version": FORMAT_VERSION,
         "collector_version": COLLECTOR_VERSION,
         "node": identity,
+        "distribution": distribution_record(distribution),
+        "run_as_root": os.geteuid() == 0,
         "collected_at": iso(started),
         "finished_at": iso(utcnow()),
         "clock": clock_facts(options.root == "/" or options.host_commands),
@@ -1780,10 +2018,10 @@ def parse_duration(text):
     return int(match.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[match.group(2)]
 
 
-def parse_args(argv):
+def parse_args(argv, prog="kubetriage-collect"):
     # no abbreviations: --ssh forwards the other arguments to each node as they were given
     parser = argparse.ArgumentParser(
-        prog="kubetriage-collect", allow_abbrev=False,
+        prog=prog, allow_abbrev=False,
         description="Snapshot this Kubernetes control-plane node into one support bundle (read-only).")
     parser.add_argument("--root", default="/", help="treat DIR as the node's / (a mounted disk); default /")
     parser.add_argument("--output", "-o", help="output folder, file name, or - for stdout (default: .)")
@@ -1823,10 +2061,16 @@ def dry_run(options, out):
     host_ok = options.root == "/" or options.host_commands
     cluster_ok = options.root == "/" or options.cluster_commands
     if host_ok:
-        ctx.use_containers([Container("<etcd container id>", "etcd", "", "kube-system", 0, True, 0)])
+        ctx.use_containers([Container("<%s container id>" % ctx.etcd_container, ctx.etcd_container, "",
+                                      "kube-system", 0, True, 0)])
     if ctx.kubeconfig.config:
         ctx.values["admin_conf"] = "<client-certificate copy of %s>" % ctx.kubeconfig.source
+    names = ctx.distribution.names
+    out.write("%-28s %s\n" % ("distribution", ", ".join(
+        "%s (%s)" % (n, ", ".join(ctx.distribution.found[n])) for n in names) or NO_KUBERNETES))
     for spec in selected_specs(options.exclude):
+        if spec.distro and spec.distro not in names:
+            continue
         if spec.kind == "command":
             try:
                 what = "run  " + " ".join(ctx.expand(spec.source, PREVIEW))
@@ -1998,7 +2242,8 @@ def collect_over_ssh(options, args, log):
             futures = [pool.submit(collect_node, options, node, args, running) for node in options.ssh]
             for done in concurrent.futures.as_completed(futures):
                 result = done.result()
-                log("%s: %s" % (result.node, result.error or "done"))
+                if not result.error:  # a failure is printed once, with the others, at the end
+                    log("%s: done" % result.node)
                 results.append(result)
     except Interrupted:
         for proc in running:
@@ -2024,15 +2269,17 @@ def collect_over_ssh(options, args, log):
 # is only missed by both, never found by one alone), after every cut and obfuscation.
 # =============================================================================================
 def verify_archive(path):
-    """Scan every member of a written bundle; return ["member:line: kind", ...]."""
+    """Scan every member of a written bundle; return (["member:line: kind", ...], members scanned)."""
     found = []
+    scanned = 0
     with tarfile.open(path, "r:gz") as tar:
         for member in tar:
             handle = tar.extractfile(member) if member.isfile() else None
             if handle is not None:
+                scanned += 1
                 for line, kind in find_secrets(handle.read()):
                     found.append("%s:%d: %s" % (member.name, line, kind))
-    return found
+    return found, scanned
 
 
 # =============================================================================================
@@ -2223,13 +2470,15 @@ def encrypt_to(path, cert):
 def finish_archive(options, target):
     """Run --verify and --encrypt-to on the written bundle; return (final path, exit code)."""
     if options.verify:
-        found = verify_archive(target)
+        found, scanned = verify_archive(target)
         if found:
             for where in found:
                 sys.stderr.write("kubetriage-collect: SECRET? %s\n" % where)
             sys.stderr.write("kubetriage-collect: %s holds %d secret-shaped strings: do NOT send it\n"
                              % (target, len(found)))
             return target, VERIFY_FAILED
+        sys.stderr.write("kubetriage-collect: verify: clean: no secret-shaped strings in %s (%d files scanned)\n"
+                         % (os.path.basename(target), scanned))
     if options.encrypt_to:
         try:
             target = encrypt_to(target, options.encrypt_to)
@@ -2272,9 +2521,10 @@ def check_trust_options(parser, options):
             parser.error("--encrypt-to needs openssl on PATH")
 
 
-def main(argv=None):
+def main(argv=None, prog="kubetriage-collect"):
+    """prog: the name usage lines give (`kubetriage collect` when run through the kubetriage CLI)."""
     args = sys.argv[1:] if argv is None else list(argv)
-    options = parse_args(args)
+    options = parse_args(args, prog)
     log = (lambda msg: None) if options.quiet else (lambda msg: sys.stderr.write(msg + "\n"))
     if options.ssh:
         return collect_over_ssh(options, args, log)
@@ -2294,6 +2544,22 @@ def main(argv=None):
         return OUTPUT_FAILED
 
 
+NOT_ROOT = ("not running as root: root-only files (certificates and kubeconfigs under /etc/kubernetes, "
+            "/var/lib/rancher, /var/snap, pod logs) will be unreadable, and the journal, crictl and "
+            "etcdctl will mostly fail; the bundle's items say which (run it with sudo)")
+
+
+def run_warnings(options, distribution):
+    """Lines said on stderr before collecting (even with --quiet): what this bundle will lack."""
+    warnings = []
+    if os.geteuid() != 0:
+        warnings.append("warning: " + NOT_ROOT)
+    if not distribution.names:
+        where = "" if options.root == "/" else " under %s" % options.root
+        warnings.append("%s%s: the bundle holds host facts only" % (NO_KUBERNETES, where))
+    return warnings
+
+
 def collect(options, signals, log):
     """Collect this node into one bundle; return the exit code."""
     started = utcnow()
@@ -2307,6 +2573,10 @@ def collect(options, signals, log):
         map_path = obfuscation_map_path(options, output.path or "-", output.top) if obfuscator else None
         staging = make_staging()
         runner = Runner(options, staging, log)
+        for warning in run_warnings(options, runner.ctx.distribution):
+            sys.stderr.write("kubetriage-collect: %s\n" % warning)
+        if runner.ctx.distribution.names:
+            log("distribution: %s" % ", ".join(runner.ctx.distribution.names))
         partial = False
         try:
             with signals:
@@ -2315,7 +2585,8 @@ def collect(options, signals, log):
             partial = True
             log("interrupted: writing a partial bundle")
         manifest = build_manifest(options, identity, started, runner.items, partial,
-                                  kubeconfig_record(runner.ctx.kubeconfig, runner.cluster_ok))
+                                  kubeconfig_record(runner.ctx.kubeconfig, runner.cluster_ok),
+                                  runner.ctx.distribution)
         if obfuscator:
             obfuscator.apply(staging, manifest)
             obfuscator.write_map(map_path)

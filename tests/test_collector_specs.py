@@ -19,16 +19,29 @@ def documented_ids() -> list[str]:
             for m in re.findall(r"`([a-z0-9_]+\.[a-z0-9_]+)`", row)]
 
 
-def test_ids_are_unique_and_documented_in_table_order():
+def test_ids_are_documented_in_table_order_and_only_distribution_file_rows_share_one():
     ids = [s.id for s in kc.SPECS]
-    assert len(ids) == len(set(ids))
-    assert documented_ids() == ids
+    assert documented_ids() == list(dict.fromkeys(ids))
+    commands = [s.id for s in kc.SPECS if s.kind == "command"]
+    assert len(commands) == len(set(commands)), "a command's output path is its id"
+    first = {}
+    for spec in kc.SPECS:
+        if spec.id in first:  # a distribution keeps the same evidence elsewhere: its own row, same id
+            assert spec.distro and spec.distro != first[spec.id].distro, spec
+        first.setdefault(spec.id, spec)
+
+
+def test_every_distribution_row_names_a_known_distribution_with_its_own_section():
+    names = {d.name for d in kc.DISTROS}
+    assert {s.distro for s in kc.SPECS if s.distro} <= names
+    for distro in kc.DISTROS:
+        assert distro.markers, distro.name
 
 
 def test_each_rows_read_an_earlier_item_and_fill_every_token():
     position = {s.id: n for n, s in enumerate(kc.SPECS)}
     ctx_names = {"since", "since_duration", "log_lines", "etcdctl", "etcd_endpoints", "etcd_tls",
-                 "etcd_data_dir", "admin_conf", "journal_dir"}
+                 "etcd_data_dir", "admin_conf", "journal_dir", "kubectl", "crictl", "datastore_dir"}
     for n, spec in enumerate(kc.SPECS):
         tokens = {t for arg in spec.source for t in re.findall(r"\{([a-z_]+)\}", arg)} \
             if spec.kind == "command" else set()
