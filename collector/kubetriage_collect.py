@@ -135,9 +135,11 @@ SPECS = [
     Spec("distro.config", "file", ["/etc/rancher/k3s/config.yaml", "/etc/rancher/k3s/config.yaml.d/*.yaml"],
          distro="k3s"),
     Spec("distro.unit", "file", ["/etc/systemd/system/k3s.service"], distro="k3s"),
-    Spec("pki.cert", "cert", ["/var/lib/rancher/k3s/server/tls/*.crt", "/var/lib/rancher/k3s/server/tls/etcd/*.crt",
+    Spec("pki.cert", "cert", ["/var/lib/rancher/k3s/server/tls/*.crt",
+                              "/var/lib/rancher/k3s/server/tls/etcd/*.crt",
                               "/var/lib/rancher/k3s/agent/*.crt"], redact="cert", distro="k3s"),
-    Spec("k8s.kubeconfig", "file", ["/etc/rancher/k3s/k3s.yaml", "/var/lib/rancher/k3s/server/cred/*.kubeconfig",
+    Spec("k8s.kubeconfig", "file", ["/etc/rancher/k3s/k3s.yaml",
+                                    "/var/lib/rancher/k3s/server/cred/*.kubeconfig",
                                     "/var/lib/rancher/k3s/agent/*.kubeconfig"], distro="k3s"),
     Spec("distro.manifests", "file", ["/var/lib/rancher/k3s/server/manifests/*.yaml",
                                       "/var/lib/rancher/k3s/server/manifests/*/*.yaml"], distro="k3s"),
@@ -149,10 +151,13 @@ SPECS = [
     Spec("distro.unit", "file", ["/usr/local/lib/systemd/system/rke2-server.service",
                                  "/usr/lib/systemd/system/rke2-server.service",
                                  "/etc/systemd/system/rke2-server.service"], distro="rke2"),
-    Spec("k8s.static_pod_manifest", "file", ["/var/lib/rancher/rke2/agent/pod-manifests/*.yaml"], distro="rke2"),
-    Spec("pki.cert", "cert", ["/var/lib/rancher/rke2/server/tls/*.crt", "/var/lib/rancher/rke2/server/tls/etcd/*.crt",
+    Spec("k8s.static_pod_manifest", "file", ["/var/lib/rancher/rke2/agent/pod-manifests/*.yaml"],
+         distro="rke2"),
+    Spec("pki.cert", "cert", ["/var/lib/rancher/rke2/server/tls/*.crt",
+                              "/var/lib/rancher/rke2/server/tls/etcd/*.crt",
                               "/var/lib/rancher/rke2/agent/*.crt"], redact="cert", distro="rke2"),
-    Spec("k8s.kubeconfig", "file", ["/etc/rancher/rke2/rke2.yaml", "/var/lib/rancher/rke2/server/cred/*.kubeconfig",
+    Spec("k8s.kubeconfig", "file", ["/etc/rancher/rke2/rke2.yaml",
+                                    "/var/lib/rancher/rke2/server/cred/*.kubeconfig",
                                     "/var/lib/rancher/rke2/agent/*.kubeconfig"], distro="rke2"),
     Spec("distro.manifests", "file", ["/var/lib/rancher/rke2/server/manifests/*.yaml"], distro="rke2"),
     Spec("distro.datastore_config", "file", ["/var/lib/rancher/rke2/server/db/etcd/config"], distro="rke2"),
@@ -327,19 +332,22 @@ SPECS = [
 # container etcdctl runs in (OpenShift: its etcdctl container has endpoints and certificates in its
 # environment), the datastore folder whose file sizes are listed, and the bundled tools used on a
 # live node only (with --root, the host's kubectl and crictl, never a binary from the disk).
-Distro = collections.namedtuple("Distro", "name markers kubeconfig etcd_config etcd_container datastore kubectl "
-                                          "crictl")
+Distro = collections.namedtuple(
+    "Distro", "name markers kubeconfig etcd_config etcd_container datastore kubectl crictl")
 RANCHER_CONTAINERD = "unix:///run/k3s/containerd/containerd.sock"
 DISTROS = [
-    Distro("k3s", ["/var/lib/rancher/k3s/server", "/var/lib/rancher/k3s/agent", "/etc/systemd/system/k3s.service"],
+    Distro("k3s", ["/var/lib/rancher/k3s/server", "/var/lib/rancher/k3s/agent",
+                   "/etc/systemd/system/k3s.service"],
            "/etc/rancher/k3s/k3s.yaml", "/var/lib/rancher/k3s/server/db/etcd/config", None,
            "/var/lib/rancher/k3s/server/db", ["k3s", "kubectl"], ["k3s", "crictl"]),
     Distro("rke2", ["/var/lib/rancher/rke2/server", "/etc/rancher/rke2/config.yaml",
-                    "/usr/local/lib/systemd/system/rke2-server.service", "/usr/lib/systemd/system/rke2-server.service"],
+                    "/usr/local/lib/systemd/system/rke2-server.service",
+                    "/usr/lib/systemd/system/rke2-server.service"],
            "/etc/rancher/rke2/rke2.yaml", "/var/lib/rancher/rke2/server/db/etcd/config", "etcd",
            "/var/lib/rancher/rke2/server/db", ["/var/lib/rancher/rke2/bin/kubectl"],
            ["/var/lib/rancher/rke2/bin/crictl", "--runtime-endpoint", RANCHER_CONTAINERD]),
-    Distro("microk8s", ["/var/snap/microk8s/current/args", "/etc/systemd/system/snap.microk8s.daemon-kubelite.service"],
+    Distro("microk8s", ["/var/snap/microk8s/current/args",
+                        "/etc/systemd/system/snap.microk8s.daemon-kubelite.service"],
            "/var/snap/microk8s/current/credentials/client.config", None, None,
            "/var/snap/microk8s/current/var/kubernetes/backend", ["microk8s", "kubectl"], None),
     Distro("k0s", ["/var/lib/k0s/pki", "/etc/systemd/system/k0scontroller.service", "/etc/k0s/k0s.yaml"],
@@ -347,7 +355,8 @@ DISTROS = [
     Distro("openshift", ["/etc/kubernetes/static-pod-resources"],
            "/etc/kubernetes/static-pod-resources/kube-apiserver-certs/secrets/node-kubeconfigs/localhost.kubeconfig",
            None, "etcdctl", None, ["oc"], None),
-    Distro("charmed", ["/etc/systemd/system/snap.kube-apiserver.daemon.service", "/var/snap/kube-apiserver/current"],
+    Distro("charmed", ["/etc/systemd/system/snap.kube-apiserver.daemon.service",
+                       "/var/snap/kube-apiserver/current"],
            None, None, None, None, None, None),
     Distro("kubeadm", ["/etc/kubernetes/manifests/kube-apiserver.yaml", "/etc/kubernetes/admin.conf",
                        "/etc/kubernetes/kubelet.conf", "/var/lib/kubelet/config.yaml"],
@@ -356,9 +365,11 @@ DISTROS = [
 DISTRO_BY_NAME = {d.name: d for d in DISTROS}
 # why etcdctl has nothing to talk to, where a distribution is not the usual etcd setup
 ETCD_NOTES = {
-    "microk8s": "MicroK8s keeps its datastore in dqlite, not etcd (distro.datastore_config, distro.datastore_files)",
+    "microk8s": "MicroK8s keeps its datastore in dqlite, not etcd (distro.datastore_config, "
+                "distro.datastore_files)",
     "k0s": "k0s manages its etcd itself (`k0s etcd member-list` on the node)",
-    "openshift": "on OpenShift etcdctl runs in the etcd pod's etcdctl container (crictl exec; a host command)",
+    "openshift": "on OpenShift etcdctl runs in the etcd pod's etcdctl container (crictl exec: a host "
+                 "command)",
 }
 Distribution = collections.namedtuple("Distribution", "names found")
 NO_KUBERNETES = "no Kubernetes found on this node (none of the files of kubeadm, k3s, RKE2, MicroK8s, k0s, " \
@@ -999,10 +1010,11 @@ class Context(object):
             endpoint = [u for u in client_urls.split(",") if u][0]
             self.values["etcd_endpoints"] = ["--endpoints=" + endpoint]
         elif etcd_config:
-            self.missing["etcd_endpoints"] = "no embedded etcd (%s not found: kine or an external datastore)" % (
-                etcd_config)
+            self.missing["etcd_endpoints"] = ("no embedded etcd (%s not found: kine or an external datastore)"
+                                              % etcd_config)
         elif any(n in ETCD_NOTES for n in self.distribution.names):
-            self.missing["etcd_endpoints"] = next(ETCD_NOTES[n] for n in self.distribution.names if n in ETCD_NOTES)
+            notes = [ETCD_NOTES[n] for n in self.distribution.names if n in ETCD_NOTES]
+            self.missing["etcd_endpoints"] = notes[0]
         else:
             self.missing["etcd_endpoints"] = "no etcd static pod manifest with --advertise-client-urls"
         # Prefer the API server's etcd client cert (what the API server really uses), then etcd's own.
@@ -1021,7 +1033,7 @@ class Context(object):
         if datastore:
             self.optional_dir("datastore_dir", datastore, "datastore folder")
         else:
-            self.missing["datastore_dir"] = "no distribution datastore folder (kubeadm's etcd: etcd.data_dir_usage)"
+            self.missing["datastore_dir"] = "no distribution datastore folder (kubeadm: etcd.data_dir_usage)"
         kubeconfig = next((d.kubeconfig for d in distros if d.kubeconfig), None) or ADMIN_CONF
         self.kubeconfig = client_cert_kubeconfig(root, kubeconfig)
         if not self.kubeconfig.config:
@@ -2477,8 +2489,8 @@ def finish_archive(options, target):
             sys.stderr.write("kubetriage-collect: %s holds %d secret-shaped strings: do NOT send it\n"
                              % (target, len(found)))
             return target, VERIFY_FAILED
-        sys.stderr.write("kubetriage-collect: verify: clean: no secret-shaped strings in %s (%d files scanned)\n"
-                         % (os.path.basename(target), scanned))
+        sys.stderr.write("kubetriage-collect: verify: clean: no secret-shaped strings in %s (%d files "
+                         "scanned)\n" % (os.path.basename(target), scanned))
     if options.encrypt_to:
         try:
             target = encrypt_to(target, options.encrypt_to)

@@ -78,8 +78,8 @@ OTHER_SECTIONS = {"k3s": K3S, "rke2": RKE2, "microk8s": MICROK8S, "openshift": O
 
 
 def dry_run(root: Path, *args: str) -> str:
-    result = subprocess.run([sys.executable, "-I", "-S", str(COLLECTOR), "--root", str(root), "--dry-run", *args],
-                            capture_output=True, text=True, timeout=60)
+    argv = [sys.executable, "-I", "-S", str(COLLECTOR), "--root", str(root), "--dry-run", *args]
+    result = subprocess.run(argv, capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     return result.stdout
 
@@ -117,8 +117,8 @@ def test_a_run_with_root_stores_the_items_and_never_a_key_token_or_datastore(dis
     assert manifest["distribution"]["name"] == distro and manifest["distribution"]["kubernetes_found"]
     stored: dict[str, set[str]] = {}
     for item in manifest["items"]:
-        if item["path"]:
-            stored.setdefault(item["id"], set()).add(item["source"] if isinstance(item["source"], str) else "")
+        if item["path"] and item["kind"] == "file":
+            stored.setdefault(item["id"], set()).add(item["source"])
     for item_id, paths in expected.items():
         assert paths <= stored.get(item_id, set()), (item_id, paths - stored.get(item_id, set()))
     blob = b"".join(files.values())
@@ -137,8 +137,8 @@ def test_k3s_datastore_is_listed_by_size_and_etcdctl_uses_the_embedded_etcd_conf
     out = dry_run(root, "--cluster-commands")
     (health,) = [line for line in out.splitlines() if line.startswith("etcd.endpoint_health ")]
     tls = f"{root}{K3S}/server/tls/etcd"
-    assert f"--endpoints=https://127.0.0.1:23790 --cacert={tls}/server-ca.crt --cert={tls}/server-client.crt " \
-           f"--key={tls}/server-client.key" in health
+    assert (f"--endpoints=https://127.0.0.1:23790 --cacert={tls}/server-ca.crt "
+            f"--cert={tls}/server-client.crt --key={tls}/server-client.key") in health
     (healthz,) = [line for line in out.splitlines() if line.startswith("k8s.healthz ")]
     assert "<client-certificate copy of /etc/rancher/k3s/k3s.yaml>" in healthz
     # with --root the bundled `k3s kubectl` is never the tool: the host's kubectl is
@@ -188,7 +188,7 @@ def test_no_kubernetes_is_said_on_stderr_and_in_the_manifest(tmp_path):
     out.mkdir()
     result = run_collector(root, out)  # --quiet: the line is still said
     assert result.returncode == 0, result.stderr
-    assert f"kubetriage-collect: no Kubernetes found on this node" in result.stderr
+    assert "kubetriage-collect: no Kubernetes found on this node" in result.stderr
     assert f"under {root}: the bundle holds host facts only" in result.stderr
     manifest, _ = read_bundle(Path(result.stdout.split()[-1]))
     assert manifest["distribution"] == {"name": None, "detected": [], "evidence": {},

@@ -260,8 +260,8 @@ def test_progress_exclude_and_quiet(env):
     result = collect(root, out, bin_dir, "--exclude", "etcd.*", "k8s.*", "net.iptables_save")
     assert result.returncode == 0, result.stderr
     progress = re.findall(r"^\[(\d+)/(\d+)\] (\S+)$", result.stderr.decode(), re.M)
-    expected = [s.id for s in kc.SPECS
-                if not s.id.startswith(("etcd.", "k8s.")) and s.id != "net.iptables_save"]
+    expected = [s.id for s in kc.SPECS if s.distro is None  # a kubeadm node: no other distribution's rows
+                and not s.id.startswith(("etcd.", "k8s.")) and s.id != "net.iptables_save"]
     assert [p[2] for p in progress] == expected
     assert [int(p[0]) for p in progress] == list(range(1, len(expected) + 1))
     assert {int(p[1]) for p in progress} == {len(expected)}
@@ -280,13 +280,16 @@ def test_dry_run_runs_nothing_it_lists(env, tmp_path):
     markers = tmp_path / "ran"
     markers.mkdir()
     tools = {s.source[0] for s in kc.SPECS if s.kind == "command" and not s.source[0].startswith("{")}
-    tools |= {"etcdctl", "ssh", "sudo", "ip", "timedatectl", "openssl"}
+    tools |= {"etcdctl", "ssh", "sudo", "ip", "timedatectl", "openssl", "kubectl", "crictl", "k3s", "microk8s",
+              "k0s", "oc"}
     for tool in tools:
         standin(bin_dir, tool, f'/bin/touch "{markers}/{tool}"\n')
     result = collect(root, out, bin_dir, "--dry-run", "--host-commands")
     assert result.returncode == 0, result.stderr
     listing = result.stdout.decode()
-    assert [line.split()[0] for line in listing.splitlines()[:len(kc.SPECS)]] == [s.id for s in kc.SPECS]
+    kubeadm_rows = [s.id for s in kc.SPECS if s.distro is None]
+    assert listing.splitlines()[0].split()[:2] == ["distribution", "kubeadm"]
+    assert [line.split()[0] for line in listing.splitlines()[1:len(kubeadm_rows) + 1]] == kubeadm_rows
     assert "crictl --timeout=10s inspect <container id>" in listing
     assert "iptables-save" in listing and "etcdctl --endpoints=https://127.0.0.1:2379" in listing
     assert list(markers.iterdir()) == []

@@ -21,7 +21,9 @@ from .etcd import _config, _endpoints, _reclaim, etcdctl
 from .shell import comment, quote
 
 LOG_ITEMS = ("logs.pod", "logs.syslog", "journal.control_plane", "journal.etcd", "journal.kubelet",
-             "journal.runtime", "logs.kubeadm", "logs.kubectl", "logs.pasted")
+             "journal.runtime", "logs.kubeadm", "logs.kubectl", "logs.pasted",
+             # the units of the other distributions (the collector's journal.<distribution> rows)
+             "journal.k3s", "journal.rke2", "journal.microk8s", "journal.k0s", "journal.charmed")
 #: a signature still seen this close to the end of its log has not stopped
 STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip

@@ -27,7 +27,8 @@ from tests.lab.kubeadm_root import DAY, Issued, _b64, _write, issue, make_ca
 
 KEY_CANARY = b"# KEY-CANARY-never-in-a-bundle\n"
 DATASTORE_CANARY = b"DATASTORE-CANARY-never-in-a-bundle"
-TOKEN = "K10c6a5b4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5::server:9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+TOKEN = ("K10c6a5b4d3e2f1a0b9c8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5"
+         "::server:9f8e7d6c5b4a39281706f5e4d3c2b1a0")
 
 
 class Root:
@@ -61,7 +62,8 @@ class Root:
         self.put(crt_path, issued.cert_pem())
         self.put(crt_path[:-len(".crt")] + ".key", KEY_CANARY + issued.key_pem(), 0o600)
 
-    def kubeconfig(self, node_path: str, server: str, ca: Issued, user: Issued, cluster: str = "default") -> None:
+    def kubeconfig(self, node_path: str, server: str, ca: Issued, user: Issued,
+                   cluster: str = "default") -> None:
         self.put(node_path, f"""apiVersion: v1
 clusters:
 - cluster:
@@ -129,7 +131,8 @@ def _rancher_control_plane(r: Root, base: str, config_dir: str, kubeconfig: str)
     client_ca = r.ca(f"{tls}/client-ca.crt", "k3s-client-ca@1700000000")
     server_ca = r.ca(f"{tls}/server-ca.crt", "k3s-server-ca@1700000000")
     r.ca(f"{tls}/request-header-ca.crt", "k3s-request-header-ca@1700000000")
-    admin = r.leaf(f"{tls}/client-admin.crt", client_ca, "system:admin", orgs=("system:masters",), client=True)
+    admin = r.leaf(f"{tls}/client-admin.crt", client_ca, "system:admin", orgs=("system:masters",),
+                   client=True)
     r.leaf(f"{tls}/serving-kube-apiserver.crt", server_ca, "kube-apiserver", server=True,
            dns=("kubernetes", "kubernetes.default", "localhost", r.name), ips=("127.0.0.1", "10.43.0.1"))
     r.leaf(f"{tls}/client-kube-apiserver.crt", client_ca, "system:apiserver", orgs=("system:masters",),
@@ -214,14 +217,18 @@ def build_rke2_root(root: Path, name: str = "rke2-server-1", *, ip: str = "127.0
     tls = f"{base}/server/tls"
     pods = {
         "etcd": [f"--config-file={base}/server/db/etcd/config"],
-        "kube-apiserver": [f"--etcd-cafile={tls}/etcd/server-ca.crt", f"--etcd-certfile={tls}/etcd/client.crt",
-                           f"--etcd-keyfile={tls}/etcd/client.key", f"--etcd-servers=https://127.0.0.1:2379",
-                           f"--client-ca-file={tls}/client-ca.crt", f"--tls-cert-file={tls}/serving-kube-apiserver.crt",
+        "kube-apiserver": [f"--etcd-cafile={tls}/etcd/server-ca.crt",
+                           f"--etcd-certfile={tls}/etcd/client.crt",
+                           f"--etcd-keyfile={tls}/etcd/client.key", "--etcd-servers=https://127.0.0.1:2379",
+                           f"--client-ca-file={tls}/client-ca.crt",
+                           f"--tls-cert-file={tls}/serving-kube-apiserver.crt",
                            f"--tls-private-key-file={tls}/serving-kube-apiserver.key"],
         "kube-controller-manager": [f"--kubeconfig={base}/server/cred/controller.kubeconfig"],
         "kube-scheduler": [f"--kubeconfig={base}/server/cred/scheduler.kubeconfig"],
     }
     for pod, flags in pods.items():
+        image = "index.docker.io/rancher/hardened-%s:v1.29.4-rke2r1-build20240416" % (
+            "etcd" if pod == "etcd" else "kubernetes")
         command = "\n".join(f"    - {flag}" for flag in flags)
         r.put(f"{base}/agent/pod-manifests/{pod}.yaml", f"""apiVersion: v1
 kind: Pod
@@ -235,7 +242,7 @@ spec:
   hostNetwork: true
   containers:
   - name: {pod}
-    image: index.docker.io/rancher/hardened-{'etcd' if pod == 'etcd' else 'kubernetes'}:v1.29.4-rke2r1-build20240416
+    image: {image}
     command:
     - {pod}
     args:
@@ -277,14 +284,14 @@ def build_microk8s_root(root: Path, name: str = "microk8s-1") -> Path:
     front = r.ca(f"{snap}/certs/front-proxy-ca.crt", "front-proxy-ca")
     r.leaf(f"{snap}/certs/front-proxy-client.crt", front, "front-proxy-client", client=True)
     r.put(f"{snap}/certs/serviceaccount.key", KEY_CANARY, 0o600)
-    r.put(f"{snap}/args/kube-apiserver", f"""--cert-dir=${{SNAP_DATA}}/certs
+    r.put(f"{snap}/args/kube-apiserver", """--cert-dir=${SNAP_DATA}/certs
 --service-cluster-ip-range=10.152.183.0/24
 --authorization-mode=RBAC,Node
---service-account-key-file=${{SNAP_DATA}}/certs/serviceaccount.key
---client-ca-file=${{SNAP_DATA}}/certs/ca.crt
---tls-cert-file=${{SNAP_DATA}}/certs/server.crt
---tls-private-key-file=${{SNAP_DATA}}/certs/server.key
---etcd-servers=unix://${{SNAP_DATA}}/var/kubernetes/backend/kine.sock:12379
+--service-account-key-file=${SNAP_DATA}/certs/serviceaccount.key
+--client-ca-file=${SNAP_DATA}/certs/ca.crt
+--tls-cert-file=${SNAP_DATA}/certs/server.crt
+--tls-private-key-file=${SNAP_DATA}/certs/server.key
+--etcd-servers=unix://${SNAP_DATA}/var/kubernetes/backend/kine.sock:12379
 --secure-port=16443
 """)
     r.put(f"{snap}/args/kubelite", "--scheduler-args-file=$SNAP_DATA/args/kube-scheduler\n"
@@ -384,6 +391,7 @@ spec:
 """)
     r.put("/etc/crio/crio.conf.d/00-default", '[crio]\ninternal_wipe = true\n[crio.runtime]\n'
           'conmon_cgroup = "pod"\ncgroup_manager = "systemd"\n')
-    r.put("/etc/kubernetes/kubelet.conf", "kind: KubeletConfiguration\napiVersion: kubelet.config.k8s.io/v1beta1\n"
-          "authentication:\n  x509:\n    clientCAFile: /etc/kubernetes/kubelet-ca.crt\n")
+    r.put("/etc/kubernetes/kubelet.conf", "kind: KubeletConfiguration\n"
+          "apiVersion: kubelet.config.k8s.io/v1beta1\nauthentication:\n  x509:\n"
+          "    clientCAFile: /etc/kubernetes/kubelet-ca.crt\n")
     return root
