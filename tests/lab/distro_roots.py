@@ -86,7 +86,8 @@ users:
 """, 0o600)
 
 
-def _rancher_etcd(r: Root, base: str, client_port: int, ip: str) -> Issued:
+def _rancher_etcd(r: Root, base: str, client_port: int, ip: str, peer_port: int = 2380,
+                  datastore: bool = True) -> Issued:
     """The embedded etcd's certificates and config file (k3s-io/k3s#3121), under base (k3s or rke2)."""
     tls = f"{base}/server/tls/etcd"
     server_ca = r.ca(f"{tls}/server-ca.crt", "etcd-server-ca@1700000000")
@@ -107,7 +108,7 @@ election-timeout: 5000
 heartbeat-interval: 500
 listen-client-urls: https://{ip}:{client_port},https://127.0.0.1:{client_port}
 listen-metrics-urls: http://127.0.0.1:2381
-listen-peer-urls: https://{ip}:2380
+listen-peer-urls: https://{ip}:{peer_port}
 log-outputs:
 - stderr
 logger: zap
@@ -118,6 +119,8 @@ peer-transport-security:
   key-file: {tls}/peer-server-client.key
   trusted-ca-file: {tls}/peer-ca.crt
 """, 0o600)
+    if not datastore:  # a real etcd will create it
+        return server_ca
     # the datastore itself: its size may be collected, never its content
     r.put(f"{base}/server/db/etcd/member/snap/db", DATASTORE_CANARY + b"\0" * 4096, 0o600)
     r.put(f"{base}/server/db/etcd/member/wal/0000000000000000-0000000000000000.wal",
@@ -145,13 +148,15 @@ def _rancher_control_plane(r: Root, base: str, config_dir: str, kubeconfig: str)
 
 
 def build_k3s_root(root: Path, name: str = "k3s-server-1", *, ip: str = "127.0.0.1",
-                   etcd_client_port: int = 2379, embedded_etcd: bool = True) -> Path:
-    """A k3s server: embedded etcd (cluster-init) or, with embedded_etcd=False, kine on sqlite."""
+                   etcd_client_port: int = 2379, etcd_peer_port: int = 2380, embedded_etcd: bool = True,
+                   datastore: bool = True) -> Path:
+    """A k3s server: embedded etcd (cluster-init) or, with embedded_etcd=False, kine on sqlite;
+    datastore=False leaves etcd's data dir for a real etcd to create (tests/lab/make_samples.py)."""
     r = Root(root, name)
     base = "/var/lib/rancher/k3s"
     _rancher_control_plane(r, base, "/etc/rancher/k3s", "/etc/rancher/k3s/k3s.yaml")
     if embedded_etcd:
-        _rancher_etcd(r, base, etcd_client_port, ip)
+        _rancher_etcd(r, base, etcd_client_port, ip, etcd_peer_port, datastore)
     else:
         r.put(f"{base}/server/db/state.db", DATASTORE_CANARY + b"\0" * 8192, 0o600)
     r.put(f"{base}/server/cred/admin.kubeconfig", f"""apiVersion: v1

@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,9 +27,23 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import yaml
+
 from . import faults
 from .curate import Evidence, add_evidence, pod_log_path
-from .etcd_cluster import EtcdCluster, Member, loopback_addresses, netns_addresses, node_specs
+from .distro_roots import build_k3s_root
+from .etcd_cluster import (
+    ETCD,
+    ETCDCTL,
+    LAB_FLAGS,
+    READY_LINE,
+    EtcdCluster,
+    Member,
+    loopback_addresses,
+    netns_addresses,
+    node_specs,
+)
+from .journal import LogCapture, write_journal
 from .kubeadm_root import UTC, ClusterPKI, NodeSpec, build_node_root
 from .netns import NetLab, available
 
@@ -269,6 +284,73 @@ def scheduler_config_evidence(root: Path, spec: NodeSpec) -> list[Evidence]:
     return [Evidence("journal.control_plane", "journald-scheduler-config-nokind-opsnull-453.log")]
 
 
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def k3s_nospace(lab: Lab) -> None:
+    """k3s with embedded etcd: a real etcd started from the k3s root's own etcd config file (its
+    certificates, data dir and client URL; free loopback ports) with a 1 MiB quota, filled until
+    NOSPACE; its zap output is the k3s unit's journal, as k3s's embedded etcd logs there."""
+    name = "k3s-server-1"
+    client, peer = free_port(), free_port()
+    root = build_k3s_root(lab.workdir / name, name, etcd_client_port=client, etcd_peer_port=peer,
+                          datastore=False)
+    config = yaml.safe_load((root / "var/lib/rancher/k3s/server/db/etcd/config").read_text())
+    under = lambda node_path: str(root / node_path.lstrip("/"))  # noqa: E731
+    tls, peer_tls = config["client-transport-security"], config["peer-transport-security"]
+    argv = [ETCD, f"--name={config['name']}", f"--data-dir={under(config['data-dir'])}",
+            # k3s also listens on 127.0.0.1: here the node's address is loopback already
+            f"--listen-client-urls={config['advertise-client-urls']}",
+            f"--advertise-client-urls={config['advertise-client-urls']}",
+            f"--listen-peer-urls={config['listen-peer-urls']}",
+            f"--initial-advertise-peer-urls={config['listen-peer-urls']}",
+            f"--initial-cluster={config['name']}={config['listen-peer-urls']}",
+            f"--cert-file={under(tls['cert-file'])}", f"--key-file={under(tls['key-file'])}",
+            f"--trusted-ca-file={under(tls['trusted-ca-file'])}", "--client-cert-auth=true",
+            f"--peer-cert-file={under(peer_tls['cert-file'])}", f"--peer-key-file={under(peer_tls['key-file'])}",
+            f"--peer-trusted-ca-file={under(peer_tls['trusted-ca-file'])}", "--peer-client-cert-auth=true",
+            f"--election-timeout={config['election-timeout']}",
+            f"--heartbeat-interval={config['heartbeat-interval']}",
+            "--quota-backend-bytes=1048576", f"--listen-metrics-urls=http://127.0.0.1:{free_port()}", *LAB_FLAGS]
+    etcd_tls = root / "var/lib/rancher/k3s/server/tls/etcd"
+    etcdctl = [ETCDCTL, f"--endpoints=https://127.0.0.1:{client}", f"--cacert={etcd_tls}/server-ca.crt",
+               f"--cert={etcd_tls}/client.crt", f"--key={etcd_tls}/client.key", "--dial-timeout=2s",
+               "--command-timeout=3s"]
+    env = {"ETCDCTL_API": "3", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    with lab.phase("start"):
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.PIPE, start_new_session=True)
+        capture = LogCapture(proc.pid)
+        assert proc.stderr is not None
+        capture.follow(proc.stderr)
+    try:
+        try:
+            EtcdCluster.wait("k3s's etcd to start",
+                             lambda: any(READY_LINE in x.text for x in capture.snapshot()))
+        except RuntimeError:
+            raise RuntimeError(b"\n".join(x.text for x in capture.snapshot()[-5:]).decode()) from None
+        with lab.phase("fault"):
+            for n in range(200):
+                out = subprocess.run([*etcdctl, "put", f"/registry/lab/fill-{n:04d}", "x" * 96 * 1024],
+                                     capture_output=True, text=True, env=env, timeout=15)
+                if out.returncode != 0:
+                    assert faults.NOSPACE_ERROR in out.stderr, out.stderr
+                    lab.notes.append(f"{n} puts of 96 KiB before NOSPACE")
+                    break
+            else:
+                raise RuntimeError("no NOSPACE after 200 puts")
+        with lab.phase("collect"):
+            write_journal(root, name, "k3s", "/usr/local/bin/k3s", [capture.snapshot()])
+            lab.bundles.append(collect(root, lab.dest, name, NOT_IN_LAB))
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        capture.join()
+
+
 def following(member: Member) -> bool:
     status = member.status()
     return bool(status and status["Status"].get("leader"))
@@ -329,6 +411,9 @@ SCENARIOS = {s.name: s for s in [
              "accepted).", firewall("DROP"), netns=True),
     Scenario("connectivity-firewall-reject-etcd", "3 nodes: iptables on cp-3 REJECTs 2379,2380 with "
              "tcp-reset.", firewall("REJECT"), netns=True),
+    Scenario("k3s-etcd-nospace", "1 k3s server with embedded etcd (a real etcd from k3s's own etcd "
+             "config and certificates) and a 1 MiB quota, filled until the NOSPACE alarm; collected with "
+             "--root and --cluster-commands.", k3s_nospace),
     Scenario("ha-partition-rejoin", "3 nodes: cp-3 cut off for 10 s by the router, then rejoined "
              "(higher raft term).", partition_rejoin, netns=True),
 ]}
