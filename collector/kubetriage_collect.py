@@ -86,10 +86,11 @@ Spec.__new__.__defaults__ = ("any", 15, FILE_CAP, "text", None, None, None, Fals
 # {etcdctl} is "etcdctl" when the host has it, else "crictl exec <etcd container> etcdctl" (see
 # Context.use_containers); the TLS paths follow, as seen from where etcdctl runs.
 ETCDCTL = ["{etcdctl}", "{etcd_endpoints}", "{etcd_tls}", "--dial-timeout=3s", "--command-timeout=5s"]
-# {kubectl} and {crictl}: the distribution's bundled tools on a live node (`k3s kubectl`, RKE2's
-# /var/lib/rancher/rke2/bin/crictl ...), else the host's; never a binary found under --root
-KUBECTL = ["{kubectl}", "--kubeconfig={admin_conf}", "--request-timeout=5s"]
-CRICTL = ["{crictl}", "--timeout=10s"]
+# kubectl and crictl in argv[0] become the distribution's bundled tools on a live node (`k3s kubectl`,
+# RKE2's /var/lib/rancher/rke2/bin/crictl ...; Context.expand), never a binary found under --root
+KUBECTL = ["kubectl", "--kubeconfig={admin_conf}", "--request-timeout=5s"]
+CRICTL = ["crictl", "--timeout=10s"]
+BUNDLED_TOOLS = ("kubectl", "crictl")
 ETCD_ENV = {"ETCDCTL_API": "3"}
 CONTROL_PLANE = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler")
 # Container names of the common CNI agents (and kube-proxy, which programs service routing).
@@ -1045,7 +1046,7 @@ class Context(object):
 
     def bundled_tools(self, distros, live):
         """kubectl and crictl: the distribution's own on a live node when present, else the host's."""
-        for name in ("kubectl", "crictl"):
+        for name in BUNDLED_TOOLS:
             self.values[name] = [name]
             if not live:
                 continue
@@ -1094,6 +1095,8 @@ class Context(object):
     def expand(self, argv, extra=None):
         """Fill an argv template; raise KeyError(reason) when a value is unknown."""
         values = dict(self.values, **(extra or {}))
+        if argv and argv[0] in BUNDLED_TOOLS:
+            argv = values[argv[0]] + list(argv[1:])
         out = []
         for token in argv:
             names = re.findall(r"\{([a-z_]+)\}", token)

@@ -41,7 +41,7 @@ def test_every_distribution_row_names_a_known_distribution_with_its_own_section(
 def test_each_rows_read_an_earlier_item_and_fill_every_token():
     position = {s.id: n for n, s in enumerate(kc.SPECS)}
     ctx_names = {"since", "since_duration", "log_lines", "etcdctl", "etcd_endpoints", "etcd_tls",
-                 "etcd_data_dir", "admin_conf", "journal_dir", "kubectl", "crictl", "datastore_dir"}
+                 "etcd_data_dir", "admin_conf", "journal_dir", "datastore_dir"}
     for n, spec in enumerate(kc.SPECS):
         tokens = {t for arg in spec.source for t in re.findall(r"\{([a-z_]+)\}", arg)} \
             if spec.kind == "command" else set()

@@ -310,11 +310,13 @@ def k3s_nospace(lab: Lab) -> None:
             f"--initial-cluster={config['name']}={config['listen-peer-urls']}",
             f"--cert-file={under(tls['cert-file'])}", f"--key-file={under(tls['key-file'])}",
             f"--trusted-ca-file={under(tls['trusted-ca-file'])}", "--client-cert-auth=true",
-            f"--peer-cert-file={under(peer_tls['cert-file'])}", f"--peer-key-file={under(peer_tls['key-file'])}",
+            f"--peer-cert-file={under(peer_tls['cert-file'])}",
+            f"--peer-key-file={under(peer_tls['key-file'])}",
             f"--peer-trusted-ca-file={under(peer_tls['trusted-ca-file'])}", "--peer-client-cert-auth=true",
             f"--election-timeout={config['election-timeout']}",
             f"--heartbeat-interval={config['heartbeat-interval']}",
-            "--quota-backend-bytes=1048576", f"--listen-metrics-urls=http://127.0.0.1:{free_port()}", *LAB_FLAGS]
+            "--quota-backend-bytes=1048576", f"--listen-metrics-urls=http://127.0.0.1:{free_port()}",
+            *LAB_FLAGS]
     etcd_tls = root / "var/lib/rancher/k3s/server/tls/etcd"
     etcdctl = [ETCDCTL, f"--endpoints=https://127.0.0.1:{client}", f"--cacert={etcd_tls}/server-ca.crt",
                f"--cert={etcd_tls}/client.crt", f"--key={etcd_tls}/client.key", "--dial-timeout=2s",
