@@ -134,7 +134,7 @@ class Files:
         return name in self._set
 
     def under(self, folder: str) -> list[str]:
-        """Regular files below a folder (relative names, sorted)."""
+        """Regular files below a folder (relative names)."""
         prefix = folder.rstrip("/") + "/" if folder else ""
         return [n for n in self.names if n.startswith(prefix)]
 
