@@ -3,9 +3,6 @@
 `kubetriage show` and `kubetriage grep` read bundles through the same safe reader as `analyze`
 (nothing is unpacked) and print bundle text only after control characters are made visible, so a
 hostile item cannot rewrite the analyst's terminal.
-
->>> visible("ok\\x1b]0;pwned\\x07 done\\u202e")
-'ok\\\\x1b]0;pwned\\\\x07 done\\\\u202e'
 """
 
 from __future__ import annotations
@@ -15,16 +12,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .bundle import Bundle, ItemRecord
+from .safetext import visible
 
-#: C0/C1 controls (tab kept), DEL, and Unicode bidi/format controls that reorder what is shown
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 #: longest line printed whole; a longer one is cut with a marker, so one huge line cannot flood
 MAX_LINE = 4096
-
-
-def visible(text: str) -> str:
-    """`text` with every control character written as an escape (\\x1b, \\u202e)."""
-    return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
 
 
 def status(record: ItemRecord) -> str:

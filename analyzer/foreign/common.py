@@ -12,7 +12,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-from ..loose import TYPES, detect
+from ..evidence.recognise import detect
+from ..evidence.types import TYPES
 from ..parsers.kubectl import load_objects, parse_node, parse_pod, parse_timestamp
 from ..parsers.manifests import as_dict, as_list, dig
 from .tree import Files

@@ -10,6 +10,7 @@ from collections import defaultdict
 from ..findings import Finding
 from ..report import Report
 from ..rules import Coverage
+from ..safetext import visible
 
 #: characters XML 1.0 forbids even escaped; log excerpts can hold them (terminal colour codes)
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -74,5 +75,6 @@ def to_junit(report: Report) -> str:
         for suite in root:
             suite.insert(0, props)
     ET.indent(root)
-    text = XML_INVALID.sub("\ufffd", ET.tostring(root, encoding="unicode"))
+    # control characters as escapes first (the file is often read in a terminal), then what XML forbids
+    text = XML_INVALID.sub("\ufffd", visible(ET.tostring(root, encoding="unicode")))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"
