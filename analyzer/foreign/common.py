@@ -1,5 +1,5 @@
 """What several adapters need: a `date` line, the newest API timestamp, which node ran a pod, and the
-evidence type of a command output by its content (analyzer/loose.py's detection).
+evidence type of a command output by its content (analyzer/evidence/recognise.py).
 
 >>> parse_date("Thu Dec  4 09:15:58 UTC 2025").isoformat()
 '2025-12-04T09:15:58+00:00'
