@@ -12,7 +12,7 @@ from . import Located, NodeEvidence, join
 from .common import journal_item, parse_date, typed
 from .tree import Files
 
-#: the collector's `${DISTRO}/` folder (rancherlabs/support-tools, Rancher_Logs_Collector_Directory_Structure.md)
+#: the `${DISTRO}/` folder (rancherlabs/support-tools: Rancher_Logs_Collector_Directory_Structure.md)
 DISTRIBUTIONS = ("rke2", "k3s", "rke")
 ETCD = {"memberlist": "etcd.member_list", "endpointstatus": "etcd.endpoint_status",
         "endpointhealth": "etcd.endpoint_health", "alarmlist": "etcd.alarm_list"}
