@@ -594,7 +594,7 @@ def open_bundles(paths: list[Path], as_type: str | None = None, node: str | None
     reader.py; `as_type` overrides the detected types). InputError on the first input that cannot be
     read."""
     from .evidence.reader import LooseFile, open_loose  # the reader builds on this module
-    from .foreign import open_foreign  # so do other tools' bundles
+    from .foreign import open_foreign  # another tool's bundle: one pseudo-bundle per node
 
     bundles: list[Bundle] = []
     loose: list[LooseFile] = []
@@ -604,9 +604,9 @@ def open_bundles(paths: list[Path], as_type: str | None = None, node: str | None
                 loose.append(LooseFile("stdin", None, stdin or b""))
                 continue
             for found in discover([path]):
-                foreign = open_foreign(found)  # another tool's bundle: one pseudo-bundle per node
+                foreign = open_foreign(found)
                 if foreign:
-                    bundles += foreign
+                    bundles.extend(foreign)
                 elif found.is_dir() and not (found / "manifest.json").is_file() and not any(
                         (p / "manifest.json").is_file() for p in found.iterdir()):
                     loose += [LooseFile(str(f.relative_to(found)), f) for f in _loose_files(found)]

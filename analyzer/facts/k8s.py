@@ -168,7 +168,7 @@ def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
 def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) -> K8sFacts:
     """The objects of one kubectl output of any form (`-o yaml|json` or a `get` table), each cited
     at its own line; what could not be parsed goes to `problems`."""
-    parsed = parse_kubectl_text(text)
+    parsed = parse_kubectl_text(text, OBJECT_KINDS.get(origin.item_id, "Pod"))
     if problems is not None:
         problems += parsed.problems
     facts = K8sFacts()
@@ -187,9 +187,10 @@ def _at(origin: Origin, line: int | None) -> Origin:
     return Origin(origin.node, origin.item_id, origin.path, line, origin.collected_at)
 
 
-#: the records whose text is kubectl objects
-OBJECT_ITEMS = ("k8s.pods", "k8s.pending_pods", "k8s.nodes", "k8s.events", "k8s.leases", "k8s.node_leases",
-                "k8s.componentstatuses")
+#: the records whose text is kubectl objects, and the kind an object without `kind` has there
+OBJECT_KINDS = {"k8s.pods": "Pod", "k8s.pending_pods": "Pod", "k8s.nodes": "Node", "k8s.events": "Event",
+                "k8s.leases": "Lease", "k8s.node_leases": "Lease", "k8s.componentstatuses": "ComponentStatus"}
+OBJECT_ITEMS = tuple(OBJECT_KINDS)
 
 
 def _stderr(src: Source, item: ItemRecord) -> str:
@@ -228,20 +229,6 @@ def _health(src: Source) -> list[HealthFact]:
     return out
 
 
-def _operators(src: Source) -> list[OperatorFact]:
-    now = src.bundle.manifest.collected_at
-    out: list[OperatorFact] = []
-    for item, text in src.texts("ocp.clusteroperators"):
-        assert item.path is not None
-        objects = load_objects(text)
-        for problem in objects.problems:
-            src.item_problem(item, problem)
-        out += [OperatorFact(parse_cluster_operator(obj, line),
-                             Origin(src.node, item.id, item.path, line, now))
-                for obj, line in zip(objects.items, objects.lines, strict=True)]
-    return out
-
-
 def k8s_facts(src: Source) -> K8sFacts:
     """One node's bundle: the API objects its kubectl commands saved, and its health checks."""
     facts = K8sFacts()
@@ -255,7 +242,14 @@ def k8s_facts(src: Source) -> K8sFacts:
                 src.item_problem(item, problem)
             for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses"):
                 getattr(facts, name).extend(getattr(found, name))
-    facts.operators = _operators(src)
+    for item, text in src.texts("ocp.clusteroperators"):
+        assert item.path is not None
+        objects = load_objects(text)
+        for problem in objects.problems:
+            src.item_problem(item, problem)
+        facts.operators += [OperatorFact(parse_cluster_operator(obj, line),
+                                         Origin(src.node, item.id, item.path, line, now))
+                            for obj, line in zip(objects.items, objects.lines, strict=True)]
     facts.health = _health(src)
     for item, text in src.texts("k8s.version"):
         info = parse_version_json(text)

@@ -104,9 +104,6 @@ def _item_lines(text: str, count: int) -> list[int | None]:
 _META = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
          "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
          "ownerReferences", "initializers", "finalizers", "clusterName")
-#: the resource a kubectl ≤1.9 list's selfLink ends with -> the kind of its items
-_INTERNAL_KINDS = {"nodes": "Node", "pods": "Pod", "events": "Event", "leases": "Lease",
-                   "componentstatuses": "ComponentStatus"}
 #: internal field names that differ from core/v1's beyond their capitalisation
 _RENAMED = {"lastTerminationState": "lastState"}
 #: values keyed by user data, not by Go field names: never renamed
@@ -147,8 +144,6 @@ def load_objects(text: str) -> Objects:
     ...     '"Message": "Kubelet stopped posting node status."}]}}]}')
     >>> parse_node(objs.items[0]).conditions["Ready"][:2], parse_node(objs.items[0]).name
     (('Unknown', 'NodeStatusUnknown'), 'k8s-master1')
-    >>> objs.items[0]["kind"]
-    'Node'
     """
     out = Objects()
     try:
@@ -161,10 +156,7 @@ def load_objects(text: str) -> Objects:
             out.problems.append("not a Kubernetes object or list")
         return out
     if "Items" in doc and "items" not in doc:
-        # no `kind` anywhere: the list's selfLink (`/api/v1/nodes`, `.../namespaces/x/pods`) names it
-        kind = _INTERNAL_KINDS.get(str(doc.get("selfLink", "")).rstrip("/").rsplit("/", 1)[-1], "")
-        doc = {"items": [{**item, "kind": kind} if kind and isinstance(item, dict) else item
-                         for item in _from_internal(doc["Items"])]}
+        doc = {"items": _from_internal(doc["Items"])}
     if "items" in doc:
         out.items = [i for i in as_list(doc.get("items")) if isinstance(i, dict)]
         out.lines = _item_lines(text, len(out.items))
@@ -494,52 +486,6 @@ def node_from_row(row: dict[str, str]) -> Node:
                 {"Ready": (ready, status, "")}, [], int(row.get("_line", "0")) or None)
 
 
-@dataclass(frozen=True)
-class ClusterOperator:
-    """An OpenShift ClusterOperator (config.openshift.io/v1): its Available/Degraded/Progressing state."""
-
-    name: str
-    #: condition type -> (status, reason, message)
-    conditions: dict[str, tuple[str, str, str]]
-    line: int | None = None
-
-    def status(self, kind: str) -> str:
-        return self.conditions.get(kind, ("", "", ""))[0]
-
-
-def parse_cluster_operator(obj: dict[str, Any], line: int | None = None) -> ClusterOperator:
-    """A ClusterOperator as must-gather saves it (openshift/must-gather-clean's e2e input):
-
-    >>> op = parse_cluster_operator(load_objects('''---
-    ... apiVersion: config.openshift.io/v1
-    ... kind: ClusterOperator
-    ... metadata:
-    ...   name: etcd
-    ... status:
-    ...   conditions:
-    ...   - lastTransitionTime: "2021-08-03T09:22:17Z"
-    ...     message: |-
-    ...       NodeControllerDegraded: All master nodes are ready
-    ...       EtcdMembersDegraded: No unhealthy members found
-    ...     reason: AsExpected
-    ...     status: "False"
-    ...     type: Degraded
-    ...   - lastTransitionTime: "2021-08-03T09:21:20Z"
-    ...     message: |-
-    ...       StaticPodsAvailable: 3 nodes are active; 3 nodes are at revision 3
-    ...       EtcdMembersAvailable: 3 members are available
-    ...     reason: AsExpected
-    ...     status: "True"
-    ...     type: Available
-    ... ''').items[0])
-    >>> op.name, op.status("Available"), op.status("Degraded"), op.status("Progressing")
-    ('etcd', 'True', 'False', '')
-    """
-    conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
-                  for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
-    return ClusterOperator(_str(dig(obj, "metadata", "name")), conditions, line)
-
-
 @dataclass
 class KubectlText:
     """Every object one kubectl output holds, whatever its form (`-o yaml|json` or a `get` table)."""
@@ -589,8 +535,9 @@ def _event_rows(text: str) -> list[Event]:
     return events
 
 
-def parse_kubectl_text(text: str) -> KubectlText:
-    """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table.
+def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
+    """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table. An object
+    without `kind` (kubectl <= 1.9 wrote internal types) is taken to be a `default_kind`.
 
     >>> from pathlib import Path
     >>> real = Path(__file__).parents[2] / "tests/fixtures/real/kubectl-get-pods-restart-loop-k8s-117293.txt"
@@ -607,8 +554,8 @@ def parse_kubectl_text(text: str) -> KubectlText:
         objects = load_objects(text)
         out.problems += objects.problems
         for obj, line in zip(objects.items, objects.lines, strict=True):
-            kind = obj.get("kind")
-            if kind in (None, "Pod"):
+            kind = obj.get("kind") or default_kind
+            if kind == "Pod":
                 out.pods.append(parse_pod(obj, line))
             elif kind == "Node":
                 out.nodes.append(parse_node(obj, line))
@@ -631,3 +578,49 @@ def parse_kubectl_text(text: str) -> KubectlText:
         out.problems.append("a kubectl table kubetriage cannot read as pods, nodes or componentstatuses: "
                             + " ".join(sorted(h for h in header if h != "_line")))
     return out
+
+
+@dataclass(frozen=True)
+class ClusterOperator:
+    """An OpenShift ClusterOperator (config.openshift.io/v1): its Available/Degraded/Progressing state."""
+
+    name: str
+    #: condition type -> (status, reason, message)
+    conditions: dict[str, tuple[str, str, str]]
+    line: int | None = None
+
+    def status(self, kind: str) -> str:
+        return self.conditions.get(kind, ("", "", ""))[0]
+
+
+def parse_cluster_operator(obj: dict[str, Any], line: int | None = None) -> ClusterOperator:
+    """A ClusterOperator as must-gather saves it (openshift/must-gather-clean's e2e input):
+
+    >>> op = parse_cluster_operator(load_objects('''---
+    ... apiVersion: config.openshift.io/v1
+    ... kind: ClusterOperator
+    ... metadata:
+    ...   name: etcd
+    ... status:
+    ...   conditions:
+    ...   - lastTransitionTime: "2021-08-03T09:22:17Z"
+    ...     message: |-
+    ...       NodeControllerDegraded: All master nodes are ready
+    ...       EtcdMembersDegraded: No unhealthy members found
+    ...     reason: AsExpected
+    ...     status: "False"
+    ...     type: Degraded
+    ...   - lastTransitionTime: "2021-08-03T09:21:20Z"
+    ...     message: |-
+    ...       StaticPodsAvailable: 3 nodes are active; 3 nodes are at revision 3
+    ...       EtcdMembersAvailable: 3 members are available
+    ...     reason: AsExpected
+    ...     status: "True"
+    ...     type: Available
+    ... ''').items[0])
+    >>> op.name, op.status("Available"), op.status("Degraded"), op.status("Progressing")
+    ('etcd', 'True', 'False', '')
+    """
+    conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
+                  for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
+    return ClusterOperator(_str(dig(obj, "metadata", "name")), conditions, line)
