@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from collector import kubetriage_collect as kc
 from tests.conftest import COLLECTOR, read_bundle, run_collector
 from tests.lab.distro_roots import (
     DATASTORE_CANARY,
@@ -194,3 +195,17 @@ def test_no_kubernetes_is_said_on_stderr_and_in_the_manifest(tmp_path):
     assert manifest["distribution"] == {"name": None, "detected": [], "evidence": {},
                                         "kubernetes_found": False, "note": manifest["distribution"]["note"]}
     assert manifest["distribution"]["note"].startswith("no Kubernetes found")
+
+
+@pytest.mark.parametrize(("live", "kubectl", "crictl"), [
+    (True, ["k3s", "kubectl"], ["k3s", "crictl"]),  # the node's own k3s, on a live node
+    (False, ["kubectl"], ["crictl"]),  # with --root: the host's tools, never one from the disk
+])
+def test_bundled_tools_only_on_a_live_node(tmp_path, monkeypatch, live, kubectl, crictl):
+    monkeypatch.setattr(kc.shutil, "which", lambda name: "/usr/local/bin/" + name)
+    distribution = kc.Distribution(["k3s"], {"k3s": ["/var/lib/rancher/k3s/server"]})
+    ctx = kc.Context("/" if live else str(build_k3s_root(tmp_path / "root")), "-60s", distribution)
+    ctx.values["admin_conf"] = "/staging/.kubeconfig"
+    assert ctx.expand(kc.KUBECTL + ["get", "nodes"]) == [*kubectl, "--kubeconfig=/staging/.kubeconfig",
+                                                         "--request-timeout=5s", "get", "nodes"]
+    assert ctx.expand(kc.CRICTL + ["ps"]) == [*crictl, "--timeout=10s", "ps"]
