@@ -209,3 +209,44 @@ def test_bundled_tools_only_on_a_live_node(tmp_path, monkeypatch, live, kubectl,
     assert ctx.expand(kc.KUBECTL + ["get", "nodes"]) == [*kubectl, "--kubeconfig=/staging/.kubeconfig",
                                                          "--request-timeout=5s", "get", "nodes"]
     assert ctx.expand(kc.CRICTL + ["ps"]) == [*crictl, "--timeout=10s", "ps"]
+
+
+def test_rke2_etcdctl_runs_in_its_etcd_container_with_the_rke2_certificates(tmp_path, monkeypatch):
+    """Without etcdctl on the host (RKE2 ships none), `crictl exec` into the etcd container, with the
+    certificates RKE2 mounts at the same paths (rancherlabs/support-tools#207)."""
+    monkeypatch.setattr(kc.shutil, "which", lambda name: None)
+    ctx = kc.Context(str(build_rke2_root(tmp_path / "root")), "-60s")
+    assert ctx.distribution.names == ["rke2"]
+    etcd = kc.Container("e" * 64, "etcd", "etcd-rke2-server-1", "kube-system", 0, True, 0)
+    ctx.use_containers([etcd])
+    tls = f"{RKE2}/server/tls/etcd"
+    assert ctx.expand(kc.ETCDCTL + ["member", "list"]) == [
+        "crictl", "--timeout=10s", "exec", "e" * 64, "etcdctl", "--endpoints=https://127.0.0.1:2379",
+        f"--cacert={tls}/server-ca.crt", f"--cert={tls}/server-client.crt", f"--key={tls}/server-client.key",
+        "--dial-timeout=3s", "--command-timeout=5s", "member", "list"]
+
+
+def test_openshift_etcdctl_runs_in_the_etcdctl_container_with_its_own_environment(tmp_path, monkeypatch):
+    monkeypatch.setattr(kc.shutil, "which", lambda name: None)
+    ctx = kc.Context(str(build_openshift_root(tmp_path / "root")), "-60s")
+    with pytest.raises(KeyError, match="etcdctl container"):
+        ctx.expand(kc.ETCDCTL)
+    etcd = kc.Container("a" * 64, "etcd", "etcd-master-0", "openshift-etcd", 0, True, 0)
+    etcdctl = etcd._replace(id="b" * 64, name="etcdctl")
+    ctx.use_containers([etcd, etcdctl])
+    assert ctx.expand(kc.ETCDCTL + ["endpoint", "health"]) == [
+        "crictl", "--timeout=10s", "exec", "b" * 64, "etcdctl", "--dial-timeout=3s", "--command-timeout=5s",
+        "endpoint", "health"]
+
+
+def test_a_k3s_etcd_config_naming_paths_outside_the_root_stays_inside(tmp_path):
+    root = build_k3s_root(tmp_path / "root")
+    outside = tmp_path / "analyst.crt"
+    outside.write_text("CANARY-OUTSIDE")
+    config = root / "var/lib/rancher/k3s/server/db/etcd/config"
+    config.write_text(config.read_text().replace(f"{K3S}/server/tls/etcd/server-ca.crt",
+                                                 f"/../../../../..{outside}"))
+    out = dry_run(root, "--cluster-commands")
+    (health,) = [line for line in out.splitlines() if line.startswith("etcd.endpoint_health ")]
+    assert f"--cacert={root}{outside}" in health  # the node's path, under the root
+    assert f"--cacert={outside} " not in health
