@@ -352,7 +352,7 @@ DISTROS = [
            "/var/snap/microk8s/current/credentials/client.config", None, None,
            "/var/snap/microk8s/current/var/kubernetes/backend", ["microk8s", "kubectl"], None),
     Distro("k0s", ["/var/lib/k0s/pki", "/etc/systemd/system/k0scontroller.service", "/etc/k0s/k0s.yaml"],
-           "/var/lib/k0s/pki/admin.conf", None, None, "/var/lib/k0s/db", ["k0s", "kubectl"], None),
+           "/var/lib/k0s/pki/admin.conf", None, None, "/var/lib/k0s/etcd", ["k0s", "kubectl"], None),
     Distro("openshift", ["/etc/kubernetes/static-pod-resources"],
            "/etc/kubernetes/static-pod-resources/kube-apiserver-certs/secrets/node-kubeconfigs/localhost.kubeconfig",
            None, "etcdctl", None, ["oc"], None),
