@@ -28,8 +28,8 @@ from . import gz
 from .bundle import Bundle, ItemRecord, Manifest, NodeIdentity, _Opener
 from .errors import InputError
 from .logs.formats import parse_line
+from .parsers.jsonsafe import load_json
 from .parsers.kubeadm_certs import PrintedAt, parse_check_expiration
-from .parsers.yamlsafe import load_json
 
 HEAD_BYTES = 256 * 1024
 _ISO = re.compile(r"\b(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d))")

@@ -15,7 +15,7 @@ from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
-from .parsers.yamlsafe import load_json
+from .parsers.jsonsafe import load_json
 from .rules import Coverage, run_rules
 from .waivers import Waiver
 
