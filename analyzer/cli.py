@@ -219,7 +219,7 @@ def show(bundle: Path, item: str | None) -> None:
                 fail(f"{opened.source}: no item or file {visible(item)!r}; `kubetriage show "
                      f"{opened.source}` lists them")
             for member in chosen:
-                _echo_lines([f"==> {visible(opened.node)}: {visible(member.path)} <=="])
+                _echo_lines([f"==> {one_line(opened.node)}: {one_line(member.path)} <=="])
                 _echo_lines(f"{n:>6}  {text}" for n, text in lines(opened, member.path))
         except InputError as exc:
             fail(str(exc))

@@ -185,6 +185,15 @@ def test_verify_shows_escapes_as_text(terminal_bundle: Path) -> None:
     assert_printable(result.output)
 
 
+def test_show_and_grep_show_escapes_as_text(terminal_bundle: Path) -> None:
+    for argv in (["show", str(terminal_bundle)], ["grep", "-F", "0.log", str(terminal_bundle)]):
+        result = CliRunner().invoke(main, argv, color=True)
+        assert result.exit_code in (0, 1), result.output
+        assert_printable(result.output)
+    listing = CliRunner().invoke(main, ["show", str(terminal_bundle)]).output
+    assert "\\x1b]0;owned\\x07" in listing and "\\r\\n/tmp/fake.tar.gz: ok" in listing
+
+
 def test_errors_show_escapes_as_text(tmp_path: Path) -> None:
     broken = generate.write(tmp_path, "cp\x1b]0;owned\x07\u202e.tar.gz", b"\x1f\x8b not gzip")
     result = CliRunner().invoke(main, ["analyze", str(broken)], color=True)
