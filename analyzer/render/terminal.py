@@ -77,7 +77,7 @@ def summary(report: Report, width: int = 100) -> str:
                "(missing evidence)")
     if report.view.problems:
         out.append(f"{len(report.view.problems)} problem(s) reading the evidence")
-    out.append("Write the full report with -o report.html (or --format md|json|sarif|junit).")
+    out.append("The whole report: --format text, or -o report.html (md, json, sarif, junit).")
     return "\n".join(out) + "\n"
 
 

@@ -1,0 +1,101 @@
+"""A predictable command line: -o replaces a report (never an input), says why it cannot write in
+one line, takes .junit and .txt, warns when --format and the file name disagree; --format text is
+the whole report; Ctrl-C ends in one line and exit 130."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+from tests.conftest import SAMPLES
+
+SAMPLE = next((SAMPLES / "cascade-etcd-server-cert-expired").glob("*.tar.gz"))
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = CliRunner().invoke(main, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def test_output_is_replaced_atomically(tmp_path: Path) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("an older report")
+    code, _, err = run("analyze", str(SAMPLE), "-o", str(target))
+    assert code == 0, err
+    assert target.read_text().startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]  # no temporary file left
+    assert oct(target.stat().st_mode & 0o777) != oct(0o600)  # as any created file, not mkstemp's mode
+
+
+@pytest.mark.parametrize("which", ["bundle", "waivers"])
+def test_output_that_is_an_input_is_refused(tmp_path: Path, which: str) -> None:
+    bundle = tmp_path / "cp-1.tar.gz"
+    bundle.write_bytes(SAMPLE.read_bytes())
+    waivers = tmp_path / "waivers.json"
+    waivers.write_text("[]")
+    target = bundle if which == "bundle" else waivers
+    before = target.read_bytes()
+    code, _, err = run("analyze", str(bundle), "--waivers", str(waivers), "-o", str(target), "-f", "json")
+    assert code == 2 and err.count("\n") == 1 and "is one of the inputs" in err, err
+    assert target.read_bytes() == before
+
+
+def test_output_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    code, out, err = run("analyze", str(SAMPLE), "-o", str(tmp_path / "missing" / "dir" / "r.html"))
+    assert code == 2 and err.count("\n") == 1 and "no folder" in err and not out, err
+
+
+def test_output_into_a_folder_is_one_line(tmp_path: Path) -> None:
+    code, _, err = run("analyze", str(SAMPLE), "-o", str(tmp_path))
+    assert code == 2 and err.count("\n") == 1 and "is a folder" in err, err
+
+
+@pytest.mark.parametrize(("name", "start"), [("r.junit", "<?xml"), ("r.txt", "Control plane broken")])
+def test_output_suffixes(tmp_path: Path, name: str, start: str) -> None:
+    code, _, err = run("analyze", str(SAMPLE), "-o", str(tmp_path / name))
+    assert code == 0, err
+    assert (tmp_path / name).read_text().startswith(start)
+
+
+def test_format_and_file_name_that_disagree_warn(tmp_path: Path) -> None:
+    code, _, err = run("analyze", str(SAMPLE), "-o", str(tmp_path / "x.json"), "--format", "md")
+    assert code == 0
+    assert "warning: writing md into x.json, whose name says json" in err
+    assert (tmp_path / "x.json").read_text().startswith("# kubetriage report")
+
+
+def test_text_format_is_the_whole_report() -> None:
+    code, out, _ = run("analyze", str(SAMPLE), "--format", "json")
+    report = json.loads(out)
+    code, text, err = run("analyze", str(SAMPLE), "--format", "text")
+    assert code == 0, err
+    assert len(report["findings"]) > 1 and "… and" not in text
+    for finding in report["findings"]:
+        assert f"{finding['id']}  {finding['title']}" in text
+        for command in finding["remediation"]["commands"]:
+            assert f"$ {command}" in text
+        for evidence in finding["evidence"]:
+            assert f"{evidence['node']}: {evidence['path']}" in text
+
+
+def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
+    """Interrupted while it waits for its input (a pipe nobody has written to yet)."""
+    fifo = tmp_path / "bundle.pipe"
+    os.mkfifo(fifo)
+    proc = subprocess.Popen([sys.executable, "-c", "from analyzer.cli import run; run()", "analyze", str(fifo)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    with open(fifo, "wb"):  # returns once kubetriage opened the pipe: it is past start-up, reading
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        out, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    assert err == "kubetriage: interrupted\n" and not out
