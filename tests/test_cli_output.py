@@ -91,8 +91,8 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
     """Interrupted while it waits for its input (a pipe nobody has written to yet)."""
     fifo = tmp_path / "bundle.pipe"
     os.mkfifo(fifo)
-    proc = subprocess.Popen([sys.executable, "-c", "from analyzer.cli import run; run()", "analyze", str(fifo)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    argv = [sys.executable, "-c", "from analyzer.cli import run; run()", "analyze", str(fifo)]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     with open(fifo, "wb"):  # returns once kubetriage opened the pipe: it is past start-up, reading
         time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
