@@ -66,7 +66,8 @@ def test_remediation_commands_quote_bundle_values(shell_reports: list[dict[str, 
     carrying = [c for c in commands if "pwn" in c]
     # node names (comments), member names, images, certificate paths and readyz checks got there
     assert len(carrying) >= 15, carrying
-    for needle in ("# on ", "--raw=", "snapshot restore", "--initial-cluster", "crictl pull", "openssl x509"):
+    for needle in ("# on ", "--raw=", "snapshot restore", "--initial-cluster", "crictl pull", "openssl x509",
+                   "df -h "):
         assert any(needle in c for c in carrying), (needle, carrying)
     for command in commands:
         syntax = subprocess.run([BASH, "-n", "-c", command], capture_output=True, text=True)
