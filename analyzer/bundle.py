@@ -567,29 +567,51 @@ def discover(paths: list[Path]) -> Iterator[Path]:
         yield path
 
 
-def open_bundles(paths: list[Path], as_type: str | None = None) -> list[Bundle]:
-    """Open every bundle the paths name, and any other file as loose evidence (analyzer/loose.py,
-    `as_type` overriding its detected type); InputError on the first bundle that cannot be read.
-    A loose file of unknown type is a notice, unless nothing else could be read."""
-    from .loose import UnknownEvidence, open_loose  # loose builds on this module
+#: a folder of loose files is read up to this many files
+MAX_LOOSE_FILES = 500
+
+
+def _loose_files(folder: Path) -> list[Path]:
+    """The regular files of a folder of loose evidence (no bundle in it), symlinks not followed."""
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(root, n) for n in sorted(names)
+                  if not n.startswith(".") and not Path(root, n).is_symlink() and Path(root, n).is_file()]
+        if len(found) > MAX_LOOSE_FILES:
+            raise InputError(f"{folder}: more than {MAX_LOOSE_FILES} files; not a folder of loose evidence")
+    return found
+
+
+def open_bundles(paths: list[Path], as_type: str | None = None, node: str | None = None,
+                 stdin: bytes | None = None) -> list[Bundle]:
+    """Open every bundle the paths name; every other file (and stdin's bytes, for the path `-`, and the
+    files of a folder holding no bundle) is loose evidence of one node, `node` (analyzer/evidence/
+    reader.py; `as_type` overrides the detected types). InputError on the first input that cannot be
+    read."""
+    from .evidence.reader import LooseFile, open_loose  # the reader builds on this module
 
     bundles: list[Bundle] = []
-    unknown: list[str] = []
+    loose: list[LooseFile] = []
     try:
-        for path in discover(paths):
-            if path.is_file() and not _is_tarball(path):
-                try:
-                    bundles.append(open_loose(path, as_type))
-                except UnknownEvidence as exc:
-                    unknown.append(str(exc))
-            else:
-                bundles.append(open_bundle(path))
-        if unknown and not bundles:
-            raise InputError(unknown[0])
+        for path in paths:
+            if str(path) == "-":
+                loose.append(LooseFile("stdin", None, stdin or b""))
+                continue
+            for found in discover([path]):
+                if found.is_dir() and not (found / "manifest.json").is_file() and not any(
+                        (p / "manifest.json").is_file() for p in found.iterdir()):
+                    loose += [LooseFile(str(f.relative_to(found)), f) for f in _loose_files(found)]
+                elif found.is_file() and not _is_tarball(found):
+                    loose.append(LooseFile(found.name, found))
+                else:
+                    bundles.append(open_bundle(found))
+        if loose:
+            bundles.append(open_loose(loose, as_type, node))
+        if not bundles:
+            raise InputError(f"{', '.join(map(str, paths))}: no bundle and no file to read")
     except InputError:
         for bundle in bundles:
             bundle.close()
         raise
-    if unknown:
-        bundles[0].warnings.extend(unknown)
     return bundles

@@ -18,8 +18,8 @@ from . import __version__
 from .browse import grep, lines, listing, members
 from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
+from .evidence.types import TYPES as LOOSE_TYPES
 from .findings import Severity
-from .loose import TYPES as LOOSE_TYPES
 from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
@@ -30,6 +30,8 @@ SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md
                   ".sarif": "sarif", ".xml": "junit", ".junit": "junit", ".txt": "text", ".text": "text"}
 #: inputs at least this big get progress lines on stderr
 PROGRESS_MIN_BYTES = 32 * 1024 * 1024
+#: a paste on stdin is read whole, up to this much
+MAX_STDIN_BYTES = 64 * 1024 * 1024
 
 
 def fail(message: str) -> None:
@@ -121,14 +123,17 @@ def collect(args: tuple[str, ...]) -> None:
 @click.option("--as", "as_type", type=click.Choice(list(LOOSE_TYPES)), metavar="TYPE",
               help="Type of loose evidence files (a log or command output rather than a bundle), "
                    "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
+@click.option("--node", "node", metavar="NAME",
+              help="The node loose evidence came from (default: one node, 'pasted evidence').")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
             fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
-            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None) -> None:
-    """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node).
+            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None, node: str | None) -> None:
+    """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node); or loose
+    evidence: logs, command outputs, a pasted ticket (`-` reads stdin), a folder of such files.
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
     summary. Exit codes: 0 done, 1 findings at or above --fail-on (or new ones at or above
-    --fail-on-new), 2 bad usage or unreadable input.
+    --fail-on-new), 2 bad usage, unreadable input, or input not understood as evidence at all.
     """
     from .report import analyze as run_analysis  # heavy: imported when a command needs it
     from .report import load_baseline
@@ -139,6 +144,9 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         fmt = _output_format(output, fmt, [*paths, *(p for p in (waivers, key) if p)])
     if fail_on_new and baseline is None:
         fail("--fail-on-new needs --baseline PREVIOUS.json")
+    stdin = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1) if Path("-") in paths else None
+    if stdin is not None and len(stdin) > MAX_STDIN_BYTES:
+        fail(f"stdin: more than {MAX_STDIN_BYTES} bytes; save it to a file and analyze the file")
     big = input_size(paths, PROGRESS_MIN_BYTES) >= PROGRESS_MIN_BYTES
     printer = ProgressPrinter(enabled=big and not quiet)
     try:
@@ -146,10 +154,10 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         accepted = load_waivers(waivers) if waivers else []
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type, one_cluster)
+                report = run_analysis(plain_paths, as_type, node, stdin, one_cluster)
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
-            for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
-                node.bundle_source = shown.get(node.bundle_source, node.bundle_source)
+            for facts in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
+                facts.bundle_source = shown.get(facts.bundle_source, facts.bundle_source)
             report.baseline = previous
             report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
             report.view.problems.extend(lapsed)
@@ -172,6 +180,8 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
                        f"{one_line(str(output))}",
                        err=True)
+    if report.judgement.kind == "not-understood":
+        sys.exit(2)  # nothing was read as evidence: never let CI take that as a pass
     if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
     delta = report.delta

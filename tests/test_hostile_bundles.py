@@ -89,6 +89,11 @@ def test_hostile_bundle_is_harmless(case: Case, tmp_path: Path, support_key: Pat
         assert len(lines) == 1 and lines[0].startswith("kubetriage: error: "), proc.stderr
         assert re.search(case.message, lines[0]), lines[0]
         assert not (work / "report.json").exists()
+    elif case.outcome == "not-understood":
+        assert proc.returncode == 2, proc.stderr
+        verdict = json.loads((work / "report.json").read_text())["verdict"]
+        assert verdict["kind"] == "not-understood" and re.search(case.message, verdict["summary"])
+        (work / "report.json").unlink()
     else:
         assert proc.returncode == 0, proc.stderr
         problems = json.loads((work / "report.json").read_text())["problems"]
@@ -109,6 +114,8 @@ def test_verify_reports_hostile_bundle(case: Case, tmp_path: Path, support_key: 
         result.exception
     if case.outcome == "error":
         assert result.exit_code == 2 and re.search(case.message, result.output), result.output
+    elif case.outcome == "not-understood":  # not a bundle at all: verify says so in one line
+        assert result.exit_code == 2 and "not a kubetriage bundle" in result.output, result.output
     else:
         assert result.exit_code == (1 if case.name in INTEGRITY else 0), result.output
         assert "sha256 " in result.output

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 from ..bundle import ItemRecord
 from ..errors import InputError
+from ..evidence.reader import notice
 from ..findings import Evidence
 from ..logs.formats import known_components, normalize_component, to_datetime
 from ..logs.scan import ScanResult, SignatureCount, scan_stream
@@ -38,7 +39,6 @@ from ..logs.scan import ScanResult, SignatureCount, scan_stream
 if TYPE_CHECKING:
     import pandas as pd
 from ..logs.signatures import Signature
-from ..loose import notice
 from .source import Source
 
 LOG_ITEM_PREFIXES = ("logs.", "journal.", "cri.logs")
@@ -184,7 +184,7 @@ def log_facts(src: Source) -> LogFacts:
             src.problem(str(exc))
             continue
         if result.error:
-            src.problem(f"{item.path}: {result.error}")
+            src.item_problem(item, f"{result.error}")
         facts.add(src.node, item, result)
         _raise_loose_now(src, result)
     return facts

@@ -40,11 +40,18 @@ def _shown(report: Report, finding: Finding, width: int) -> list[str]:
     return [_line(finding, width)] + ([f"      waived: {one_line(waiver.reason)}"] if waiver else [])
 
 
+def _cut(text: str, width: int) -> str:
+    """One line of evidence text, controls made visible, cut to the width."""
+    text = one_line(text)
+    return text if len(text) <= max(width, 20) else text[: max(width, 20) - 1] + "…"
+
+
 def summary(report: Report, width: int = 100) -> str:
     """Verdict, counts, the root causes and top findings with their ids, and where to go next."""
     c = report.counts()
-    worst = report.worst or Severity.INFO
-    out = [click.style(report.verdict, fg=COLOURS[worst] if report.worst else "green", bold=True)
+    judged = report.judgement
+    colour = (COLOURS[report.worst] if report.worst else "green" if judged.kind == "clean" else "yellow")
+    out = [click.style(report.verdict, fg=colour, bold=True)
            + f" — {c['critical']} critical, {c['error']} error, {c['warning']} warning, {c['info']} info",
            "nodes: " + ", ".join(f"{one_line(n.name)} (collected {n.collected_at:%Y-%m-%d %H:%M} UTC"
                                  f"{'' if n.manifest.complete else ', PARTIAL'})" for n in report.view.nodes)]
@@ -73,10 +80,19 @@ def summary(report: Report, width: int = 100) -> str:
     if report.waived:
         out.append(f"{len(report.waived)} finding(s) waived (--waivers): shown, not failing --fail-on")
     unchecked = sum(1 for cov in report.coverage if not cov.checked)
-    out.append(f"coverage: {len(report.coverage) - unchecked} rule(s) checked, {unchecked} not checked "
-               "(missing evidence)")
-    if report.view.problems:
-        out.append(f"{len(report.view.problems)} problem(s) reading the evidence")
+    out.append(f"coverage: {len(report.coverage) - unchecked} rule(s) checked, {unchecked} not checked")
+    for reason in list(dict.fromkeys(report.view.unusable.values()))[:TOP]:
+        out.append(f"  not checked: {_cut(reason, width - 16)}")
+    for account in (a for n in report.view.nodes for a in n.manifest.options.get("accounts", [])):
+        kinds = ", ".join(dict.fromkeys(s[2] for s in account["segments"]))
+        out.append(_cut(f"read {account['file']}: {account['parsed']} line(s) parsed, "
+                        f"{account['scanned']} scanned only, {account['ignored']} ignored ({kinds})", width))
+    problems = report.view.problems
+    if problems:
+        out.append(f"{len(problems)} problem(s) reading the evidence:")
+        out.extend(f"  {_cut(p, width - 2)}" for p in problems[:TOP])
+        if len(problems) > TOP:
+            out.append(f"  … and {len(problems) - TOP} more (in the full report)")
     out.append("The whole report: --format text, or -o report.html (md, json, sarif, junit).")
     return "\n".join(out) + "\n"
 

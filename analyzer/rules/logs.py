@@ -20,7 +20,7 @@ from .etcd import _config, _endpoints, _reclaim, etcdctl
 from .shell import comment, quote
 
 LOG_ITEMS = ("logs.pod", "logs.syslog", "journal.control_plane", "journal.etcd", "journal.kubelet",
-             "journal.runtime")
+             "journal.runtime", "logs.kubeadm", "logs.kubectl", "logs.pasted")
 #: a signature still seen this close to the end of its log has not stopped
 STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip
