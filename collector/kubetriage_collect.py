@@ -292,8 +292,16 @@ def looks_random(value):
 def is_secret_value(value, listed):
     value = value.strip(b"\"' \t\r")
     if listed:
-        return len(value) >= 3 and not NOT_A_VALUE.match(value)
+        return len(value) >= 3 and (not NOT_A_VALUE.match(value) or random_after_slash(value))
     return looks_random(value)
+
+
+def random_after_slash(value):
+    """A generated secret that happens to start with '/' (AWS secret keys may), not a path: random
+    without its slashes, and no part of it a lowercase word as path parts are ('var', 'pki')."""
+    if not value.startswith(b"/") or not looks_random(value.replace(b"/", b"")):
+        return False
+    return not any(re.match(rb"^[a-z][a-z.-]{2,}$", part) for part in value.split(b"/"))
 
 
 # -- PEM ---------------------------------------------------------------------------------------
