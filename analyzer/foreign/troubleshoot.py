@@ -9,10 +9,10 @@ heartbeats, events). `analysis.json` is troubleshoot's own analyzers' verdict; i
 
 from __future__ import annotations
 
-import json
 import re
 
 from ..errors import InputError
+from ..parsers.jsonsafe import load_json
 from . import Located, NodeEvidence, join
 from .common import api_now, pod_nodes, typed, unseen_control_plane
 from .tree import Files
@@ -33,8 +33,8 @@ def vendor_results(text: str) -> list[str]:
 application requires at least 3 nodes"]
     """
     try:
-        entries = json.loads(text)
-    except (ValueError, RecursionError):
+        entries = load_json(text)
+    except ValueError:  # malformed, or nested too deep
         return ["troubleshoot analysis.json is not valid JSON: its results are not shown"]
     out: list[str] = []
     for entry in entries if isinstance(entries, list) else []:
