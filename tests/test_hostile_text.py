@@ -209,3 +209,15 @@ def test_reports_show_escapes_as_text(tmp_path: Path, fmt: str) -> None:
     text = render(bundle, fmt)
     assert ("\\u001b]0;owned\\u0007" if fmt in ("json", "sarif") else "\\x1b]0;owned\\x07") in text
     assert_printable(text.replace("\t", " "), lines=False)  # a newline is only a space there
+
+
+def test_sarif_locations_are_relative_paths(tmp_path: Path) -> None:
+    """Member names become SARIF artifact URIs: percent-encoded, so none is a link of its own scheme."""
+    sample = next(p for p in spoof.samples() if p.parent.name == "apiserver-etcd-refused")
+    bundle = spoof.poison(sample, tmp_path / "cp-1.tar.gz", "javascript:alert(1)" + spoof.SHELL)
+    run = json.loads(render(bundle, "sarif"))["runs"][0]
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for result in run["results"]
+            for loc in result["locations"] if "physicalLocation" in loc]
+    assert any("javascript%3Aalert%281%29" in uri for uri in uris), uris
+    for uri in uris:
+        assert re.fullmatch(r"[A-Za-z0-9._~/%-]+", uri), uri
