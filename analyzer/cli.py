@@ -350,7 +350,9 @@ def decrypt(path: Path, key: Path, output: Path | None) -> None:
         write_private(target, decrypt_file(path, load_support_key(key)))
     except InputError as exc:
         fail(str(exc))
-    click.echo(str(target))
+    except OSError as exc:  # a missing folder, no permission, a full disk
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    click.echo(one_line(str(target)))
 
 
 @main.command()

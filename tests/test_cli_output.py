@@ -99,3 +99,16 @@ def test_ctrl_c_is_one_line_and_exit_130(tmp_path: Path) -> None:
         out, err = proc.communicate(timeout=30)
     assert proc.returncode == 130, err
     assert err == "kubetriage: interrupted\n" and not out
+
+
+def test_decrypt_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
+    from analyzer.trust import keygen
+
+    key, cert = keygen(tmp_path / "keys")
+    plain = tmp_path / "b.tar.gz"
+    plain.write_bytes(SAMPLE.read_bytes())
+    subprocess.run(["openssl", "cms", "-encrypt", "-binary", "-aes256", "-outform", "DER", "-in", str(plain),
+                    "-out", str(tmp_path / "b.tar.gz.cms"), str(cert)], check=True)
+    code, out, err = run("decrypt", str(tmp_path / "b.tar.gz.cms"), "--key", str(key),
+                         "-o", str(tmp_path / "missing" / "b.tar.gz"))
+    assert code == 2 and err.startswith("kubetriage: error: cannot write") and err.count("\n") == 1, err
