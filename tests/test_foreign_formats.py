@@ -4,6 +4,8 @@ reaches the rules with the foreign file as provenance and the bundle's own colle
 
 from __future__ import annotations
 
+import datetime as dt
+import io
 import json
 import tarfile
 from pathlib import Path
@@ -298,3 +300,20 @@ def test_must_gather_merged_master_journals_go_to_their_nodes() -> None:
     for node, _, text in kubelet:
         lines = text.splitlines()
         assert len(lines) == 15 and all(line.split(' ')[3] == node.split('.')[0] for line in lines)
+
+
+@pytest.mark.parametrize("mtime, expected", [
+    ("2022-12-21T16:44:30+00:00", "2022-12-21T16:44:30+00:00"),  # written at collection: the time
+    ("2026-12-04T15:42:00+00:00", "2022-12-21T16:41:53+00:00"),  # re-packed much later: the API's
+], ids=["archive-time", "repacked"])
+def test_troubleshoot_archive_file_times(tmp_path: Path, mtime: str, expected: str) -> None:
+    stamp = dt.datetime.fromisoformat(mtime).timestamp()
+    archive = tmp_path / "support-bundle.tar.gz"
+    top = TROUBLESHOOT / "support-bundle"
+    with tarfile.open(archive, "w:gz") as tar:
+        for source in sorted(top.rglob("*")):
+            info = tar.gettarinfo(source, f"support-bundle/{source.relative_to(top)}")
+            info.mtime = stamp
+            tar.addfile(info, io.BytesIO(source.read_bytes()) if info.isreg() else None)
+    report = analyze(archive)
+    assert {n["collected_at"] for n in report["nodes"]} == {expected}

@@ -129,3 +129,19 @@ def test_truncated_single_stream_dump(tmp_path: Path) -> None:
     # too little of the dump to be a dump: read as pasted text, not understood (exit 2), no traceback
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert json.loads(result.stdout)["verdict"]["kind"] == "not-understood"
+
+
+def test_vendor_text_reaches_the_terminal_with_its_controls_visible(tmp_path: Path) -> None:
+    bundle = tmp_path / "support-bundle"
+    for source in TROUBLESHOOT.rglob("*"):
+        if source.is_file() and not source.is_symlink():
+            target = bundle / source.relative_to(TROUBLESHOOT)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(source.read_bytes())
+    analysis = json.loads((bundle / "analysis.json").read_text())
+    analysis[0]["insight"].update(severity="warn", detail="\x1b]0;pwned\x07 \x1b[2J\u202e")
+    (bundle / "analysis.json").write_text(json.dumps(analysis))
+    result = CliRunner().invoke(main, ["analyze", str(bundle)], color=True)
+    assert result.exit_code == 0, result.output
+    assert "\x1b]0;" not in result.stdout and "\x07" not in result.stdout and "\u202e" not in result.stdout
+    assert "\\x1b]0;pwned\\x07 \\x1b[2J\\u202e" in result.stdout

@@ -177,6 +177,9 @@ def test_verify_catches_each_kind_planted_in_a_bundle(tmp_path: Path) -> None:
     "    - --token-auth-file=/etc/kubernetes/tokens.csv\n", "--enable-bootstrap-token-auth=true\n",
     "automountServiceAccountToken: false\n", "    - name: DB_PASSWORD\n      value: REDACTED\n",
     "https://etcduser:REDACTED@10.0.0.11:2379\n", "curl -u backup:REDACTED https://b.example.com\n",
+    # a key in an env value, redacted: the placeholder is no secret (else --verify fails its own bundle)
+    '{"name":"TLS_KEY","value":"-----REDACTED RSA PRIVATE KEY-----"}\n',
+    "    - name: TLS_KEY\n      value: |-\n        -----REDACTED EC PRIVATE KEY-----\n",
     # real lines (../shared/real-bundles: kubectl-cluster-info-dump-kubeadm-ha-1.8, sosreport-charmed-
     # kubernetes-control-plane, replicated-support-bundle-kurl-sbctl, -k3s-troubleshoot,
     # openshift-must-gather; tests/fixtures/logs/etcd-capnslog-3.4-1.log)

@@ -140,11 +140,7 @@ def _first_member(path: Path) -> str | None:
 def _files(path: Path) -> Files | None:
     from .clusterinfo import stream_segments
 
-    if path.is_dir():
-        return Tree(path)
-    if _is_tarball(path):
-        return Tree(path)
-    return stream_segments(path)
+    return Tree(path) if path.is_dir() or _is_tarball(path) else stream_segments(path)
 
 
 def open_foreign(path: Path) -> list[Bundle]:
@@ -175,7 +171,7 @@ def _bundles(path: Path, files: Files, located: list[Located]) -> list[Bundle]:
     if not bundles:
         files.close()
         formats = ", ".join(sorted({f.format for f in located}))
-        raise InputError(f"{formats}: no Kubernetes evidence found in it")
+        raise InputError(f"{path}: {formats}: no Kubernetes evidence found in it")
     return bundles
 
 

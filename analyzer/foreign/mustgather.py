@@ -102,7 +102,9 @@ def split_by_host(files: Files, name: str, nodes: list[str], when: dt.datetime) 
                 if host:
                     current = by_label.get(host, by_label.get(host.split(".")[0], ""))
                 if current:
-                    outs.setdefault(current, tempfile.TemporaryFile(prefix="kubetriage-")).write(raw)
+                    if current not in outs:
+                        outs[current] = tempfile.TemporaryFile(prefix="kubetriage-")
+                    outs[current].write(raw)
         if not outs or len(outs) > MAX_HOSTS:
             return {"": name}
         parts = {}

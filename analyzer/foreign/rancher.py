@@ -1,5 +1,5 @@
-"""Rancher's log collector (`rancher2_logs_collector.sh`): one node of an RKE2 or k3s cluster, in
-`<host>-<date>/` with `systeminfo/`, `networking/`, `journald/`, `etcd/` and `rke2/` (or `k3s/`).
+"""Rancher's log collector (`rancher2_logs_collector.sh`): one node of an RKE2, k3s or RKE cluster, in
+`<host>-<date>/` with `systeminfo/`, `networking/`, `journald/`, `etcd/` and `rke2/` (`k3s/`, `rke/`).
 
 The collection time is `systeminfo/date` (`date` on the node); etcd outputs come from the
 distribution's own etcdctl, pod logs from `<dist>/podlogs/<namespace>-<pod>[-previous]`.
@@ -12,11 +12,13 @@ from . import Located, NodeEvidence, join
 from .common import journal_item, parse_date, typed
 from .tree import Files
 
-DISTRIBUTIONS = ("rke2", "k3s")
+#: the `${DISTRO}/` folder (rancherlabs/support-tools: Rancher_Logs_Collector_Directory_Structure.md)
+DISTRIBUTIONS = ("rke2", "k3s", "rke")
 ETCD = {"memberlist": "etcd.member_list", "endpointstatus": "etcd.endpoint_status",
         "endpointhealth": "etcd.endpoint_health", "alarmlist": "etcd.alarm_list"}
 #: `<dist>/...` files and the item each holds (kubectl and crictl tables, the static pods)
-FIXED = {"kubectl/nodes": "k8s.nodes", "kubectl/pods": "k8s.pods", "kubectl/leases": "k8s.leases",
+FIXED = {"kubectl/nodes": "k8s.nodes", "kubectl/nodes.json": "k8s.nodes", "kubectl/pods": "k8s.pods",
+         "kubectl/leases": "k8s.leases",
          "crictl/psa": "cri.ps", "crictl/pods": "cri.pods"}
 #: outputs whose type their content tells (firewall, sockets, disk, uptime)
 BY_CONTENT = ("networking/iptablessave", "networking/ip6tablessave", "networking/nft_ruleset",
@@ -51,6 +53,8 @@ class RancherLogs:
                 node.add("pki.cert", name)
         for name in files.under(join(root, f"{dist}/podlogs")):
             node.add("logs.pod", name, f"kubectl logs of pod {name.rsplit('/', 1)[-1]}")
+        for name in files.under(join(root, f"{dist}/containerlogs")):  # RKE1: docker logs per component
+            node.add("logs.pod", name, f"docker logs of container {name.rsplit('/', 1)[-1]}")
         for name in files.under(join(root, "journald")):
             unit = journal_item(name.rsplit("/", 1)[-1])
             if unit:

@@ -8,6 +8,7 @@ device, sizes and counts capped, compression bombs refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import io
 import lzma
@@ -134,7 +135,7 @@ class Files:
         return name in self._set
 
     def under(self, folder: str) -> list[str]:
-        """Regular files below a folder (relative names, sorted)."""
+        """Regular files below a folder (relative names)."""
         prefix = folder.rstrip("/") + "/" if folder else ""
         return [n for n in self.names if n.startswith(prefix)]
 
@@ -218,6 +219,14 @@ class Tree(Files):
         if isinstance(self._opener, _TarOpener):
             return self._opener.spans.get(name, (0, 0))[1]
         return (self.source / name).stat().st_size
+
+    def newest_mtime(self) -> dt.datetime | None:
+        """The newest member time an archive records (when its tool wrote the files); None for a
+        folder, whose file times are those of whoever copied or unpacked it."""
+        if not isinstance(self._opener, _TarOpener):
+            return None
+        stamps = [info.mtime for info in self._opener.members.values() if info.mtime > 0]
+        return dt.datetime.fromtimestamp(max(stamps), dt.timezone.utc) if stamps else None
 
     def close(self) -> None:
         super().close()

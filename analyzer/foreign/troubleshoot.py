@@ -2,20 +2,22 @@
 `cluster-resources/<kind>/<namespace>.json` lists, `cluster-resources/pods/logs/<ns>/<pod>/<c>.log`,
 `all-logs/` links to those logs, `host-collectors/`, and the vendor's own `analysis.json`.
 
-The bundle records no collection time: it is the newest moment the API objects record (Ready
-heartbeats, events). `analysis.json` is troubleshoot's own analyzers' verdict; it is reported as such
-(a notice), never as a kubetriage finding.
+The bundle records no collection time: it is the archive's newest file time when the API objects
+agree with it (not earlier than their newest Ready heartbeat or event), else that newest API time; an
+unpacked folder's file times are the unpacker's, never used. `analysis.json` is troubleshoot's own
+analyzers' verdict; it is reported as such (a notice), never as a kubetriage finding.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from ..errors import InputError
 from ..parsers.jsonsafe import load_json
 from . import Located, NodeEvidence, join
 from .common import api_now, pod_nodes, typed, unseen_control_plane
-from .tree import Files
+from .tree import Files, Tree
 
 CLUSTER = "support-bundle"
 _POD_LOG = re.compile(r"cluster-resources/pods/logs/([^/]+)/([^/]+)/([^/]+)\.log$")
@@ -61,9 +63,7 @@ class Troubleshoot:
         depth = resources.count("/") + 2  # cluster-resources/pods/<namespace>.json
         pod_lists = [n for n in files.under(join(resources, "pods")) if n.count("/") == depth
                      and n.endswith(".json")]
-        when = api_now(files, [nodes_json], events)
-        if when is None:
-            raise InputError("support bundle without node heartbeats or events: no collection time")
+        when, source = _collected_at(files, api_now(files, [nodes_json], events))
         cluster = NodeEvidence(CLUSTER)
         cluster.add("k8s.nodes", nodes_json)
         for name in pod_lists:
@@ -101,5 +101,19 @@ class Troubleshoot:
         analysis = join(root, "analysis.json")
         notices = unseen_control_plane(list(where))
         notices += vendor_results(files.read_text(analysis)) if files.has(analysis) else []
-        return Located(self.name, when, "the newest node heartbeat or event in cluster-resources",
-                       [cluster, *nodes.values()], notices)
+        return Located(self.name, when, source, [cluster, *nodes.values()], notices)
+
+
+#: an archive's file times later than the API's own newest time by more than this are not trusted
+MTIME_SLACK = dt.timedelta(days=1)
+
+
+def _collected_at(files: Files, api: dt.datetime | None) -> tuple[dt.datetime, str]:
+    """The archive's newest file time (troubleshoot writes every file at collection), when the API
+    objects agree with it; else the newest heartbeat or event the objects record."""
+    written = files.newest_mtime() if isinstance(files, Tree) else None
+    if written is not None and (api is None or api <= written <= api + MTIME_SLACK):
+        return written, "the archive's newest file time"
+    if api is None:
+        raise InputError("support bundle without node heartbeats, events or file times: no collection time")
+    return api, "the newest node heartbeat or event in cluster-resources"
