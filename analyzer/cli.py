@@ -18,7 +18,6 @@ from . import __version__
 from .browse import grep, lines, listing, members
 from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
-from .evidence.types import TYPES as LOOSE_TYPES
 from .findings import Severity
 from .progress import listening
 from .render import FORMATS, render
@@ -38,6 +37,26 @@ def fail(message: str) -> None:
     """One clear line on stderr, exit code 2: the input or the usage was wrong."""
     click.echo(f"kubetriage: error: {one_line(' '.join(message.split()))}", err=True)
     sys.exit(2)
+
+
+class _EvidenceTypeOption(click.Option):
+    """--as TYPE: the evidence registry (it imports every parser) is loaded when the option is parsed
+    or its help shown, so `kubetriage --version` and `--help` do not wait for it."""
+
+    def _load(self) -> None:
+        from .evidence.types import TYPES
+
+        self.type = click.Choice(list(TYPES))
+        self.help = ("Type of loose evidence files (a log or command output rather than a bundle), instead "
+                     "of detecting it: " + ", ".join(TYPES) + ".")
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self._load()
+        return super().get_help_record(ctx)
+
+    def process_value(self, ctx: click.Context, value: object) -> object:
+        self._load()
+        return super().process_value(ctx, value)
 
 
 def _output_format(output: Path, fmt: str | None, inputs: list[Path]) -> str:
@@ -120,9 +139,7 @@ def collect(args: tuple[str, ...]) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
-@click.option("--as", "as_type", type=click.Choice(list(LOOSE_TYPES)), metavar="TYPE",
-              help="Type of loose evidence files (a log or command output rather than a bundle), "
-                   "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
+@click.option("--as", "as_type", cls=_EvidenceTypeOption, metavar="TYPE")
 @click.option("--node", "node", metavar="NAME",
               help="The node loose evidence came from (default: one node, 'pasted evidence').")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,

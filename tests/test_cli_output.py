@@ -112,3 +112,14 @@ def test_decrypt_into_a_missing_folder_is_one_line(tmp_path: Path) -> None:
     code, out, err = run("decrypt", str(tmp_path / "b.tar.gz.cms"), "--key", str(key),
                          "-o", str(tmp_path / "missing" / "b.tar.gz"))
     assert code == 2 and err.startswith("kubetriage: error: cannot write") and err.count("\n") == 1, err
+
+
+@pytest.mark.parametrize("flag", ["--version", "--help"])
+def test_start_up_imports_nothing_heavy(flag: str) -> None:
+    """--version and --help stay well under 0.3 s: no pandas, YAML, Jinja2, crypto or parser registry."""
+    heavy = ("pandas", "yaml", "jinja2", "cryptography", "analyzer.evidence.types", "analyzer.report")
+    probe = ("import sys\nfrom analyzer.cli import main\n"
+             "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+             f"print(sorted(m for m in {heavy!r} if m in sys.modules))\n")
+    proc = subprocess.run([sys.executable, "-c", probe, flag], capture_output=True, text=True, timeout=60)
+    assert proc.stdout.strip().splitlines()[-1] == "[]", proc.stdout
