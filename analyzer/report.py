@@ -159,6 +159,18 @@ class Report:
         return [s for s in self.findings if s is not finding
                 and (s.key in finding.causes or finding.key in s.caused_by)]
 
+    def explained_by(self, finding: Finding) -> list[Finding]:
+        """Every finding below `finding` in the cause tree (symptoms of symptoms too), worst first:
+        what "explains N other finding(s)" counts, so the list shown always has N entries."""
+        found: dict[str, Finding] = {}
+        todo = [finding]
+        while todo:
+            for symptom in self.symptoms_of(todo.pop()):
+                if symptom is not finding and symptom.key not in found:
+                    found[symptom.key] = symptom
+                    todo.append(symptom)
+        return sorted(found.values(), key=lambda f: (f.severity.rank, f.category.value, f.id, f.key))
+
     @property
     def has_links(self) -> bool:
         """Whether any two findings of this report are causally linked."""

@@ -64,9 +64,10 @@ def summary(report: Report, width: int = 100) -> str:
         out.append("root causes:")
         for tree in report.cause_forest()[:TOP]:
             out.extend(_shown(report, tree.finding, width))
-            symptoms = report.symptoms_of(tree.finding)
+            symptoms = report.explained_by(tree.finding)
             if symptoms:
-                out.append(f"      explains {len(symptoms)} other finding(s): "
+                worst = symptoms[0].severity.value
+                out.append(f"      explains {len(symptoms)} other finding(s), worst {worst}: "
                            + one_line(", ".join(dict.fromkeys(s.id for s in symptoms))))
             shown.update(f.key for f in [tree.finding, *symptoms])
     elif report.findings:
