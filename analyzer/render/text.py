@@ -43,10 +43,15 @@ def _finding(report: Report, finding: Finding) -> list[str]:
     for e in finding.evidence:
         out.append(one_line(f"{INDENT}  {e.node}: {e.path}" + (f":{e.line}" if e.line else "")))
         out += [f"{INDENT}    | {visible(line)}" for line in e.excerpt.splitlines() or [""]]
+    fix = finding.remediation
     out.append(f"{INDENT}fix:")
-    out += _wrap(finding.remediation.text, INDENT + "  ")
-    out += [f"{INDENT}  $ {visible(line)}" for command in finding.remediation.commands
-            for line in command.splitlines()]
+    out += _wrap(fix.text, INDENT + "  ")
+    for title, steps in (("check first (read-only):", fix.diagnose),
+                         ("then:" if fix.diagnose else "", fix.commands),
+                         (f"DESTRUCTIVE, only {fix.destructive_when}:", fix.destructive)):
+        if steps and title:
+            out += _wrap(title, INDENT + "  ")
+        out += [f"{INDENT}  $ {visible(line)}" for command in steps for line in command.splitlines()]
     return out
 
 
