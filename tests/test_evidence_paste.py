@@ -132,3 +132,37 @@ def test_non_node_and_empty_root_bundles_are_not_green(tmp_path):
     rep = report(str(empty.write(tmp_path / "b")))
     assert rep["verdict"]["kind"] in ("insufficient", "not-understood")
     assert not rep["verdict"]["summary"].startswith("No problems found")
+
+
+@pytest.mark.parametrize("name, kind, component", [
+    ("stern-kube-vip-refused-kube-vip-318.txt", "klog", "kube-vip"),  # stern's `POD CONTAINER ` prefix
+    ("journald-grep-n-kubelet-refused-k8s-79362.txt", "journald", "kubelet"),  # `grep -n` line numbers
+    ("kubectl-logs-k-alias-kcm-unknown-flag-gardener-2753.txt", "klog", None),  # `$ k ... logs POD`
+    ("syslog-ident-only-k3s-x509-expired-k3s-9954.txt", "journald", "k3s"),  # time and host cut off
+    ("systemctl-status-docker-german-journal-website-8668.txt", "journald", None),  # `Mai 22` months
+])
+def test_line_prefix_variants_are_read_and_name_their_writer(name, kind, component):
+    rep = report(str(REAL / name))
+    assert kind in types_read(rep) and "unrecognised" not in types_read(rep)
+    if component:
+        from analyzer.report import analyze
+
+        assert {s.component for s in analyze([REAL / name]).view.logs.signatures} == {component}
+
+
+def test_german_journal_and_systemctl_give_the_year_and_time():
+    rep = report(str(REAL / "systemctl-status-docker-german-journal-website-8668.txt"))
+    assert rep["nodes"][0]["collected_at"].startswith("2018-05-22T08:07")
+
+
+def test_concatenated_logs_of_two_components_are_attributed_line_by_line(tmp_path):
+    """etcd's zap log and the API server's klog pasted one after the other, no header between them:
+    each signature belongs to the component whose line it is, not to the first line's."""
+    from analyzer.report import analyze
+
+    mixed = tmp_path / "mixed.txt"
+    mixed.write_text((REAL / "etcd-zap-rejected-connection-bitnami-8591.log").read_text()
+                     + (REAL / "klog-apiserver-etcd-refused-k8s-89368.log").read_text())
+    found = {(s.component, s.id) for s in analyze([mixed]).view.logs.signatures}
+    assert ("etcd", "ETCD_REJECTED_CONNECTION") in found
+    assert ("kube-apiserver", "APISERVER_ETCD_REFUSED") in found

@@ -26,7 +26,7 @@ from .recognise import detect
 from .types import TYPES, by_command
 
 #: command words a prompt line or a bare command line starts with (after sudo and VAR=value)
-_TOOLS = (r"kubectl|k|etcdctl|kubeadm|journalctl|systemctl|service|openssl|crictl|docker|nerdctl|podman|"
+_TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|crictl|docker|nerdctl|podman|"
           r"minikube|k3s|rke2|microk8s|kind|cat|tail|head|less|grep|egrep|zcat|find|ls|date|curl|wget|ss|"
           r"netstat|df|du|iptables|iptables-save|ip6tables|nft|ufw|timedatectl|chronyc|ntpq|kubelet|"
           r"stern|for|while|echo|export|watch|ps|free|uptime|hostname|nc|telnet|ping|dig|nslookup|"
@@ -36,8 +36,8 @@ _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
 #: `$ `, `# `, `user@host:~$ `, `[root@node ~]# `, `root@node:/# `, `PS C:\> `
 _PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*)?\s?[#$%]|[$#%>❯➜]|"
                      r"PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
-_BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:kubectl|etcdctl|kubeadm|journalctl|systemctl|"
-                   r"openssl|"
+_BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
+                   r"systemctl|openssl|"
                    r"crictl|minikube|k3s|microk8s)\s+-?\w)(.*)$")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 #: lines that are log lines whatever wraps them (the change of format that splits a block)
@@ -94,6 +94,8 @@ def _majority(lines: list[str], pattern: re.Pattern[str]) -> bool:
 
 _QUOTE = re.compile(r"^\s*>(?: |$)")
 _STAR = re.compile(r"^\* ")
+#: `grep -n` (and `cat -n`) line numbers before each line
+_NUMBERED = re.compile(r"^\s*\d+(?::(?=[^\d\s])|\t)")
 
 
 def clean(lines: list[str]) -> list[str]:
@@ -105,8 +107,11 @@ def clean(lines: list[str]) -> list[str]:
         out = [_QUOTE.sub("", ln, count=1) for ln in out]
     if _majority(out, _STAR):
         out = [ln[2:] if ln.startswith("* ") else ln for ln in out]
-    return [ln[1:-1] if len(ln) > 2 and ln.startswith("`") and ln.endswith("`") and "`" not in ln[1:-1]
-            else ln for ln in out]
+    if _majority(out, _NUMBERED):
+        out = [_NUMBERED.sub("", ln, count=1) for ln in out]
+    # one line wrapped whole in backticks (Markdown inline code) or in double quotes (a quoted error)
+    return [ln.strip()[1:-1] if len(ln.strip()) > 2 and ln.strip()[0] == ln.strip()[-1] in "`\""
+            and ln.strip()[0] not in ln.strip()[1:-1] else ln for ln in out]
 
 
 def _dedent(lines: list[str]) -> list[str]:

@@ -17,14 +17,18 @@ import json
 import re
 from collections.abc import Callable
 
+from ..logs.formats import strip_writer_prefix
+
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
 _JOURNAL = re.compile(r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S* |(?:[^\W\d_]{3,5}\.?|\d{1,2}月) +\d{1,2} "
                       r"\d\d:\d\d:\d\d(?:\.\d+)? )\S+ ([^\s\[:]+)(?:\[\d+\])?: ", re.M)
+#: a journal line whose time and host were cut off (`k3s[561950]: E0416 ...`)
+_IDENT = re.compile(r"^[\w.-]+\[\d+\]: ", re.M)
 _KUBEADM = re.compile(r"^\[(?:kubelet-check|api-check|wait-control-plane|control-plane-check|"
                       r"upgrade(?:/\w+)?|init|preflight|certs|kubeconfig|kubelet-start|control-plane|etcd|"
                       r"mark-control-plane|bootstrap-token|addons|reset|join|kubelet|patches|discovery)\] |"
-                      r"^error execution phase ", re.M)
+                      r"^error execution phase |^Static pod: \S+ hash: ", re.M)
 _KUBECTL_ERROR = re.compile(r"^(?:The connection to the server \S+ was refused|"
                             r"Unable to connect to the server: |Error from server \(|"
                             r"error: (?:You must be logged in|the server doesn't have))", re.M)
@@ -128,7 +132,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("docker-json-log", lambda h, ls: ls[0].startswith('{"log":')),
     ("etcd-zap", lambda h, ls: _share(_ETCD, h) >= 0.5 and '{"level":' in h),
     ("cri-log", lambda h, ls: _share(_CRI, h) >= 0.5),
-    ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5),
+    ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5 or _share(_IDENT, h) >= 0.5),
     ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5),
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),
@@ -153,6 +157,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
 
 def detect(head: str) -> str | None:
     """The evidence type of a file from its first lines, or None when it is none of TYPES."""
+    head = "\n".join(strip_writer_prefix(ln) for ln in head.splitlines())
     lines = _lines(head)
     if not lines:
         return None

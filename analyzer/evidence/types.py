@@ -61,12 +61,13 @@ class EvidenceType:
 
 
 _ETCDCTL = r"\betcdctl\b.*\b"
-_GET = r"\bkubectl\b.*\bget\s+"
+_GET = r"\b(?:kubectl|oc|k)\s.*\bget\s+"
 
 TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("klog", "logs.pod", "klog lines (kube-apiserver, controller-manager, scheduler, kubelet)",
                  SCANNED, "real/klog-apiserver-etcd-refused-k8s-89368.log",
-                 (r"\bkubectl\b.*\blogs\b", r"\bcrictl\b.*\blogs\b", r"\bdocker\b.*\blogs\b",
+                 (r"\b(?:kubectl|oc|k)\s.*\blogs\b", r"\bstern\b", r"\bcrictl\b.*\blogs\b",
+                  r"\bdocker\b.*\blogs\b",
                   r"\bminikube\b.*\blogs\b"), is_log=True),
     EvidenceType("etcd-zap", "logs.pod", "etcd's zap JSON log", SCANNED,
                  "real/etcd-zap-slow-fdatasync-milvus-21840.log", is_log=True),

@@ -39,12 +39,30 @@ from functools import lru_cache
 REF = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
 
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+#: journald prints month names in the node's locale: English in any case, German, French, Spanish,
+#: Italian, Dutch, Portuguese abbreviations (`Mai 22`, `janv. 5`, `dic 3`); Chinese `6月` is numeric
+_LOCALE_MONTHS = {name: number for number, names in enumerate((
+    (), ("jan", "janv", "ene", "gen", "jän"), ("feb", "févr", "fev", "fév"), ("mar", "mär", "mars", "mrt"),
+    ("apr", "avr", "abr"), ("may", "mai", "mag", "mei"), ("jun", "juin", "giu"), ("jul", "juil", "lug"),
+    ("aug", "août", "ago"), ("sep", "sept", "set"), ("oct", "okt", "ott", "out"), ("nov",),
+    ("dec", "dez", "déc", "dic")), start=0) for name in names}
 
 _CRI = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) [FP] ")
 _ISO_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) "
                        r"([^\s\[:]+)(?:\[\d+\])?: ")
-_SHORT_WRAP = re.compile(r"(?:([A-Z][a-z]{2})|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) "
-                         r"([^\s\[:]+)(?:\[\d+\])?: ")
+_SHORT_WRAP = re.compile(r"(?:([^\W\d_]{3,5})\.?|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(\.\d+)? "
+                         r"(\S+) ([^\s\[:]+)(?:\[\d+\])?: ")
+#: a syslog identifier without time or host (`k3s[561950]: E0416 ...`, as users cut journal lines)
+_IDENT_ONLY = re.compile(r"([\w.-]+)\[\d+\]: ")
+#: `kubectl logs --prefix` (`[pod/NAME/CONTAINER] `) and stern (`POD CONTAINER ` before a log line)
+_POD_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
+_STERN = re.compile(r"([a-z0-9][\w.-]*) ([a-z0-9][\w.-]*) "
+                    r"(?=[IWEF]\d{4} \d\d:|\{\"level\"|time=\"|\d{4}-\d\d-\d\d )")
+#: `kubectl logs --timestamps` / `docker logs -t`: an RFC 3339 stamp, then the line as written
+_TIMESTAMPS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?=\S)")
+#: lines that name their writer whatever wraps them: etcd's zap caller packages and capnslog packages
+_SELF_NAMED = re.compile(r'"caller":"(?:etcdserver|embed|etcdmain|rafthttp|raft|wal|mvcc|backend)/|'
+                         r" [A-Z] \| (?:etcdserver|etcdmain|embed|rafthttp|raft|wal|mvcc|auth)[/:]")
 _KLOG = re.compile(r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +\d+ ")
 _ZAP = re.compile(r'\{"level":"(\w+)","ts":(?:"([^"]+)"|([\d.e+]+))')
 _CAPNS = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{6}) ([A-Z]) \| ")
@@ -64,6 +82,9 @@ class ParsedLine:
     text: str
     ident: str | None = None
     host: str | None = None
+    #: the container a prefix names (`kubectl logs --prefix`, stern), or etcd when the line is
+    #: etcd's by its own fields: the writer of this line, whatever the log around it is
+    component: str | None = None
 
 
 def iso(ts: float | None) -> str | None:
@@ -118,6 +139,9 @@ def _stamp(year: int, month: int, day: int, hms: tuple[str, str, str], frac: flo
 def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None, str | None, bool]:
     """(payload, wrapper time, ident, host, whether that time is only to the second and had no year)
     with the runtime's or journald's prefix removed."""
+    m = _IDENT_ONLY.match(line)
+    if m:
+        return line[m.end():], None, m.group(1), None, False
     if line.startswith('{"log":'):
         try:
             record = json.loads(line)
@@ -135,19 +159,43 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
         m = _ISO_WRAP.match(line)
         if m:
             return line[m.end():], parse_iso(m.group(1)), m.group(3), m.group(2), False
+        m = _TIMESTAMPS.match(line)
+        if m:
+            return line[m.end():], parse_iso(m.group(1)), None, None, False
     m = _SHORT_WRAP.match(line)
     if m:
-        month = MONTHS.get(m.group(1) or "") or int(m.group(2) or 0)
+        word = (m.group(1) or "").lower()
+        month = MONTHS.get(word.title()) or _LOCALE_MONTHS.get(word, 0) or int(m.group(2) or 0)
         day = int(m.group(3))
         ts = None
         if 1 <= month <= 12:
-            ts = _stamp(_year_for(month, day, ref), month, day, (m.group(4), m.group(5), m.group(6)), 0.0)
-        return line[m.end():], ts, m.group(8), m.group(7), True
+            frac = float(m.group(7)) if m.group(7) else 0.0
+            ts = _stamp(_year_for(month, day, ref), month, day, (m.group(4), m.group(5), m.group(6)), frac)
+        return line[m.end():], ts, m.group(9), m.group(8), not m.group(7)
     return line, None, None, None, False
+
+
+def strip_writer_prefix(line: str) -> str:
+    """The line without a `kubectl logs --prefix` or stern prefix (recognition looks past them)."""
+    m = _POD_PREFIX.match(line) or _STERN.match(line)
+    return line[m.end():] if m else line
 
 
 def parse_line(line: str, ref: dt.datetime) -> ParsedLine:
     """Parse one line; anything unrecognised is kept as untimed text, never an error."""
+    writer = None
+    m = _POD_PREFIX.match(line) or _STERN.match(line)
+    if m:
+        writer = normalize_component(m.group(2)) if m.group(2) != "-" else normalize_component(m.group(1))
+        line = line[m.end():]
+    parsed = _parse(line, ref)
+    if writer is None and _SELF_NAMED.search(parsed.text):
+        writer = "etcd"
+    return parsed if writer is None else ParsedLine(parsed.ts, parsed.level, parsed.text, parsed.ident,
+                                                    parsed.host, writer)
+
+
+def _parse(line: str, ref: dt.datetime) -> ParsedLine:
     text, ts, ident, host, coarse = _unwrap(line, ref)
     m = _KLOG.match(text)
     if m:
