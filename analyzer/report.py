@@ -11,10 +11,13 @@ from typing import Any
 from . import __version__, progress
 from .bundle import open_bundles
 from .causality import RootCause, link, rank
+from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
+from .parsers.yamlsafe import load_json
 from .rules import Coverage, run_rules
+from .waivers import Waiver
 
 SCHEMA_ID = "https://kubetriage.dev/schema/report-v1.json"
 VERDICTS = {
@@ -92,6 +95,13 @@ class Report:
     ranking: list[RootCause] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     baseline: Baseline | None = None
+    #: finding key -> the waiver that accepts it (`--waivers`): shown, but not failing CI
+    waived: dict[str, Waiver] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Finding]:
+        """The findings no waiver accepts: what --fail-on, SARIF and JUnit failures count."""
+        return [f for f in self.findings if f.key not in self.waived]
 
     @property
     def worst(self) -> Severity | None:
@@ -229,6 +239,8 @@ class Report:
             "problems": self.view.problems,
             "inputs": [a for n in self.view.nodes for a in n.manifest.options.get("accounts", [])],
             **({"baseline": self._delta_dict()} if self.baseline else {}),
+            **({"waived": [{"key": key, "rule": w.rule, "reason": w.reason, "expires": w.expires.isoformat()}
+                           for key, w in self.waived.items()]} if self.waived else {}),
         }
 
     def _delta_dict(self) -> dict[str, Any]:
@@ -255,9 +267,11 @@ def load_baseline(path: Path) -> Baseline:
     if len(data) > MAX_BASELINE_BYTES:
         raise InputError(f"baseline {path}: larger than {MAX_BASELINE_BYTES} bytes")
     try:
-        raw = json.loads(data.decode("utf-8", "replace"))
+        raw = load_json(data.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:
         raise InputError(f"baseline {path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValueError as exc:  # nests too deeply, or a number too long to convert
+        raise InputError(f"baseline {path}: {exc}") from None
     if not isinstance(raw, dict) or raw.get("$schema") != SCHEMA_ID or not isinstance(
             raw.get("findings"), list):
         raise InputError(f"baseline {path}: not a kubetriage JSON report (write one with --format json)")
@@ -273,15 +287,20 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def analyze(paths: list[Path], as_type: str | None = None, node: str | None = None,
-            stdin: bytes | None = None) -> Report:
+            stdin: bytes | None = None, one_cluster: bool = False) -> Report:
     """Open the bundles (and loose files of node `node`, of type `as_type` when given; stdin's bytes
-    for the path `-`), build the cluster view, run the rules."""
-    bundles = open_bundles(paths, as_type, node, stdin)
+    for the path `-`), build the cluster view, run the rules. Repeats of one bundle are read once;
+    nodes of different clusters are refused (InputError) unless `one_cluster` says they belong
+    together."""
+    bundles, repeats = dedupe(open_bundles(paths, as_type, node, stdin))
     try:
         view = build_view(bundles)
     finally:
         for bundle in bundles:
             bundle.close()
+    view.problems.extend(repeats)
+    if not one_cluster:
+        check_one_cluster(view)
     progress.step("running rules")
     findings, coverage = run_rules(view)
     progress.step("linking root causes")

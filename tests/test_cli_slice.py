@@ -142,7 +142,7 @@ def test_a_bug_ends_in_one_line_not_a_traceback(monkeypatch, capsys):
     def broken(*args: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli, "run_analysis", broken)
+    monkeypatch.setattr("analyzer.report.analyze", broken)
     monkeypatch.setattr("sys.argv", ["kubetriage", "analyze", str(SAMPLE)])
     monkeypatch.delenv("KUBETRIAGE_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exit_info:

@@ -13,11 +13,11 @@ True
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable
 
 from ..logs.formats import strip_writer_prefix
+from ..parsers.yamlsafe import load_json
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
@@ -54,7 +54,7 @@ def _share(pattern: re.Pattern[str], head: str) -> float:
 
 def _json_type(head: str) -> str | None:
     try:
-        data = json.loads(head)
+        data = load_json(head)
     except ValueError:
         return None
     first = data[0] if isinstance(data, list) and data else data

@@ -27,8 +27,7 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..bundle import ItemRecord
 from ..errors import InputError
@@ -36,6 +35,9 @@ from ..evidence.reader import notice
 from ..findings import Evidence
 from ..logs.formats import known_components, normalize_component, to_datetime
 from ..logs.scan import ScanResult, SignatureCount, scan_stream
+
+if TYPE_CHECKING:
+    import pandas as pd
 from ..logs.signatures import Signature
 from .source import Source
 
@@ -142,6 +144,8 @@ class LogFacts:
         return max(times, default=None)
 
     def timeline(self) -> pd.DataFrame:
+        import pandas as pd  # only reports with a log chart pay for importing pandas (~0.4 s)
+
         rows = [(minute, node, component, sig, count)
                 for (minute, node, component, sig), count in self.minutes.items()]
         frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from ..parsers.yamlsafe import load_json
 
 #: reference time of the doctests above
 REF = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
@@ -144,7 +145,7 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
         return line[m.end():], None, m.group(1), None, False
     if line.startswith('{"log":'):
         try:
-            record = json.loads(line)
+            record = load_json(line)
         except ValueError:
             return line, None, None, None, False
         if isinstance(record, dict) and isinstance(record.get("log"), str):

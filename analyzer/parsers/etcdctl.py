@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from .yamlsafe import load_json
+
 #: etcdctl output is small; anything past this is not etcdctl output
 MAX_JSON_CHARS = 16 * 1024 * 1024
 #: etcdserverpb.AlarmType as `alarm list -w json` prints it
@@ -208,8 +210,8 @@ def _load_json(text: str, problems: list[str]) -> Any:
         problems.append(f"larger than {MAX_JSON_CHARS} characters: not read")
         return None
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, over-long ints, deep nesting
+        return load_json(text)
+    except ValueError as exc:  # JSONDecodeError, over-long ints, deep nesting
         problems.append(f"not valid JSON: {str(exc)[:120]}")
         return None
 

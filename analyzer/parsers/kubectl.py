@@ -32,7 +32,6 @@ A real `kubectl get pods -A` table (kubernetes/kubernetes#117293):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +40,7 @@ import yaml
 
 from .kversion import KubeVersion, parse_version
 from .manifests import as_dict, as_list, dig, parse_flags
-from .yamlsafe import load_yaml
+from .yamlsafe import load_json, load_yaml
 
 
 def parse_timestamp(value: object) -> dt.datetime | None:
@@ -105,8 +104,8 @@ def load_objects(text: str) -> Objects:
     """A `kubectl get -o yaml|json` output: a List (items) or a single object."""
     out = Objects()
     try:
-        doc = load_yaml(text) if text.lstrip()[:1] != "{" else json.loads(text)
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        doc = load_yaml(text) if text.lstrip()[:1] != "{" else load_json(text)
+    except (yaml.YAMLError, ValueError) as exc:
         out.problems.append(f"not valid YAML: {str(exc)[:200]}")
         return out
     if not isinstance(doc, dict):
@@ -328,8 +327,8 @@ def parse_version_json(text: str) -> VersionInfo | None:
     25
     """
     try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
+        doc = load_json(text)
+    except ValueError:
         return None
     if not isinstance(doc, dict):
         return None
