@@ -121,7 +121,7 @@ class Report:
     @property
     def judgement(self) -> Verdict:
         """Green only when the evidence could have shown the problems it rules out."""
-        if self.worst is not None:
+        if self.worst is not None and self.worst is not Severity.INFO:
             return Verdict("findings", VERDICTS[self.worst])
         view = self.view
         loose = all(n.manifest.options.get("loose") for n in view.nodes)

@@ -37,6 +37,12 @@ def types_read(rep: dict) -> list[str]:
     ("kubectl-refused-6443-website-19461.txt", "kubectl-client-error"),
     ("openssl-enddate-expired-udacity-ud615-5.txt", "openssl-dates"),
     ("etcdctl-status-table-with-prompt-bitnami-16615.txt", "etcdctl-status"),
+    ("kubeadm-init-sealos-runner-prefix-sealos-1355.txt", "kubeadm-output"),  # `IP:22: ` on every line
+    ("kubeadm-init-terraform-runner-prefix-hcloud-19.txt", "kubeadm-output"),  # `... (remote-exec): `
+    ("etcd2-golog-request-timed-out-k8s-10122.txt", "etcd-capnslog"),
+    ("kubectl-get-cs-rows-without-header-rancher-21494.txt", "kubectl-componentstatuses"),
+    ("etcdctl-v2-cluster-unavailable-etcd-3864.txt", "etcdctl-cluster-health"),
+    ("go-panic-bbolt-page-assertion-etcd-18096.txt", "go-panic"),
 ])
 def test_new_types_and_command_lines_are_read(name, kind):
     rep = report(str(REAL / name))
@@ -54,6 +60,11 @@ def test_cluster_health_v2_names_the_unreachable_member():
 def test_openssl_enddate_alone_finds_the_expired_certificate():
     rep = report(str(REAL / "openssl-enddate-expired-udacity-ud615-5.txt"))
     assert [f["id"] for f in rep["findings"]] == ["CERT_EXPIRED"]
+
+
+def test_info_findings_alone_are_not_green():
+    rep = report(str(REAL / "kubectl-get-cs-rows-without-header-rancher-21494.txt"))
+    assert rep["verdict"]["kind"] == "partial"
 
 
 def test_kubectl_pods_table_is_judged_not_green():

@@ -109,9 +109,29 @@ def clean(lines: list[str]) -> list[str]:
         out = [ln[2:] if ln.startswith("* ") else ln for ln in out]
     if _majority(out, _NUMBERED):
         out = [_NUMBERED.sub("", ln, count=1) for ln in out]
+    out = _strip_common_prefix(out)
+    # a Markdown inline-code span opened on one line and closed on another
+    out = [ln[1:] if ln.startswith("`") and ln.count("`") == 1 else ln for ln in out]
+    out = [ln[:-1] if ln.endswith("`") and ln.count("`") == 1 else ln for ln in out]
     # one line wrapped whole in backticks (Markdown inline code) or in double quotes (a quoted error)
     return [ln.strip()[1:-1] if len(ln.strip()) > 2 and ln.strip()[0] == ln.strip()[-1] in "`\""
             and ln.strip()[0] not in ln.strip()[1:-1] else ln for ln in out]
+
+
+#: a prefix a remote runner puts before every line: `172.16.112.205:22: ` (sealos, pssh),
+#: `module.k8s.null_resource.x (remote-exec): ` (terraform)
+_RUNNER = re.compile(r"^(\S[^:\s]*(?::\d+)?(?: \([\w-]+\))?: ?)(?!/)")
+
+
+def _strip_common_prefix(lines: list[str]) -> list[str]:
+    filled = [ln for ln in lines if ln.strip()]
+    prefixes = [m.group(1) for ln in filled if (m := _RUNNER.match(ln)) and not _LOG_LINE.match(ln)]
+    if len(filled) < 3 or not prefixes:
+        return lines
+    common = max(set(prefixes), key=prefixes.count)
+    if prefixes.count(common) < 0.6 * len(filled) or len(common.strip()) < 4:
+        return lines
+    return [ln[len(common):] if ln.startswith(common) else ln for ln in lines]
 
 
 def _dedent(lines: list[str]) -> list[str]:

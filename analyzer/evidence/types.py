@@ -73,6 +73,8 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  "real/etcd-zap-slow-fdatasync-milvus-21840.log", is_log=True),
     EvidenceType("etcd-capnslog", "logs.pod", "etcd 3.4's capnslog text log", SCANNED,
                  "logs/etcd-capnslog-3.4-1.log", is_log=True),
+    EvidenceType("go-panic", "logs.pod", "a Go panic and its goroutine stacks (etcd, bbolt, a component)",
+                 SCANNED, "real/go-panic-bbolt-page-assertion-etcd-18096.txt", is_log=True),
     EvidenceType("cri-log", "logs.pod", "a container log in CRI format (/var/log/pods)", SCANNED,
                  "real/cri-apiserver-etcd-refused-k8s-107491.log",
                  (r"/var/log/(?:pods|containers)/",), is_log=True),

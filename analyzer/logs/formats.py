@@ -67,7 +67,8 @@ _SELF_NAMED = re.compile(r'"caller":"(?:etcdserver|embed|etcdmain|rafthttp|raft|
 _KLOG = re.compile(r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +\d+ ")
 _ZAP = re.compile(r'\{"level":"(\w+)","ts":(?:"([^"]+)"|([\d.e+]+))')
 _CAPNS = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{6}) ([A-Z]) \| ")
-_GOLOG = re.compile(r"(?:raft|(WARNING|ERROR|INFO): )(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) (?:(\w+): )?")
+_GOLOG = re.compile(r"(?:raft|(WARNING|ERROR|INFO): )?(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) "
+                    r"(?:(\w+): )?")
 
 _ZAP_LEVELS = {"debug": "D", "info": "I", "warn": "W", "error": "E", "dpanic": "E", "panic": "F",
                "fatal": "F"}
@@ -247,7 +248,8 @@ def normalize_component(name: str) -> str:
 #: substrings that betray the writer of a log whose path does not name it (loose evidence)
 _CONTENT_HINTS: tuple[tuple[str, str], ...] = (
     ('"caller":"etcdserver/', "etcd"), ('"caller":"embed/', "etcd"), (" | etcdserver: ", "etcd"),
-    (" | etcdmain: ", "etcd"), ("raft.node: ", "etcd"),
+    (" | etcdmain: ", "etcd"), ("raft.node: ", "etcd"), (" etcdserver: ", "etcd"), (" etcdhttp: ", "etcd"),
+    ("go.etcd.io/", "etcd"), ("github.com/coreos/etcd/", "etcd"),
     ("httplog.go", "kube-apiserver"), ("authentication.go", "kube-apiserver"),
     ("storage_factory.go", "kube-apiserver"), ("cacher.go", "kube-apiserver"),
     (":2379", "kube-apiserver"), (":6443: bind", "kube-apiserver"), ("kube-apiserver", "kube-apiserver"),

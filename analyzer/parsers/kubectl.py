@@ -490,6 +490,9 @@ def _event_rows(text: str) -> list[Event]:
     return events
 
 
+_CS_ROW = re.compile(r"^(?:scheduler|controller-manager|etcd-\d+)\s+(?:Healthy|Unhealthy)\b", re.M)
+
+
 def parse_kubectl_text(text: str) -> KubectlText:
     """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table.
 
@@ -504,6 +507,11 @@ def parse_kubectl_text(text: str) -> KubectlText:
     if out.events:
         return out
     rows = parse_table(text) if re.search(r"^(?:NAME|NAMESPACE)\s", text, re.M) else []
+    if not rows and _CS_ROW.search(text):
+        # rows pasted without their header
+        rows = parse_table("NAME                 STATUS      MESSAGE\n" + text)
+        rows = [dict(r, _line=str(int(r["_line"]) - 1)) for r in rows if _CS_ROW.match(
+            f"{r.get('NAME', '')}   {r.get('STATUS', '')}")]
     if not rows:
         objects = load_objects(text)
         out.problems += objects.problems
