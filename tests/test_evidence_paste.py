@@ -43,6 +43,7 @@ def types_read(rep: dict) -> list[str]:
     ("kubectl-get-cs-rows-without-header-rancher-21494.txt", "kubectl-componentstatuses"),
     ("etcdctl-v2-cluster-unavailable-etcd-3864.txt", "etcdctl-cluster-health"),
     ("go-panic-bbolt-page-assertion-etcd-18096.txt", "go-panic"),
+    ("logrus-kine-compact-k3s-11269.txt", "logrus"),
 ])
 def test_new_types_and_command_lines_are_read(name, kind):
     rep = report(str(REAL / name))

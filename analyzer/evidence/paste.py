@@ -43,7 +43,8 @@ _FENCE = re.compile(r"^\s*(?:```|~~~)")
 #: lines that are log lines whatever wraps them (the change of format that splits a block)
 _LOG_LINE = re.compile(r"^\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|"
                        r"[^\W\d_]{3,5}\.? +\d{1,2} \d\d:\d\d:\d\d|\d{1,2}月 +\d{1,2} |\{\"(?:level|log)\":|"
-                       r"(?:raft|WARNING: |ERROR: |INFO: )\d{4}/\d\d/\d\d|\[pod/[^\]]+\] )")
+                       r"(?:raft|WARNING: |ERROR: |INFO: )\d{4}/\d\d/\d\d|\[pod/[^\]]+\] |time=\"|"
+                       r"(?:INFO|WARN|ERRO|FATA|DEBU)\[\d+\] )")
 #: a few lines inside a log that are not log lines (a wrapped message, a stack) stay in the log
 _CONTINUATION = 3
 #: a paste larger than this is a log file, not a paste: it is read whole, as one type

@@ -42,6 +42,7 @@ _CLUSTER_HEALTH = re.compile(r"^(?:member [0-9a-f]+ is (?:healthy|unhealthy|unre
 _ETCD = re.compile(r'^(?:\{"level":"\w+","ts":|(?:WARNING|ERROR|INFO): \d{4}/\d\d/\d\d |raft\d{4}/|'
                    r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} [A-Z] \| |\[WARNING\] |"
                    r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:etcd\w*|raft\w*|wal|snap|rafthttp|etcdhttp): )", re.M)
+_LOGRUS = re.compile(r'^(?:time="[^"]+" level=\w+ |(?:INFO|WARN|ERRO|FATA|DEBU)\[\d+\] )', re.M)
 #: a Go program's panic and its goroutine stacks
 _PANIC = re.compile(r"^(?:panic: |goroutine \d+ \[|fatal error: )", re.M)
 _EVENT_ROW = re.compile(r"^\s*(?:Normal|Warning)\s+[A-Z]\w+\s+\S", re.M)
@@ -143,6 +144,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5 or _share(_IDENT, h) >= 0.5),
     ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5),
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
+    ("logrus", lambda h, ls: _share(_LOGRUS, h) >= 0.5),
     ("go-panic", lambda h, ls: bool(_PANIC.match(ls[0]))),
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),
     ("pem", lambda h, ls: "-----BEGIN CERTIFICATE-----" in h),

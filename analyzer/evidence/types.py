@@ -73,6 +73,9 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  "real/etcd-zap-slow-fdatasync-milvus-21840.log", is_log=True),
     EvidenceType("etcd-capnslog", "logs.pod", "etcd 3.4's capnslog text log", SCANNED,
                  "logs/etcd-capnslog-3.4-1.log", is_log=True),
+    EvidenceType("logrus", "logs.pod", "logrus lines (k3s, kine, k0s, containerd, dockerd): "
+                 "`time=... level=...` or `INFO[0300] ...`", SCANNED,
+                 "real/logrus-kine-compact-k3s-11269.txt", is_log=True),
     EvidenceType("go-panic", "logs.pod", "a Go panic and its goroutine stacks (etcd, bbolt, a component)",
                  SCANNED, "real/go-panic-bbolt-page-assertion-etcd-18096.txt", is_log=True),
     EvidenceType("cri-log", "logs.pod", "a container log in CRI format (/var/log/pods)", SCANNED,

@@ -24,6 +24,22 @@ reference belongs to the previous year.
 '2026-11-27T02:01:45.624752+00:00'
 >>> iso(parse_line('E1231 23:59:59.000001       1 x.go:1] late in the year', REF).ts)
 '2020-12-31T23:59:59.000001+00:00'
+
+journald `short-precise` in a German locale, stern's `POD CONTAINER ` prefix (kube-vip/kube-vip#318),
+a journal line cut down to its identifier (k3s-io/k3s#9954) and logrus (k3s-io/k3s#11269):
+
+>>> iso(parse_line('Mai 22 08:07:35.540590 kuber-master-01 dockerd[1058]: up', REF).ts)
+'2021-05-22T08:07:35.540590+00:00'
+>>> p = parse_line('kube-vip-k8s-2 kube-vip E1122 22:09:59.060398       1 leaderelection.go:330] error '
+...                'retrieving resource lock kube-system/plndr-cp-lock', REF)
+>>> p.component, p.level, p.text[:5]
+('kube-vip', 'E', 'leade')
+>>> p = parse_line('k3s[561950]: E0416 14:51:35.168336  561950 authentication.go:63] "Unable to '
+...                'authenticate the request"', REF)
+>>> p.ident, p.level
+('k3s', 'E')
+>>> parse_line('INFO[0300] COMPACT compactRev=0 targetCompactRev=2 currentRev=17811', REF).level
+'I'
 """
 
 from __future__ import annotations
@@ -70,6 +86,10 @@ _CAPNS = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{6}) ([A-Z]) \| ")
 _GOLOG = re.compile(r"(?:raft|(WARNING|ERROR|INFO): )?(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) "
                     r"(?:(\w+): )?")
 
+#: logrus (k3s, kine, k0s, containerd, dockerd): `time="..." level=info msg="..."`, or on a terminal
+#: `INFO[0300] message` (seconds since start: no time)
+_LOGRUS = re.compile(r'time="([^"]+)" level=(\w+) ')
+_LOGRUS_TTY = re.compile(r"(INFO|WARN|ERRO|FATA|DEBU|PANI|TRAC)\[\d+\] ")
 _ZAP_LEVELS = {"debug": "D", "info": "I", "warn": "W", "error": "E", "dpanic": "E", "panic": "F",
                "fatal": "F"}
 
@@ -216,6 +236,16 @@ def _parse(line: str, ref: dt.datetime) -> ParsedLine:
         if ts is None:
             ts = parse_iso(f"{m.group(1)}T{m.group(2)}.{m.group(3)}")
         return ParsedLine(ts, m.group(4), text[m.end():], ident, host)
+    m = _LOGRUS.match(text)
+    if m:
+        if ts is None:
+            ts = parse_iso(m.group(1).replace(" ", "T"))
+        level = _ZAP_LEVELS.get(m.group(2).replace("warning", "warn"), "")
+        return ParsedLine(ts, level, text[m.end():], ident, host)
+    m = _LOGRUS_TTY.match(text)
+    if m:
+        level = "F" if m.group(1) in ("FATA", "PANI") else m.group(1)[0]
+        return ParsedLine(ts, level, text[m.end():], ident, host)
     m = _GOLOG.match(text)
     if m:
         if ts is None:
