@@ -136,6 +136,9 @@ class Report:
                    "objects, etcd, certificates or control-plane logs): was it collected on a control-plane "
                    "node?")
             return Verdict("insufficient", "Not enough evidence to judge", why)
+        if not any(c.checked for c in self.coverage):
+            return Verdict("insufficient", "Not enough evidence to judge",
+                           "no check applies to what was given (" + ", ".join(sorted(view.available)) + ")")
         missing = self.unchecked_categories
         if missing:
             return Verdict("partial", "No problems found in what could be checked",

@@ -44,6 +44,7 @@ def types_read(rep: dict) -> list[str]:
     ("etcdctl-v2-cluster-unavailable-etcd-3864.txt", "etcdctl-cluster-health"),
     ("go-panic-bbolt-page-assertion-etcd-18096.txt", "go-panic"),
     ("logrus-kine-compact-k3s-11269.txt", "logrus"),
+    ("oc-get-clusteroperators-degraded-installer-2646.txt", "openshift-clusteroperators"),
 ])
 def test_new_types_and_command_lines_are_read(name, kind):
     rep = report(str(REAL / name))
@@ -178,3 +179,9 @@ def test_concatenated_logs_of_two_components_are_attributed_line_by_line(tmp_pat
     found = {(s.component, s.id) for s in analyze([mixed]).view.logs.signatures}
     assert ("etcd", "ETCD_REJECTED_CONNECTION") in found
     assert ("kube-apiserver", "APISERVER_ETCD_REFUSED") in found
+
+
+def test_degraded_cluster_operators_are_findings_in_their_own_category():
+    rep = report(str(REAL / "oc-get-clusteroperators-degraded-installer-2646.txt"))
+    assert sorted((f["objects"][0], f["category"]) for f in rep["findings"]) == [
+        ("authentication", "apiserver"), ("dns", "connectivity"), ("kube-apiserver", "apiserver")]

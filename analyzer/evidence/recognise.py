@@ -118,6 +118,8 @@ def _table_type(lines: list[str]) -> str | None:
             return "ss-listening"
         if "LAST" in cols and "REASON" in cols or cols[:2] == ["Type", "Reason"]:
             return "kubectl-events"
+        if {"AVAILABLE", "PROGRESSING", "DEGRADED"} <= set(cols):
+            return "openshift-clusteroperators"
         if "NAME" in cols[:2] and "HOLDER" in cols:
             return "kubectl-leases"
         if "NAME" in cols[:2] and "ROLES" in cols and "VERSION" in cols:

@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.health import HealthReport, parse_health
 from ..parsers.kubectl import (
+    ClusterOperator,
     ComponentStatus,
     Event,
     Lease,
@@ -100,6 +101,12 @@ class ComponentStatusFact:
 
 
 @dataclass(frozen=True)
+class ClusterOperatorFact:
+    operator: ClusterOperator
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class VersionFact:
     info: VersionInfo
     origin: Origin
@@ -118,6 +125,8 @@ class K8sFacts:
     #: one per node and endpoint: each node's kubectl may reach a different API server
     health: list[HealthFact] = field(default_factory=list)
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
+    #: OpenShift's ClusterOperators (`oc get clusteroperators`)
+    clusteroperators: list[ClusterOperatorFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
 
     def merge(self, other: K8sFacts) -> None:
@@ -131,6 +140,8 @@ class K8sFacts:
                                    lambda f: (f.lease.namespace, f.lease.name))
         self.componentstatuses = _newest(self.componentstatuses + other.componentstatuses,
                                          lambda f: f.status.name)
+        self.clusteroperators = _newest(self.clusteroperators + other.clusteroperators,
+                                        lambda f: f.operator.name)
         self.health.extend(other.health)
         self.versions.extend(other.versions)
 
@@ -141,7 +152,7 @@ class K8sFacts:
                 or (not f.pod.component and f.pod.name.startswith(component + "-"))]
 
 
-F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact)
+F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, ClusterOperatorFact)
 
 
 def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
@@ -168,6 +179,7 @@ def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) 
     facts.nodes = [NodeObjectFact(x, _at(origin, x.line)) for x in parsed.nodes]
     facts.events = [EventFact(x, _at(origin, x.line)) for x in parsed.events]
     facts.componentstatuses = [ComponentStatusFact(x, _at(origin, x.line)) for x in parsed.componentstatuses]
+    facts.clusteroperators = [ClusterOperatorFact(x, _at(origin, x.line)) for x in parsed.clusteroperators]
     return facts
 
 
@@ -177,7 +189,7 @@ def _at(origin: Origin, line: int | None) -> Origin:
 
 #: the records whose text is kubectl objects
 OBJECT_ITEMS = ("k8s.pods", "k8s.pending_pods", "k8s.nodes", "k8s.events", "k8s.leases", "k8s.node_leases",
-                "k8s.componentstatuses")
+                "k8s.componentstatuses", "k8s.clusteroperators")
 
 
 def _stderr(src: Source, item: ItemRecord) -> str:
@@ -227,7 +239,8 @@ def k8s_facts(src: Source) -> K8sFacts:
             found = k8s_from_text(text, Origin(src.node, item.id, item.path, None, now), problems)
             for problem in problems:
                 src.item_problem(item, problem)
-            for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses"):
+            for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses",
+                         "clusteroperators"):
                 getattr(facts, name).extend(getattr(found, name))
     facts.health = _health(src)
     now = src.bundle.manifest.collected_at

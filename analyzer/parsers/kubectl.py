@@ -441,6 +441,39 @@ def node_from_row(row: dict[str, str]) -> Node:
                 {"Ready": (ready, status, "")}, [], int(row.get("_line", "0")) or None)
 
 
+@dataclass(frozen=True)
+class ClusterOperator:
+    """An OpenShift ClusterOperator as `oc get clusteroperators` shows it."""
+
+    name: str
+    version: str
+    available: bool | None
+    progressing: bool | None
+    degraded: bool | None
+    since: str
+    line: int | None = None
+    text: str = ""
+
+
+def _flag(value: str) -> bool | None:
+    return {"True": True, "False": False}.get(value)
+
+
+def clusteroperator_from_row(row: dict[str, str], text: str = "") -> ClusterOperator:
+    """A row of `oc get clusteroperators` (openshift/installer#2646):
+
+    >>> rows = parse_table(
+    ...     "NAME             VERSION                        AVAILABLE   PROGRESSING   DEGRADED   SINCE\\n"
+    ...     "kube-apiserver   4.3.0-0.ci-2019-11-08-103019   True        False         True       143m\\n")
+    >>> op = clusteroperator_from_row(rows[0])
+    >>> op.name, op.available, op.degraded, op.line
+    ('kube-apiserver', True, True, 2)
+    """
+    return ClusterOperator(row.get("NAME", ""), row.get("VERSION", ""), _flag(row.get("AVAILABLE", "")),
+                           _flag(row.get("PROGRESSING", "")), _flag(row.get("DEGRADED", "")),
+                           row.get("SINCE", ""), int(row.get("_line", "0")) or None, text)
+
+
 @dataclass
 class KubectlText:
     """Every object one kubectl output holds, whatever its form (`-o yaml|json` or a `get` table)."""
@@ -450,11 +483,13 @@ class KubectlText:
     events: list[Event] = field(default_factory=list)
     leases: list[Lease] = field(default_factory=list)
     componentstatuses: list[ComponentStatus] = field(default_factory=list)
+    clusteroperators: list[ClusterOperator] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.pods or self.nodes or self.events or self.leases or self.componentstatuses)
+        return not (self.pods or self.nodes or self.events or self.leases or self.componentstatuses
+                    or self.clusteroperators)
 
 
 #: describe's Events rows (Type Reason Age From Message) and `get events` rows (LAST SEEN TYPE REASON
@@ -529,14 +564,18 @@ def parse_kubectl_text(text: str) -> KubectlText:
                 out.componentstatuses.append(parse_componentstatus(obj, line))
         return out
     header = set(rows[0])
+    lines = text.splitlines()
     for row in rows:
-        if {"READY", "RESTARTS"} <= header:
+        if {"AVAILABLE", "PROGRESSING", "DEGRADED"} <= header:
+            out.clusteroperators.append(clusteroperator_from_row(row, lines[int(row["_line"]) - 1].strip()))
+        elif {"READY", "RESTARTS"} <= header:
             out.pods.append(pod_from_row(row))
         elif {"VERSION", "ROLES"} <= header:
             out.nodes.append(node_from_row(row))
         elif "MESSAGE" in header and "STATUS" in header:
             out.componentstatuses.append(componentstatus_from_row(row))
     if out.empty:
-        out.problems.append("a kubectl table kubetriage cannot read as pods, nodes or componentstatuses: "
+        out.problems.append("a kubectl table kubetriage cannot read as pods, nodes, componentstatuses or "
+                            "clusteroperators: "
                             + " ".join(sorted(h for h in header if h != "_line")))
     return out
