@@ -33,7 +33,7 @@ MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 #: items that cannot show a control-plane problem on their own: host and network state, text no type
 #: recognised (analyzer/evidence/reader.py)
-_NOT_CONTROL_PLANE = ("host.", "net.", "logs.pasted")
+_NOT_CONTROL_PLANE = ("host.df", "host.timedatectl", "host.chrony", "net.", "logs.pasted")
 
 
 @dataclass(frozen=True)

@@ -185,3 +185,16 @@ def test_degraded_cluster_operators_are_findings_in_their_own_category():
     rep = report(str(REAL / "oc-get-clusteroperators-degraded-installer-2646.txt"))
     assert sorted((f["objects"][0], f["category"]) for f in rep["findings"]) == [
         ("authentication", "apiserver"), ("dns", "connectivity"), ("kube-apiserver", "apiserver")]
+
+
+@pytest.mark.parametrize("name", ["systemctl-status-kubelet-failed-kubelet-4.txt",
+                                  "systemctl-status-kubelet-collapsed-k8s-55942.txt"])
+def test_a_kubelet_systemd_keeps_restarting_is_a_finding(name):
+    rep = report(str(REAL / name))
+    found = [(f["id"], f["objects"]) for f in rep["findings"]]
+    assert found == [("SERVICE_NOT_RUNNING", ["kubelet.service"])]
+
+
+def test_a_running_unit_is_no_finding_and_not_green():
+    rep = report(str(REAL / "systemctl-status-docker-german-journal-website-8668.txt"))
+    assert rep["findings"] == [] and rep["verdict"]["kind"] == "partial"

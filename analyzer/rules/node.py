@@ -181,3 +181,40 @@ def clock_skew(view: ClusterView) -> Iterator[Finding]:
             remediation=Remediation("Point every node's NTP client at the same source, step the clocks, "
                                     "then compare `chronyc tracking` on each node.", SYNC_COMMANDS),
             evidence=evidence, nodes=sorted({ahead, behind}), objects=[f"{ahead}>{behind}:clock"])
+
+
+#: units whose failure stops (part of) the control plane on the node, with the category and severity
+#: of that: the node agent and runtime stop the node; k3s, rke2, k0s and microk8s's kubelite run the
+#: whole control plane in one unit
+CONTROL_PLANE_UNITS = {
+    **{u: (Category.NODE, Severity.ERROR) for u in ("kubelet", "containerd", "crio", "docker")},
+    **{u: (Category.APISERVER, Severity.CRITICAL)
+       for u in ("kube-apiserver", "k3s", "rke2-server", "k0scontroller", "snap.microk8s.daemon-kubelite")},
+    "etcd": (Category.ETCD, Severity.CRITICAL),
+    "kube-controller-manager": (Category.CONTROLLER_MANAGER, Severity.ERROR),
+    "kube-scheduler": (Category.SCHEDULER, Severity.ERROR)}
+
+
+@rule("SERVICE_NOT_RUNNING", Category.NODE, Severity.CRITICAL, "Control-plane service not running",
+      "No control-plane systemd unit (kubelet, the container runtime, etcd, k3s/rke2/k0s/microk8s) is "
+      "failed, inactive or restarting after an exit (`systemctl status`).",
+      ("host.systemctl_status",))
+def service_not_running(view: ClusterView) -> Iterator[Finding]:
+    for host in view.host:
+        for unit, evidence in host.units:
+            name = unit.unit.removesuffix(".service")
+            if name not in CONTROL_PLANE_UNITS or not unit.failing:
+                continue
+            category, severity = CONTROL_PLANE_UNITS[name]
+            exit_status = f", exit status {unit.exit_status}" if unit.exit_status is not None else ""
+            yield Finding(
+                id="SERVICE_NOT_RUNNING", severity=severity, category=category,
+                title=f"{name} is not running on {host.node}",
+                detail=(f"systemd reports {unit.unit} {unit.active} ({unit.sub})"
+                        f"{f', result {unit.result}' if unit.result else ''}{exit_status}: it keeps exiting, "
+                        "and what it runs is down with it. Its journal says why it exits."),
+                remediation=Remediation(
+                    f"Read why {name} exits, fix that, then let systemd start it again.",
+                    (f"journalctl -u {quote(unit.unit)} -n 100 --no-pager",
+                     f"systemctl status {quote(unit.unit)}")),
+                evidence=[evidence], nodes=[host.node], objects=[unit.unit])
