@@ -198,3 +198,10 @@ def test_a_kubelet_systemd_keeps_restarting_is_a_finding(name):
 def test_a_running_unit_is_no_finding_and_not_green():
     rep = report(str(REAL / "systemctl-status-docker-german-journal-website-8668.txt"))
     assert rep["findings"] == [] and rep["verdict"]["kind"] == "partial"
+
+
+def test_a_tools_preamble_belongs_to_its_output():
+    """kubeadm's `[check-expiration] Reading configuration ...` lines and the blank line before the
+    table are read with the table, not left over as text nobody understood."""
+    [account] = report(str(REAL / "kubeadm-certs-external-etcd-kubeadm-2866.txt"))["inputs"]
+    assert account["scanned"] == 0 and {t for _, _, t in account["segments"]} == {"kubeadm-certs"}

@@ -39,6 +39,7 @@ _PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"
                    r"crictl|minikube|k3s|microk8s)\s+-?\w)(.*)$")
+_PREAMBLE = re.compile(r"^\s*(?:\[[\w/-]+\] |Warning: )")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 #: lines that are log lines whatever wraps them (the change of format that splits a block)
 _LOG_LINE = re.compile(r"^\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|"
@@ -211,6 +212,14 @@ def read(text: str) -> Paste:
         else:
             block.append((number, line))
     close()
+    # a tool's preamble (`[check-expiration] Reading ...`, `Warning: v1 ComponentStatus is deprecated`)
+    # belongs to the output it comes before
+    for index in range(len(pieces) - 1):
+        run, kind, said = pieces[index]
+        after = pieces[index + 1]
+        if kind is None and after[1] and not TYPES[after[1]].is_log and after[2] == said and all(
+                _PREAMBLE.match(line) for _, line in run):
+            pieces[index] = (run, after[1], said)
     segments: list[Segment] = []
     for run, kind, said in pieces:
         start, end = run[0][0], run[-1][0]

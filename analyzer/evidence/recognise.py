@@ -24,7 +24,7 @@ _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
 _JOURNAL = re.compile(r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S* |(?:[^\W\d_]{3,5}\.?|\d{1,2}月) +\d{1,2} "
                       r"\d\d:\d\d:\d\d(?:\.\d+)? )\S+ ([^\s\[:]+)(?:\[\d+\])?: ", re.M)
 #: a journal line whose time and host were cut off (`k3s[561950]: E0416 ...`)
-_IDENT = re.compile(r"^[\w.-]+\[\d+\]: ", re.M)
+_IDENT = re.compile(r"^(?:[\w.-]+ )?[\w.-]+\[\d+\]: ", re.M)
 _KUBEADM = re.compile(r"^\[(?:kubelet-check|api-check|wait-control-plane|control-plane-check|"
                       r"upgrade(?:/\w+)?|init|preflight|certs|kubeconfig|kubelet-start|control-plane|etcd|"
                       r"mark-control-plane|bootstrap-token|addons|reset|join|kubelet|patches|discovery)\] |"

@@ -69,8 +69,9 @@ _ISO_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\
                        r"([^\s\[:]+)(?:\[\d+\])?: ")
 _SHORT_WRAP = re.compile(r"(?:([^\W\d_]{3,5})\.?|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(\.\d+)? "
                          r"(\S+) ([^\s\[:]+)(?:\[\d+\])?: ")
-#: a syslog identifier without time or host (`k3s[561950]: E0416 ...`, as users cut journal lines)
-_IDENT_ONLY = re.compile(r"([\w.-]+)\[\d+\]: ")
+#: a syslog identifier without its time, or its host too (`k3s[561950]: E0416 ...`,
+#: `kubnod01.huffnet.org kubelet[7388]: E0615 ...`), as users cut journal lines
+_IDENT_ONLY = re.compile(r"(?:[\w.-]+ )?([\w.-]+)\[\d+\]: ")
 #: `kubectl logs --prefix` (`[pod/NAME/CONTAINER] `) and stern (`POD CONTAINER ` before a log line)
 _POD_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _STERN = re.compile(r"([a-z0-9][\w.-]*) ([a-z0-9][\w.-]*) "
