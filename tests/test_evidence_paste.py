@@ -45,6 +45,7 @@ def types_read(rep: dict) -> list[str]:
     ("go-panic-bbolt-page-assertion-etcd-18096.txt", "go-panic"),
     ("logrus-kine-compact-k3s-11269.txt", "logrus"),
     ("oc-get-clusteroperators-degraded-installer-2646.txt", "openshift-clusteroperators"),
+    ("kubectl-get-csr-bootstrap-pending-k8s-65843.txt", "kubectl-csr"),
 ])
 def test_new_types_and_command_lines_are_read(name, kind):
     rep = report(str(REAL / name))
@@ -205,3 +206,11 @@ def test_a_tools_preamble_belongs_to_its_output():
     table are read with the table, not left over as text nobody understood."""
     [account] = report(str(REAL / "kubeadm-certs-external-etcd-kubeadm-2866.txt"))["inputs"]
     assert account["scanned"] == 0 and {t for _, _, t in account["segments"]} == {"kubeadm-certs"}
+
+
+def test_bootstrap_csrs_pending_for_hours_are_an_error_naming_them():
+    rep = report(str(REAL / "kubectl-get-csr-bootstrap-pending-k8s-65843.txt"))
+    [finding] = rep["findings"]
+    assert (finding["id"], finding["severity"]) == ("CSR_PENDING", "error")
+    approved = "node-csr-0k4pYdZvY1zzt2OeL2wqqzeGKnVyymqMoSBh1kk2_as"
+    assert finding["category"] == "certificates" and approved not in finding["objects"]

@@ -118,6 +118,9 @@ def _table_type(lines: list[str]) -> str | None:
             return "ss-listening"
         if "LAST" in cols and "REASON" in cols or cols[:2] == ["Type", "Reason"]:
             return "kubectl-events"
+        if "REQUESTOR" in cols and "CONDITION" in cols or re.match(r"(?:node-)?csr-\S+\s", line) and \
+                re.search(r"\s(?:Pending|Approved|Denied)\S*\s*$", line):
+            return "kubectl-csr"
         if {"AVAILABLE", "PROGRESSING", "DEGRADED"} <= set(cols):
             return "openshift-clusteroperators"
         if "NAME" in cols[:2] and "HOLDER" in cols:

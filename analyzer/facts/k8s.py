@@ -17,6 +17,7 @@ from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.health import HealthReport, parse_health
 from ..parsers.kubectl import (
+    CertificateRequest,
     ClusterOperator,
     ComponentStatus,
     Event,
@@ -107,6 +108,12 @@ class ClusterOperatorFact:
 
 
 @dataclass(frozen=True)
+class CsrFact:
+    request: CertificateRequest
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class VersionFact:
     info: VersionInfo
     origin: Origin
@@ -127,6 +134,8 @@ class K8sFacts:
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
     #: OpenShift's ClusterOperators (`oc get clusteroperators`)
     clusteroperators: list[ClusterOperatorFact] = field(default_factory=list)
+    #: CertificateSigningRequests (`kubectl get csr`)
+    csrs: list[CsrFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
 
     def merge(self, other: K8sFacts) -> None:
@@ -142,6 +151,7 @@ class K8sFacts:
                                          lambda f: f.status.name)
         self.clusteroperators = _newest(self.clusteroperators + other.clusteroperators,
                                         lambda f: f.operator.name)
+        self.csrs = _newest(self.csrs + other.csrs, lambda f: f.request.name)
         self.health.extend(other.health)
         self.versions.extend(other.versions)
 
@@ -152,7 +162,8 @@ class K8sFacts:
                 or (not f.pod.component and f.pod.name.startswith(component + "-"))]
 
 
-F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, ClusterOperatorFact)
+F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, ClusterOperatorFact,
+              CsrFact)
 
 
 def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
@@ -180,6 +191,7 @@ def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) 
     facts.events = [EventFact(x, _at(origin, x.line)) for x in parsed.events]
     facts.componentstatuses = [ComponentStatusFact(x, _at(origin, x.line)) for x in parsed.componentstatuses]
     facts.clusteroperators = [ClusterOperatorFact(x, _at(origin, x.line)) for x in parsed.clusteroperators]
+    facts.csrs = [CsrFact(x, _at(origin, x.line)) for x in parsed.csrs]
     return facts
 
 
@@ -189,7 +201,7 @@ def _at(origin: Origin, line: int | None) -> Origin:
 
 #: the records whose text is kubectl objects
 OBJECT_ITEMS = ("k8s.pods", "k8s.pending_pods", "k8s.nodes", "k8s.events", "k8s.leases", "k8s.node_leases",
-                "k8s.componentstatuses", "k8s.clusteroperators")
+                "k8s.componentstatuses", "k8s.clusteroperators", "k8s.csrs")
 
 
 def _stderr(src: Source, item: ItemRecord) -> str:
@@ -240,7 +252,7 @@ def k8s_facts(src: Source) -> K8sFacts:
             for problem in problems:
                 src.item_problem(item, problem)
             for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses",
-                         "clusteroperators"):
+                         "clusteroperators", "csrs"):
                 getattr(facts, name).extend(getattr(found, name))
     facts.health = _health(src)
     now = src.bundle.manifest.collected_at

@@ -474,6 +474,50 @@ def clusteroperator_from_row(row: dict[str, str], text: str = "") -> ClusterOper
                            row.get("SINCE", ""), int(row.get("_line", "0")) or None, text)
 
 
+@dataclass(frozen=True)
+class CertificateRequest:
+    """A CertificateSigningRequest as `kubectl get csr` / `oc get csr` shows it."""
+
+    name: str
+    age: dt.timedelta | None
+    signer: str  # SIGNERNAME (1.18+); older tables have none
+    requestor: str
+    condition: str  # Pending | Approved,Issued | Denied | ...
+    line: int | None = None
+    text: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.condition == "Pending"
+
+    @property
+    def client(self) -> bool:
+        """A kubelet's client certificate (it cannot join or rejoin without it), not a serving one."""
+        return ("kube-apiserver-client-kubelet" in self.signer or "bootstrap" in self.requestor
+                or "node-bootstrapper" in self.requestor or self.requestor == "kubelet-bootstrap")
+
+
+_CSR_ROW = re.compile(r"^((?:node-)?csr-\S+)\s+(\S+)\s+(?:(\S*/\S+)\s+)?(\S+)\s+(?:(?:<none>|\d+\w*)\s+)?"
+                      r"((?:Pending|Approved|Denied|Failed)\S*)\s*$")
+
+
+def csr_rows(text: str) -> list[CertificateRequest]:
+    """`kubectl get csr` rows, with or without the header (kubernetes/kubernetes#65843):
+
+    >>> [r] = csr_rows("node-csr-00NHp-Cdq0qUqXGYnIu81KB39_a56-llQKS5aGn_ecU   3h        "
+    ...                "system:bootstrap:zhqvxa   Pending")
+    >>> r.pending, r.client, r.age, r.line
+    (True, True, datetime.timedelta(seconds=10800), 1)
+    """
+    rows: list[CertificateRequest] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _CSR_ROW.match(line.strip())
+        if m:
+            rows.append(CertificateRequest(m.group(1), parse_age(m.group(2)), m.group(3) or "", m.group(4),
+                                           m.group(5), number, line.strip()))
+    return rows
+
+
 @dataclass
 class KubectlText:
     """Every object one kubectl output holds, whatever its form (`-o yaml|json` or a `get` table)."""
@@ -484,12 +528,13 @@ class KubectlText:
     leases: list[Lease] = field(default_factory=list)
     componentstatuses: list[ComponentStatus] = field(default_factory=list)
     clusteroperators: list[ClusterOperator] = field(default_factory=list)
+    csrs: list[CertificateRequest] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
         return not (self.pods or self.nodes or self.events or self.leases or self.componentstatuses
-                    or self.clusteroperators)
+                    or self.clusteroperators or self.csrs)
 
 
 #: describe's Events rows (Type Reason Age From Message) and `get events` rows (LAST SEEN TYPE REASON
@@ -539,7 +584,8 @@ def parse_kubectl_text(text: str) -> KubectlText:
     """
     out = KubectlText()
     out.events = _event_rows(text)
-    if out.events:
+    out.csrs = csr_rows(text)
+    if out.events or out.csrs:
         return out
     rows = parse_table(text) if re.search(r"^(?:NAME|NAMESPACE)\s", text, re.M) else []
     if not rows and _CS_ROW.search(text):
