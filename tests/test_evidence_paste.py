@@ -214,3 +214,12 @@ def test_bootstrap_csrs_pending_for_hours_are_an_error_naming_them():
     assert (finding["id"], finding["severity"]) == ("CSR_PENDING", "error")
     approved = "node-csr-0k4pYdZvY1zzt2OeL2wqqzeGKnVyymqMoSBh1kk2_as"
     assert finding["category"] == "certificates" and approved not in finding["objects"]
+
+
+def test_etcdctl_json_after_its_stderr_line_reads_both():
+    """etcdctl prints a failing endpoint on stderr before the JSON of the others: both are read, and
+    the endpoint that did not answer is named."""
+    rep = report(str(REAL / "etcdctl-status-json-after-stderr-etcd-9531.txt"))
+    assert types_read(rep) == ["etcdctl-status"]
+    assert [(f["id"], f["objects"][0]) for f in rep["findings"]] == [
+        ("ETCD_ENDPOINT_UNHEALTHY", "http://127.0.0.1:20002")]

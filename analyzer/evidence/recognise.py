@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable
 
 from ..logs.formats import strip_writer_prefix
+from ..parsers.etcdctl import without_client_stderr
 from ..parsers.yamlsafe import load_json
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
@@ -177,8 +178,9 @@ def detect(head: str) -> str | None:
     lines = _lines(head)
     if not lines:
         return None
-    if lines[0].lstrip().startswith(("{", "[")):
-        found = _json_type(head)
+    body = without_client_stderr(head).strip()
+    if body.startswith(("{", "[")):
+        found = _json_type(body)
         if found:
             return found
     for name, check in _CONTENT_CHECKS:
