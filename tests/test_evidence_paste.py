@@ -56,8 +56,16 @@ def test_new_types_and_command_lines_are_read(name, kind):
 
 def test_cluster_health_v2_names_the_unreachable_member():
     rep = report(str(REAL / "etcdctl-cluster-health-v2-unreachable-etcd-3852.txt"))
-    checked = {c["rule"] for c in rep["coverage"] if c["checked"]}
-    assert any(r.startswith("ETCD_") for r in checked)
+    assert [(f["id"], f["objects"]) for f in rep["findings"]] == [
+        ("ETCD_ENDPOINT_UNHEALTHY", ["http://172.17.8.103:2379"])]
+
+
+def test_lines_wrapped_by_an_80_column_terminal_are_joined():
+    rep = report(str(REAL / "etcdctl-cluster-health-v2-wrapped-80-rancher-9667.txt"))
+    assert sorted(f["objects"][0] for f in rep["findings"]) == [
+        "http://10.42.218.183:2379", "http://10.42.253.152:2379", "http://10.42.61.255:2379"]
+    [account] = rep["inputs"]
+    assert account["scanned"] == 0
 
 
 def test_openssl_enddate_alone_finds_the_expired_certificate():

@@ -120,6 +120,46 @@ def clean(lines: list[str]) -> list[str]:
             and ln.strip()[0] not in ln.strip()[1:-1] else ln for ln in out]
 
 
+#: a terminal wraps at 80 columns or more; a paste wrapped at W has several lines exactly W long
+MIN_WRAP = 79
+#: aligned columns (tables, padded listings): lines that long are laid out, not wrapped
+_COLUMNS = re.compile(r"^.{35,}?\S {3,}\S")
+
+
+def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Join lines a terminal wrapped (copied from a window W columns wide, every line longer than W
+    was cut into W-long pieces): the joined line takes the first piece's place, the others' places
+    are returned so that they stay empty and line numbers do not move.
+
+    Two lines of rancher/rancher#9667 (a terminal 80 columns wide):
+
+    >>> joined, folded = unwrap([
+    ...     "member 609d837ceaf22e4a is unhealthy: got unhealthy result from http://10.42.218", ".183:2379",
+    ...     "member 663e8e43312368f0 is unreachable: [http://10.42.61.255:2379] are all unrea", "chable"])
+    >>> joined[0][-25:], joined[2][-19:], sorted(folded)
+    ('http://10.42.218.183:2379', 'are all unreachable', [1, 3])
+    """
+    widths = [len(ln) for ln in lines]
+    wide = max(widths, default=0)
+    filled = [w for w in widths if w]
+    ends = sum(1 for w, after in zip(widths, widths[1:], strict=False)
+               if w >= wide - 1 and 0 < after < wide - 1)
+    if wide < MIN_WRAP or ends < 2 or sum(1 for w in filled if w >= wide - 1) > 0.75 * len(filled):
+        return lines, set()
+    out, folded = list(lines), set()
+    head, piece = None, 0
+    for index, line in enumerate(lines):
+        if head is not None and line.strip() and not command_of(line) and not _LOG_LINE.match(line):
+            # a piece one short of the width lost the space the terminal wrapped at
+            out[head] += ("" if piece == wide else " ") + line
+            folded.add(index)
+        else:
+            head = index
+        piece = len(line)
+        head = head if piece >= wide - 1 and not _COLUMNS.match(line) else None
+    return out, folded
+
+
 #: a prefix a remote runner puts before every line: `172.16.112.205:22: ` (sealos, pssh),
 #: `module.k8s.null_resource.x (remote-exec): ` (terraform)
 _RUNNER = re.compile(r"^(\S[^:\s]*(?::\d+)?(?: \([\w-]+\))?: ?)(?!/)")
@@ -189,7 +229,7 @@ def split(text: str) -> list[Segment]:
 
 
 def read(text: str) -> Paste:
-    lines = clean(text.splitlines())
+    lines, folded = unwrap(clean(text.splitlines()))
     pieces: list[tuple[list[tuple[int, str]], str | None, str | None]] = []
     command: str | None = None
     block: list[tuple[int, str]] = []
@@ -202,6 +242,9 @@ def read(text: str) -> Paste:
             block.clear()
 
     for number, line in enumerate(lines, start=1):
+        if number - 1 in folded:
+            block.append((number, ""))  # joined to the line before: its place stays, empty
+            continue
         said = command_of(line)
         if _FENCE.match(line) or said is not None:
             close()
