@@ -46,6 +46,7 @@ def types_read(rep: dict) -> list[str]:
     ("logrus-kine-compact-k3s-11269.txt", "logrus"),
     ("oc-get-clusteroperators-degraded-installer-2646.txt", "openshift-clusteroperators"),
     ("kubectl-get-csr-bootstrap-pending-k8s-65843.txt", "kubectl-csr"),
+    ("kubectl-describe-pod-crashloop-portainer-5314.txt", "kubectl-describe-pod"),
 ])
 def test_new_types_and_command_lines_are_read(name, kind):
     rep = report(str(REAL / name))
@@ -231,3 +232,13 @@ def test_etcdctl_json_after_its_stderr_line_reads_both():
     assert types_read(rep) == ["etcdctl-status"]
     assert [(f["id"], f["objects"][0]) for f in rep["findings"]] == [
         ("ETCD_ENDPOINT_UNHEALTHY", "http://127.0.0.1:20002")]
+
+
+def test_a_ticket_with_a_log_line_prose_and_an_openssl_fragment():
+    """kubernetes/apiserver#102 as pasted: the API server's CRI line (etcd's certificate expired), a
+    sentence, and `openssl ... | grep fter` in a fence: each part read as what it is; the certificate
+    the fragment shows (valid to April 2024) is judged at the log's time, December 2023."""
+    rep = report(str(REAL / "cri-and-openssl-grep-not-after-apiserver-102.txt"))
+    assert set(types_read(rep)) == {"cri-log", "x509-text"}
+    assert [f["id"] for f in rep["findings"]] == ["APISERVER_ETCD_CONNECTION_FAILED"]
+    assert rep["nodes"][0]["collected_at"].startswith("2023-12-16")

@@ -18,6 +18,7 @@ from collections.abc import Callable
 
 from ..logs.formats import strip_writer_prefix
 from ..parsers.etcdctl import without_client_stderr
+from ..parsers.kubectl import is_describe_pod
 from ..parsers.yamlsafe import load_json
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
@@ -150,6 +151,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5 or _share(_IDENT, h) >= 0.5),
     ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5),
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
+    ("kubectl-describe-pod", lambda h, ls: is_describe_pod(h)),
     ("logrus", lambda h, ls: _share(_LOGRUS, h) >= 0.5),
     ("go-panic", lambda h, ls: bool(_PANIC.match(ls[0]))),
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),

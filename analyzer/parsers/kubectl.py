@@ -573,6 +573,91 @@ def _event_rows(text: str) -> list[Event]:
 _CS_ROW = re.compile(r"^(?:scheduler|controller-manager|etcd-\d+)\s+(?:Healthy|Unhealthy)\b", re.M)
 
 
+_DESCRIBE_FIELD = re.compile(r"^( *)([A-Za-z][\w .-]*?):(?:\s+(.*?))?\s*$")
+_DESCRIBE_DATE = "%a, %d %b %Y %H:%M:%S %z"
+
+
+def is_describe_pod(text: str) -> bool:
+    return bool(re.search(r"^Namespace:\s", text, re.M) and re.search(r"^Containers:\s*$", text, re.M))
+
+
+def _describe_time(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(value, _DESCRIBE_DATE)
+    except ValueError:
+        return None
+
+
+def _describe_fields(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The top-level fields, and per container its fields (`State.Reason`, `Last State.Exit Code`)."""
+    top: dict[str, str] = {}
+    containers: list[dict[str, str]] = []
+    section, block = "", ""
+    for line in text.splitlines():
+        m = _DESCRIBE_FIELD.match(line)
+        if not m:
+            continue
+        indent, key, value = len(m.group(1)), m.group(2), m.group(3) or ""
+        if indent == 0:
+            section = key
+            top.setdefault(key, value)
+        elif section in ("Containers", "Init Containers") and indent == 2 and not value:
+            containers.append({"name": key, "init": "yes" if section == "Init Containers" else ""})
+            block = ""
+        elif containers and section in ("Containers", "Init Containers"):
+            if indent == 4:
+                block = key if key in ("State", "Last State") else ""
+                containers[-1][key] = value
+            elif indent == 6 and block:
+                containers[-1][f"{block}.{key}"] = value
+    return top, containers
+
+
+def parse_describe_pod(text: str) -> list[Pod]:
+    """`kubectl describe pod`: the pod, its containers' state, last termination, restarts
+    (portainer/portainer#5314, trimmed):
+
+    >>> [pod] = parse_describe_pod('''Name:         centos-new-6846f658db-w4qhj
+    ... Namespace:    default
+    ... Status:       Running
+    ... Containers:
+    ...   centos-new:
+    ...     State:          Waiting
+    ...       Reason:       CrashLoopBackOff
+    ...     Last State:     Terminated
+    ...       Reason:       Completed
+    ...       Exit Code:    0
+    ...     Ready:          False
+    ...     Restart Count:  6
+    ... Conditions:''')
+    >>> c = pod.containers[0]
+    >>> pod.name, c.name, c.state, c.waiting_reason, c.last_terminated.exit_code, c.restart_count, c.ready
+    ('centos-new-6846f658db-w4qhj', 'centos-new', 'waiting', 'CrashLoopBackOff', 0, 6, False)
+    """
+    top, containers = _describe_fields(text)
+    if not containers:
+        return []
+    statuses = []
+    for c in containers:
+        state = c.get("State", "").lower()
+        exit_code = c.get("Last State.Exit Code", "")
+        code = int(exit_code) if exit_code.lstrip("-").isdigit() else None
+        last = Termination(c.get("Last State.Reason", ""), code,
+                           _describe_time(c.get("Last State.Started", "")),
+                           _describe_time(c.get("Last State.Finished", "")))
+        statuses.append(ContainerStatus(
+            name=c["name"], image=c.get("Image", ""), ready=c.get("Ready") == "True",
+            restart_count=int(c["Restart Count"]) if c.get("Restart Count", "").isdigit() else 0,
+            state=state if state in ("running", "waiting", "terminated") else "unknown",
+            waiting_reason=c.get("State.Reason", "") if state == "waiting" else "",
+            last_terminated=last if c.get("Last State") == "Terminated" else None, init=bool(c["init"])))
+    labels = top.get("Labels", "")
+    return [Pod(name=top.get("Name", ""), namespace=top.get("Namespace", ""),
+                node_name=top.get("Node", "").split("/")[0], phase=top.get("Status", ""),
+                component=labels.removeprefix("component=") if labels.startswith("component=") else "",
+                ready=all(s.ready for s in statuses if not s.init), containers=statuses, line=1)]
+
+
 def parse_kubectl_text(text: str) -> KubectlText:
     """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table.
 
@@ -583,6 +668,11 @@ def parse_kubectl_text(text: str) -> KubectlText:
     [('kube-apiserver-mango', 14)]
     """
     out = KubectlText()
+    if is_describe_pod(text):
+        out.pods = parse_describe_pod(text)
+        events = text.find("\nEvents:")
+        out.events = _event_rows(text[events:]) if events >= 0 else []
+        return out
     out.events = _event_rows(text)
     out.csrs = csr_rows(text)
     if out.events or out.csrs:
