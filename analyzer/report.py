@@ -143,6 +143,13 @@ class Report:
         if missing:
             return Verdict("partial", "No problems found in what could be checked",
                            "not checked: " + ", ".join(missing))
+        if loose:
+            # a paste is a fragment: rules may run on it, but it cannot show everything they rule out
+            kinds = sorted({t for n in view.nodes for a in n.manifest.options.get("accounts", [])
+                            for _, _, t in a["segments"] if t != "unrecognised"})
+            return Verdict("partial", "No problems found in what was given",
+                           "pasted evidence shows part of the control plane (" + ", ".join(kinds)
+                           + "); a bundle from `kubetriage collect` can rule problems out")
         return Verdict("clean", VERDICTS[Severity.INFO])
 
     @property

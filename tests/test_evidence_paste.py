@@ -191,10 +191,11 @@ def test_concatenated_logs_of_two_components_are_attributed_line_by_line(tmp_pat
     assert ("kube-apiserver", "APISERVER_ETCD_REFUSED") in found
 
 
-def test_degraded_cluster_operators_are_findings_in_their_own_category():
+def test_a_degraded_control_plane_operator_in_an_oc_table_is_a_finding():
+    """The table form feeds the same facts and rule as must-gather's ClusterOperator objects."""
     rep = report(str(REAL / "oc-get-clusteroperators-degraded-installer-2646.txt"))
-    assert sorted((f["objects"][0], f["category"]) for f in rep["findings"]) == [
-        ("authentication", "apiserver"), ("dns", "connectivity"), ("kube-apiserver", "apiserver")]
+    assert [(f["id"], f["objects"]) for f in rep["findings"]] == [
+        ("OPENSHIFT_OPERATOR_DEGRADED", ["clusteroperator/kube-apiserver"])]
 
 
 @pytest.mark.parametrize("name", ["systemctl-status-kubelet-failed-kubelet-4.txt",

@@ -130,7 +130,7 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("kubectl-csr", "k8s.csrs", "kubectl get csr / oc get csr (with or without the header)",
                  parse_kubectl_text, "real/kubectl-get-csr-bootstrap-pending-k8s-65843.txt",
                  (_GET + r"(?:csr|certificatesigningrequests?)\b",)),
-    EvidenceType("openshift-clusteroperators", "k8s.clusteroperators", "oc get clusteroperators (OpenShift)",
+    EvidenceType("openshift-clusteroperators", "ocp.clusteroperators", "oc get clusteroperators (OpenShift)",
                  parse_kubectl_text, "real/oc-get-clusteroperators-degraded-installer-2646.txt",
                  (_GET + r"(?:co|clusteroperators?)\b",)),
     EvidenceType("static-pod-manifest", "k8s.static_pod_manifest", "a static pod manifest", parse_static_pod,

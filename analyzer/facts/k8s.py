@@ -102,12 +102,6 @@ class ComponentStatusFact:
 
 
 @dataclass(frozen=True)
-class ClusterOperatorFact:
-    operator: ClusterOperator
-    origin: Origin
-
-
-@dataclass(frozen=True)
 class CsrFact:
     request: CertificateRequest
     origin: Origin
@@ -116,6 +110,12 @@ class CsrFact:
 @dataclass(frozen=True)
 class VersionFact:
     info: VersionInfo
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class OperatorFact:
+    operator: ClusterOperator
     origin: Origin
 
 
@@ -132,11 +132,11 @@ class K8sFacts:
     #: one per node and endpoint: each node's kubectl may reach a different API server
     health: list[HealthFact] = field(default_factory=list)
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
-    #: OpenShift's ClusterOperators (`oc get clusteroperators`)
-    clusteroperators: list[ClusterOperatorFact] = field(default_factory=list)
     #: CertificateSigningRequests (`kubectl get csr`)
     csrs: list[CsrFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
+    #: OpenShift's ClusterOperators (must-gather's cluster-scoped-resources)
+    operators: list[OperatorFact] = field(default_factory=list)
 
     def merge(self, other: K8sFacts) -> None:
         self.pods = _newest(self.pods + other.pods, lambda f: (f.pod.namespace, f.pod.name))
@@ -149,8 +149,7 @@ class K8sFacts:
                                    lambda f: (f.lease.namespace, f.lease.name))
         self.componentstatuses = _newest(self.componentstatuses + other.componentstatuses,
                                          lambda f: f.status.name)
-        self.clusteroperators = _newest(self.clusteroperators + other.clusteroperators,
-                                        lambda f: f.operator.name)
+        self.operators = _newest(self.operators + other.operators, lambda f: f.operator.name)
         self.csrs = _newest(self.csrs + other.csrs, lambda f: f.request.name)
         self.health.extend(other.health)
         self.versions.extend(other.versions)
@@ -162,8 +161,7 @@ class K8sFacts:
                 or (not f.pod.component and f.pod.name.startswith(component + "-"))]
 
 
-F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, ClusterOperatorFact,
-              CsrFact)
+F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, OperatorFact, CsrFact)
 
 
 def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
@@ -178,7 +176,7 @@ def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
 def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) -> K8sFacts:
     """The objects of one kubectl output of any form (`-o yaml|json` or a `get` table), each cited
     at its own line; what could not be parsed goes to `problems`."""
-    parsed = parse_kubectl_text(text)
+    parsed = parse_kubectl_text(text, OBJECT_KINDS.get(origin.item_id, "Pod"))
     if problems is not None:
         problems += parsed.problems
     facts = K8sFacts()
@@ -190,7 +188,7 @@ def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) 
     facts.nodes = [NodeObjectFact(x, _at(origin, x.line)) for x in parsed.nodes]
     facts.events = [EventFact(x, _at(origin, x.line)) for x in parsed.events]
     facts.componentstatuses = [ComponentStatusFact(x, _at(origin, x.line)) for x in parsed.componentstatuses]
-    facts.clusteroperators = [ClusterOperatorFact(x, _at(origin, x.line)) for x in parsed.clusteroperators]
+    facts.operators = [OperatorFact(x, _at(origin, x.line)) for x in parsed.clusteroperators]
     facts.csrs = [CsrFact(x, _at(origin, x.line)) for x in parsed.csrs]
     return facts
 
@@ -199,9 +197,11 @@ def _at(origin: Origin, line: int | None) -> Origin:
     return Origin(origin.node, origin.item_id, origin.path, line, origin.collected_at)
 
 
-#: the records whose text is kubectl objects
-OBJECT_ITEMS = ("k8s.pods", "k8s.pending_pods", "k8s.nodes", "k8s.events", "k8s.leases", "k8s.node_leases",
-                "k8s.componentstatuses", "k8s.clusteroperators", "k8s.csrs")
+#: the records whose text is kubectl objects, and the kind an object without `kind` has there
+OBJECT_KINDS = {"k8s.pods": "Pod", "k8s.pending_pods": "Pod", "k8s.nodes": "Node", "k8s.events": "Event",
+                "k8s.leases": "Lease", "k8s.node_leases": "Lease", "k8s.componentstatuses": "ComponentStatus",
+                "ocp.clusteroperators": "ClusterOperator", "k8s.csrs": "CertificateSigningRequest"}
+OBJECT_ITEMS = tuple(OBJECT_KINDS)
 
 
 def _stderr(src: Source, item: ItemRecord) -> str:
@@ -252,10 +252,9 @@ def k8s_facts(src: Source) -> K8sFacts:
             for problem in problems:
                 src.item_problem(item, problem)
             for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses",
-                         "clusteroperators", "csrs"):
+                         "operators", "csrs"):
                 getattr(facts, name).extend(getattr(found, name))
     facts.health = _health(src)
-    now = src.bundle.manifest.collected_at
     for item, text in src.texts("k8s.version"):
         info = parse_version_json(text)
         if info is not None and item.path is not None:

@@ -22,6 +22,11 @@ reference belongs to the previous year.
 ('W', '2023-01-28T06:40:37.477000+00:00')
 >>> iso(parse_line('2026-11-27 02:01:45.624752 I | etcdmain: etcd Version: 3.4.23', REF).ts)
 '2026-11-27T02:01:45.624752+00:00'
+>>> p = parse_line('2021-08-03T09:25:50.762794605Z {"level":"warn","ts":"2021-08-03T09:25:50.762Z",'
+...                '"caller":"etcdserver/util.go:163","msg":"apply request took too long","took":'
+...                '"101.844699ms","expected-duration":"100ms"}', REF)
+>>> p.level, iso(p.ts)
+('W', '2021-08-03T09:25:50.762794+00:00')
 >>> iso(parse_line('E1231 23:59:59.000001       1 x.go:1] late in the year', REF).ts)
 '2020-12-31T23:59:59.000001+00:00'
 
@@ -65,6 +70,9 @@ _LOCALE_MONTHS = {name: number for number, names in enumerate((
     ("dec", "dez", "déc", "dic")), start=0) for name in names}
 
 _CRI = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) [FP] ")
+#: `kubectl logs --timestamps` (must-gather's pod logs), `docker logs -t`: the runtime's time, then
+#: the payload
+_TS_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?=\S)")
 _ISO_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) "
                        r"([^\s\[:]+)(?:\[\d+\])?: ")
 _SHORT_WRAP = re.compile(r"(?:([^\W\d_]{3,5})\.?|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(\.\d+)? "
@@ -76,8 +84,6 @@ _IDENT_ONLY = re.compile(r"(?:[\w.-]+ )?([\w.-]+)\[\d+\]: ")
 _POD_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _STERN = re.compile(r"([a-z0-9][\w.-]*) ([a-z0-9][\w.-]*) "
                     r"(?=[IWEF]\d{4} \d\d:|\{\"level\"|time=\"|\d{4}-\d\d-\d\d )")
-#: `kubectl logs --timestamps` / `docker logs -t`: an RFC 3339 stamp, then the line as written
-_TIMESTAMPS = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?=\S)")
 #: lines that name their writer whatever wraps them: etcd's zap caller packages and capnslog packages
 _SELF_NAMED = re.compile(r'"caller":"(?:etcdserver|embed|etcdmain|rafthttp|raft|wal|mvcc|backend)/|'
                          r" [A-Z] \| (?:etcdserver|etcdmain|embed|rafthttp|raft|wal|mvcc|auth)[/:]")
@@ -182,7 +188,7 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
         m = _ISO_WRAP.match(line)
         if m:
             return line[m.end():], parse_iso(m.group(1)), m.group(3), m.group(2), False
-        m = _TIMESTAMPS.match(line)
+        m = _TS_WRAP.match(line)
         if m:
             return line[m.end():], parse_iso(m.group(1)), None, None, False
     m = _SHORT_WRAP.match(line)

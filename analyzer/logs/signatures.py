@@ -80,10 +80,18 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("APISERVER_BIND_IN_USE", ("in use",), r":6443\b.*address already in use",
               "the API server cannot listen on 6443: another process holds the port", Severity.CRITICAL,
               APISERVER),
+    Signature("APISERVER_ENDPOINT_RESET", ("Resetting endpoints",),
+              r'Resetting endpoints for master service "kubernetes"',
+              "the API server rewrote the `kubernetes` Endpoints without the other API servers: before 1.9 "
+              "(endpoint reconciler `master-count`) each must run with --apiserver-count = the number of API "
+              "servers", Severity.WARNING, APISERVER),
     # -- etcd ----------------------------------------------------------------------------------
     Signature("ETCD_DB_SPACE_EXCEEDED", ("exceeded", "alarm"),
               r"database space exceeded|alarm raised.*NOSPACE|alarm NOSPACE",
               "etcd reached its backend quota and raised NOSPACE: it refuses writes", Severity.CRITICAL),
+    Signature("ETCD_REQUEST_TIMEOUT", ("request timed out",), r"etcdserver: request timed out",
+              "etcd did not commit a request in time (leader change, lost quorum, slow disk); the client "
+              "(API server, leader lock update) got an error", Severity.WARNING),
     Signature("ETCD_HEARTBEAT_LATE", ("too long", "exceeded"), r"failed to send out heartbeat on time",
               "the etcd leader could not send heartbeats in time: slow disk or overloaded node",
               Severity.WARNING, ETCD),
@@ -129,6 +137,11 @@ SIGNATURES: tuple[Signature, ...] = (
     Signature("SCHEDULER_CONFIG_NOT_REGISTERED", ("no kind",), r'no kind "[^"]+" is registered for version',
               "the scheduler's --config uses an API version this release does not know", Severity.CRITICAL,
               (), r'(no kind "[^"]+" is registered for version "[^"]+")'),
+    Signature("CSR_NOT_APPROVED", ("not approved",),
+              r'recognized csr "[^"]+" as \[[^\]]*\] but subject access review was not approved',
+              "the CSR approver recognised a kubelet's certificate request but its requester may not "
+              "self-approve it (missing RBAC for node bootstrap): the node cannot get its certificate",
+              Severity.WARNING, (), r'recognized csr "([^"]+)" as \[([^\]]*)\]'),
     # -- communication -----------------------------------------------------------------------------
     Signature("TLS_HANDSHAKE_ERROR", ("handshake",),
               r"TLS handshake error from|failed to complete security handshake|does not look like a TLS "

@@ -13,7 +13,7 @@ Check = Callable[[ClusterView], Iterable[Finding]]
 
 #: rule modules, imported once so their @rule decorators register
 MODULES = ("certificates", "apiserver", "controllers", "ha", "config", "etcd", "connectivity", "node", "logs",
-           "openshift", "csr")
+           "csr")
 
 
 @dataclass(frozen=True)
