@@ -35,8 +35,9 @@ were parsed, scanned only or ignored. Loose files belong to one node, "pasted ev
 the text that names one (a certificate's validity dates do not count).
 
 The verdict is green ("No problems found") only when the evidence could have shown the problems it
-rules out; otherwise it says "No problems found in what could be checked: not checked: ...", "Not
-enough evidence to judge" with why, or "Input not understood" (exit code 2). A rule counts as checked
+rules out, which a paste never can: otherwise it says "No problems found in what could be checked: not
+checked: ..." or "No problems found in what was given", "Not enough evidence to judge" with why, or
+"Input not understood" (exit code 2). A rule counts as checked
 only when the evidence it needs was read without problems; one whose item timed out, failed or did
 not parse is listed as not checked, with the reason.
 
