@@ -47,6 +47,7 @@ def types_read(rep: dict) -> list[str]:
     ("oc-get-clusteroperators-degraded-installer-2646.txt", "openshift-clusteroperators"),
     ("kubectl-get-csr-bootstrap-pending-k8s-65843.txt", "kubectl-csr"),
     ("kubectl-describe-pod-crashloop-portainer-5314.txt", "kubectl-describe-pod"),
+    ("kubectl-unable-to-connect-x509-expired-microk8s-2638.txt", "kubectl-client-error"),
 ])
 def test_new_types_and_command_lines_are_read(name, kind):
     rep = report(str(REAL / name))
@@ -243,3 +244,13 @@ def test_a_ticket_with_a_log_line_prose_and_an_openssl_fragment():
     assert set(types_read(rep)) == {"cri-log", "x509-text"}
     assert [f["id"] for f in rep["findings"]] == ["APISERVER_ETCD_CONNECTION_FAILED"]
     assert rep["nodes"][0]["collected_at"].startswith("2023-12-16")
+
+
+@pytest.mark.parametrize("name, category, severity", [
+    ("kubectl-refused-6443-website-19461.txt", "apiserver", "critical"),
+    ("kubectl-unable-to-connect-x509-expired-microk8s-2638.txt", "certificates", "critical"),
+])
+def test_kubectls_own_errors_are_findings_in_the_causes_category(name, category, severity):
+    rep = report(str(REAL / name))
+    assert [(f["id"], f["category"], f["severity"]) for f in rep["findings"]] == [
+        ("KUBECTL_CANNOT_REACH_API", category, severity)]

@@ -30,7 +30,7 @@ from ..parsers.host import parse_chrony, parse_df, parse_du, parse_systemctl_sta
 from ..parsers.iptables import parse_iptables_list, parse_iptables_save
 from ..parsers.kubeadm_certs import parse_check_expiration
 from ..parsers.kubeconfig import parse_kubeconfig
-from ..parsers.kubectl import parse_kubectl_text
+from ..parsers.kubectl import parse_kubectl_errors, parse_kubectl_text
 from ..parsers.kversion import parse_version_output
 from ..parsers.manifests import parse_static_pod
 from ..parsers.nft import parse_nft
@@ -92,7 +92,7 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  "real/kubeadm-init-kubelet-check-timeout-techiescamp-11.txt",
                  (r"\bkubeadm\s+(?:init|join|upgrade|reset)\b",), is_log=True),
     EvidenceType("kubectl-client-error", "logs.kubectl", "kubectl's own errors (connection refused, "
-                 "x509, Unable to connect to the server)", SCANNED,
+                 "x509, Unable to connect to the server)", parse_kubectl_errors,
                  "real/kubectl-refused-6443-website-19461.txt", is_log=True, stderr_too=True),
     EvidenceType("etcdctl-status", "etcd.endpoint_status", "etcdctl endpoint status (table, simple, JSON)",
                  parse_endpoint_status, "etcd/00-healthy/endpoint_status_table.stdout",

@@ -18,6 +18,7 @@ from ..findings import Evidence
 from ..parsers.health import HealthReport, parse_health
 from ..parsers.kubectl import (
     CertificateRequest,
+    ClientError,
     ClusterOperator,
     ComponentStatus,
     Event,
@@ -25,6 +26,7 @@ from ..parsers.kubectl import (
     Node,
     Pod,
     VersionInfo,
+    parse_kubectl_errors,
     parse_kubectl_text,
     parse_version_json,
 )
@@ -108,6 +110,14 @@ class CsrFact:
 
 
 @dataclass(frozen=True)
+class ClientErrorFact:
+    """kubectl could not use the API server: what it said, where."""
+
+    error: ClientError
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class VersionFact:
     info: VersionInfo
     origin: Origin
@@ -134,6 +144,8 @@ class K8sFacts:
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
     #: CertificateSigningRequests (`kubectl get csr`)
     csrs: list[CsrFact] = field(default_factory=list)
+    #: kubectl's own errors reaching the API server (pasted next to the command that printed them)
+    client_errors: list[ClientErrorFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
     #: OpenShift's ClusterOperators (must-gather's cluster-scoped-resources)
     operators: list[OperatorFact] = field(default_factory=list)
@@ -152,6 +164,7 @@ class K8sFacts:
         self.operators = _newest(self.operators + other.operators, lambda f: f.operator.name)
         self.csrs = _newest(self.csrs + other.csrs, lambda f: f.request.name)
         self.health.extend(other.health)
+        self.client_errors.extend(other.client_errors)
         self.versions.extend(other.versions)
 
     def pods_of(self, component: str) -> list[PodFact]:
@@ -254,6 +267,10 @@ def k8s_facts(src: Source) -> K8sFacts:
             for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses",
                          "operators", "csrs"):
                 getattr(facts, name).extend(getattr(found, name))
+    for item, text in src.texts("logs.kubectl"):
+        assert item.path is not None
+        facts.client_errors += [ClientErrorFact(e, Origin(src.node, item.id, item.path, e.line, now))
+                                for e in parse_kubectl_errors(text)]
     facts.health = _health(src)
     for item, text in src.texts("k8s.version"):
         info = parse_version_json(text)

@@ -790,3 +790,61 @@ def parse_cluster_operator(obj: dict[str, Any], line: int | None = None) -> Clus
     conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
                   for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
     return ClusterOperator(_str(dig(obj, "metadata", "name")), conditions, line)
+
+
+# -- kubectl's own errors --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientError:
+    """An error kubectl printed about reaching the API server (not a server-side object state)."""
+
+    server: str  # host:port or URL when the message names it
+    kind: str  # refused | no-kubeconfig | x509-expired | x509-authority | x509-name | unauthorized | timeout
+    #: | dns | error
+    message: str
+    line: int
+
+
+_REFUSED = re.compile(r"The connection to the server (\S+) was refused")
+_UNABLE = re.compile(r"Unable to connect to the server: (.*)$")
+_UNAUTHORIZED = re.compile(r"error: You must be logged in to the server|\(Unauthorized\)")
+_SERVER = re.compile(r'(?:Get|Post|Put|Patch|Delete) "?(https?://[^/"\s]+)|dial tcp ([\w.:\[\]-]+?):')
+
+
+def _kind(message: str) -> str:
+    for needle, kind in (("certificate has expired", "x509-expired"), ("unknown authority", "x509-authority"),
+                         ("x509: certificate is valid for", "x509-name"), ("doesn't contain any IP SANs",
+                                                                          "x509-name"),
+                         ("connection refused", "refused"), ("no such host", "dns"),
+                         ("i/o timeout", "timeout"), ("TLS handshake timeout", "timeout"),
+                         ("Client.Timeout", "timeout"), ("deadline exceeded", "timeout")):
+        if needle in message:
+            return kind
+    return "error"
+
+
+def parse_kubectl_errors(text: str) -> list[ClientError]:
+    """kubectl's client-side errors (kubernetes/website#19461, kubernetes/kubernetes#125283):
+
+    >>> [e] = parse_kubectl_errors("The connection to the server 10.190.67.31:6443 was refused - did you "
+    ...                            "specify the right host or port?")
+    >>> e.server, e.kind
+    ('10.190.67.31:6443', 'refused')
+    >>> parse_kubectl_errors("Unable to connect to the server: x509: certificate has expired or is not "
+    ...                      "yet valid")[0].kind
+    'x509-expired'
+    """
+    errors: list[ClientError] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        refused, unable = _REFUSED.search(line), _UNABLE.search(line)
+        if refused:
+            server = refused.group(1)
+            kind = "no-kubeconfig" if server in ("localhost:8080", "127.0.0.1:8080") else "refused"
+            errors.append(ClientError(server, kind, line, number))
+        elif unable:
+            named = _SERVER.search(unable.group(1))
+            server = (named.group(1) or named.group(2)) if named else ""
+            errors.append(ClientError(server, _kind(unable.group(1)), line, number))
+        elif _UNAUTHORIZED.search(line):
+            errors.append(ClientError("", "unauthorized", line, number))
+    return errors
