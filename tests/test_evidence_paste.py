@@ -254,3 +254,9 @@ def test_kubectls_own_errors_are_findings_in_the_causes_category(name, category,
     rep = report(str(REAL / name))
     assert [(f["id"], f["category"], f["severity"]) for f in rep["findings"]] == [
         ("KUBECTL_CANNOT_REACH_API", category, severity)]
+
+
+def test_a_failed_kubeadm_init_is_a_finding():
+    rep = report(str(REAL / "kubeadm-init-kubelet-check-timeout-techiescamp-11.txt"))
+    assert [(f["id"], f["severity"], f["objects"]) for f in rep["findings"]] == [
+        ("KUBEADM_FAILED", "critical", ["kubeadm:control-plane-not-up"])]

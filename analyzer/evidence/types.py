@@ -29,6 +29,7 @@ from ..parsers.health import parse_health
 from ..parsers.host import parse_chrony, parse_df, parse_du, parse_systemctl_status, parse_timedatectl
 from ..parsers.iptables import parse_iptables_list, parse_iptables_save
 from ..parsers.kubeadm_certs import parse_check_expiration
+from ..parsers.kubeadm_output import parse_kubeadm_output
 from ..parsers.kubeconfig import parse_kubeconfig
 from ..parsers.kubectl import parse_kubectl_errors, parse_kubectl_text
 from ..parsers.kversion import parse_version_output
@@ -88,7 +89,7 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  "real/journald-kubelet-register-refused-kubeadm-1026.log",
                  (r"\bjournalctl\b", r"/var/log/(?:syslog|messages)\b"), is_log=True),
     EvidenceType("kubeadm-output", "logs.kubeadm", "kubeadm init/join/upgrade output ([kubelet-check], "
-                 "[api-check], [upgrade/...] phases and their errors)", SCANNED,
+                 "[api-check], [upgrade/...] phases and their errors)", parse_kubeadm_output,
                  "real/kubeadm-init-kubelet-check-timeout-techiescamp-11.txt",
                  (r"\bkubeadm\s+(?:init|join|upgrade|reset)\b",), is_log=True),
     EvidenceType("kubectl-client-error", "logs.kubectl", "kubectl's own errors (connection refused, "

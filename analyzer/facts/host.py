@@ -29,6 +29,7 @@ from ..parsers.host import (
     parse_systemctl_status,
     parse_timedatectl,
 )
+from ..parsers.kubeadm_output import KubeadmFailure, parse_kubeadm_output
 from ..parsers.kversion import KubeVersion, parse_version_output
 from .k8s import K8sFacts
 from .network import ItemRef
@@ -75,6 +76,8 @@ class NodeHost:
     kubelet: tuple[KubeVersion, Evidence] | None = None
     #: systemd units as `systemctl status` showed them, each with its Active line
     units: list[tuple[UnitStatus, Evidence]] = field(default_factory=list)
+    #: what a `kubeadm init/join/upgrade` run on this node said when it failed
+    kubeadm: list[tuple[KubeadmFailure, Evidence]] = field(default_factory=list)
 
     def mount_of(self, path: str) -> Disk | None:
         """The filesystem holding `path`: the longest mount point that is a prefix of it."""
@@ -142,6 +145,10 @@ def host(src: Source, objects: K8sFacts) -> NodeHost:
         if not units and text.strip():
             src.item_problem(item, "no unit with an Active: line")
         out.units += [(u, Evidence(src.node, item.path, u.line, u.text, item.id)) for u in units]
+    for item, text in src.texts("logs.kubeadm"):
+        assert item.path is not None
+        out.kubeadm += [(f, Evidence(src.node, item.path, f.line, f.text, item.id))
+                        for f in parse_kubeadm_output(text)]
     for item, text in src.texts("host.kubelet_version"):
         assert item.path is not None
         version = parse_version_output(text)

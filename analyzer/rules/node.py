@@ -252,3 +252,48 @@ def pods_restarted_together(view: ClusterView) -> Iterator[Finding]:
                                      "journalctl -u kubelet -u containerd -u k3s -u rke2-server "
                                      "--since -7d | grep -iE 'Started|Stopped' | tail -n 40")),
             evidence=[e for _, _, e in pods][:8], nodes=[node], objects=[f"node/{node}:pod restarts"])
+
+
+#: what each kubeadm failure says: category, severity, title, what to do
+KUBEADM_FAILURES: dict[str, tuple[Category, Severity, str, str]] = {
+    "api-not-healthy": (Category.APISERVER, Severity.CRITICAL, "the API server never became healthy",
+                        "kubeadm started the control plane but the API server did not pass /livez in time: "
+                        "its container's log says why (etcd unreachable, a bad flag, certificates)."),
+    "kubelet-not-healthy": (Category.NODE, Severity.CRITICAL,
+                            "the kubelet is not running or not healthy",
+                            "kubeadm could not reach the kubelet's health port 10248: the kubelet's journal "
+                            "says why it exits (cgroup driver, swap, its config)."),
+    "control-plane-not-up": (Category.APISERVER, Severity.CRITICAL, "the control plane never came up",
+                             "The static pods did not start within kubeadm's timeout: the kubelet's journal "
+                             "and the runtime's containers say which failed and why."),
+    "static-pod-not-restarted": (Category.APISERVER, Severity.ERROR,
+                                 "a static pod was not restarted with its new manifest",
+                                 "kubeadm wrote the new manifest but the kubelet did not restart the pod "
+                                 "(its hash did not change): look at the kubelet's journal and the pod's "
+                                 "events."),
+    "upgrade-failed": (Category.APISERVER, Severity.ERROR, "the upgrade was rolled back",
+                       "kubeadm restored the earlier manifests: the error lines name the component that did "
+                       "not come back."),
+    "phase-failed": (Category.NODE, Severity.ERROR, "a kubeadm phase failed",
+                     "The phase's error line names what failed."),
+}
+
+
+@rule("KUBEADM_FAILED", Category.APISERVER, Severity.CRITICAL, "kubeadm init/join/upgrade failed",
+      "No `kubeadm init`, `join` or `upgrade` output shows a check giving up ([kubelet-check], "
+      "[api-check], a static pod hash that did not change) or a failed phase. Findings carry the cause's "
+      "category.",
+      ("logs.kubeadm",))
+def kubeadm_failed(view: ClusterView) -> Iterator[Finding]:
+    for host in view.host:
+        for failure, evidence in host.kubeadm:
+            category, severity, what, advice = KUBEADM_FAILURES[failure.kind]
+            phase = f" (phase {failure.phase})" if failure.phase else ""
+            yield Finding(
+                id="KUBEADM_FAILED", severity=severity, category=category,
+                title=f"kubeadm on {host.node}: {what}",
+                detail=f"kubeadm said: {failure.text[:300]}{phase}. {advice}",
+                remediation=Remediation(advice, (
+                    "journalctl -u kubelet -n 100 --no-pager", "crictl ps -a | grep kube | grep -v pause",
+                    "crictl logs $(crictl ps -a --name kube-apiserver -q | head -n 1)")),
+                evidence=[evidence], nodes=[host.node], objects=[f"kubeadm:{failure.kind}"])
