@@ -260,3 +260,10 @@ def test_a_failed_kubeadm_init_is_a_finding():
     rep = report(str(REAL / "kubeadm-init-kubelet-check-timeout-techiescamp-11.txt"))
     assert [(f["id"], f["severity"], f["objects"]) for f in rep["findings"]] == [
         ("KUBEADM_FAILED", "critical", ["kubeadm:control-plane-not-up"])]
+
+
+def test_a_user_at_host_tilde_prompt_is_a_command_line_not_a_row():
+    rep = report(str(REAL / "docker-ps-grep-coreos-prompt-kcm-exited-k8s-75726.txt"))
+    assert [f["id"] for f in rep["findings"]] == ["CONTROLLER_MANAGER_CRASHLOOP"]
+    [account] = rep["inputs"]
+    assert (account["parsed"], account["ignored"]) == (2, 1)

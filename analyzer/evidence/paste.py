@@ -33,9 +33,10 @@ _TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|cr
           r"systemd-analyze|cd|mkdir|cp|mv|rm|chmod|chown|vi|vim|nano|swapoff|modprobe|sysctl|"
           r"ETCDCTL_API=\d|apt|apt-get|yum|dnf|snap|helm|export|env|\./\S+|/\S+/\w+")
 _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
-#: `$ `, `# `, `user@host:~$ `, `[root@node ~]# `, `root@node:/# `, `PS C:\> `
-_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*)?\s?[#$%]|[$#%>❯➜]|"
-                     r"PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
+#: `$ `, `# `, `user@host:~$ `, `user@host ~ $ ` (Gentoo, CoreOS), `[root@node ~]# `, `root@node:/# `,
+#: `PS C:\> `
+_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
+                     r"[$#%>❯➜]|PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"
                    r"crictl|minikube|k3s|microk8s)\s+-?\w)(.*)$")
@@ -84,7 +85,13 @@ class Paste:
 
 
 def command_of(line: str) -> str | None:
-    """The command a prompt line or a bare command line runs, or None when the line is output."""
+    """The command a prompt line or a bare command line runs, or None when the line is output.
+
+    >>> command_of("core@ip-10-125-98-238 ~ $ docker ps -a | grep kube-controller-manager")
+    'docker ps -a | grep kube-controller-manager'
+    >>> command_of("[root@master1 ~]# systemctl status kubelet"), command_of("kube-system   etcd-mango   1/1")
+    ('systemctl status kubelet', None)
+    """
     match = _PROMPT.match(line) or _BARE.match(line)
     return match.group(1).strip() if match else None
 
