@@ -136,7 +136,8 @@ def test_rule_whose_item_timed_out_or_did_not_parse_is_not_checked(tmp_path):
     node.command("host.df", SPECS_SOURCE("host.df"), stdout="this is not df output\n")
     rep = report(str(node.write(tmp_path)))
     crash = _coverage(rep, "APISERVER_CRASHLOOP")
-    assert crash["checked"] is False or "k8s.pods" not in crash["reason"]
+    assert crash["checked"] is False and "k8s.pods timed out" in crash["reason"]
+    assert rep["findings"] == []  # the crash-looping pods of the timed-out (partial) listing are not judged
     disk = _coverage(rep, "DISK_FULL")
     assert disk["checked"] is False and "did not parse" in disk["reason"]
 
@@ -154,8 +155,7 @@ def test_non_node_and_empty_root_bundles_are_not_green(tmp_path):
     assert "control-plane" in rep["verdict"]["summary"]
     empty = BundleBuilder("cp-1", root=str(tmp_path / "root"))
     rep = report(str(empty.write(tmp_path / "b")))
-    assert rep["verdict"]["kind"] in ("insufficient", "not-understood")
-    assert not rep["verdict"]["summary"].startswith("No problems found")
+    assert rep["verdict"]["kind"] == "insufficient" and "control-plane" in rep["verdict"]["summary"]
 
 
 @pytest.mark.parametrize("name, kind, component", [
