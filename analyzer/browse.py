@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .bundle import Bundle, ItemRecord
-from .safetext import visible
+from .safetext import one_line, visible
 
 #: longest line printed whole; a longer one is cut with a marker, so one huge line cannot flood
 MAX_LINE = 4096
@@ -35,12 +35,12 @@ def listing(bundle: Bundle) -> Iterator[str]:
     """The node, its collection time, then one row per manifest record."""
     m = bundle.manifest
     state = "complete" if m.complete else "PARTIAL"
-    yield (f"node {visible(m.node.hostname)}  collected {m.collected_at.isoformat()}  {state}  "
-           f"{len(m.items)} items  ({visible(str(bundle.source))})")
+    yield (f"node {one_line(m.node.hostname)}  collected {m.collected_at.isoformat()}  {state}  "
+           f"{len(m.items)} items  ({one_line(str(bundle.source))})")
     width = max((len(i.id) for i in m.items), default=0)
     for record in m.items:
-        what = visible(status(record))
-        yield f"  {visible(record.id):<{width}}  {record.size:>10}  {what:<24}  {visible(record.path or '-')}"
+        what, path = one_line(status(record)), one_line(record.path or "-")
+        yield f"  {one_line(record.id):<{width}}  {record.size:>10}  {what:<24}  {path}"
 
 
 @dataclass(frozen=True)
@@ -78,4 +78,4 @@ def grep(bundle: Bundle, pattern: re.Pattern[str], wanted: str | None = None) ->
     for member in members(bundle, wanted):
         for number, text in lines(bundle, member.path):
             if pattern.search(text):
-                yield f"{visible(str(bundle.source))}:{visible(member.path)}:{number}: {text}"
+                yield f"{one_line(str(bundle.source))}:{one_line(member.path)}:{number}: {text}"

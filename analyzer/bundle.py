@@ -22,7 +22,7 @@ from typing import IO, Any
 
 from . import gz
 from .errors import InputError
-from .parsers.yamlsafe import JSONLimitError, load_json
+from .parsers.jsonsafe import JSONLimitError, load_json
 
 SUPPORTED_FORMAT = 1
 MAX_MEMBERS = 50_000

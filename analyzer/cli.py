@@ -6,7 +6,9 @@ import datetime as dt
 import os
 import re
 import shutil
+import signal
 import sys
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -16,7 +18,6 @@ from . import __version__
 from .browse import grep, lines, listing, members
 from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
-from .evidence.types import TYPES as LOOSE_TYPES
 from .findings import Severity
 from .progress import listening
 from .render import FORMATS, render
@@ -25,7 +26,7 @@ from .safetext import one_line, visible
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
-                  ".sarif": "sarif", ".xml": "junit"}
+                  ".sarif": "sarif", ".xml": "junit", ".junit": "junit", ".txt": "text", ".text": "text"}
 #: inputs at least this big get progress lines on stderr
 PROGRESS_MIN_BYTES = 32 * 1024 * 1024
 #: a paste on stdin is read whole, up to this much
@@ -36,6 +37,63 @@ def fail(message: str) -> None:
     """One clear line on stderr, exit code 2: the input or the usage was wrong."""
     click.echo(f"kubetriage: error: {one_line(' '.join(message.split()))}", err=True)
     sys.exit(2)
+
+
+class _EvidenceTypeOption(click.Option):
+    """--as TYPE: the evidence registry (it imports every parser) is loaded when the option is parsed
+    or its help shown, so `kubetriage --version` and `--help` do not wait for it."""
+
+    def _load(self) -> None:
+        from .evidence.types import TYPES
+
+        self.type = click.Choice(list(TYPES))
+        self.help = ("Type of loose evidence files (a log or command output rather than a bundle), instead "
+                     "of detecting it: " + ", ".join(TYPES) + ".")
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        self._load()
+        return super().get_help_record(ctx)
+
+    def process_value(self, ctx: click.Context, value: object) -> object:
+        self._load()
+        return super().process_value(ctx, value)
+
+
+def _output_format(output: Path, fmt: str | None, inputs: list[Path]) -> str:
+    """The format -o is written in (--format, else its suffix); fail() before any work when the file
+    cannot be written there or is one of the inputs. An existing report is replaced, as every -o does."""
+    if output.is_dir():
+        fail(f"-o {output} is a folder; give a file name such as {output / 'report.html'}")
+    if not output.parent.is_dir():
+        fail(f"-o {output}: no folder {output.parent} to write it in")
+    if any(output.resolve() == p.resolve() for p in inputs if p.is_file()):
+        fail(f"-o {output} is one of the inputs: write the report elsewhere")
+    implied = SUFFIX_FORMATS.get(output.suffix.lower())
+    if fmt is not None and implied is not None and implied != fmt:
+        click.echo(f"kubetriage: warning: writing {fmt} into {one_line(output.name)}, whose name says "
+                   f"{implied}", err=True)
+    chosen = fmt or implied
+    if chosen is None:
+        fail(f"cannot tell the format from {output.name!r}; pass --format {'|'.join(FORMATS)}")
+    return str(chosen)
+
+
+def _write_atomically(output: Path, text: str) -> None:
+    """Replace `output` in one step: a reader sees the old report or the new one, never half of one."""
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{output.name}.", suffix=".tmp", dir=output.parent)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+                handle.write(text)
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)  # as a plain create would make it, not mkstemp's 0600
+            os.replace(tmp, output)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -64,8 +122,8 @@ def collect(args: tuple[str, ...]) -> None:
 @click.option("--format", "-f", "fmt", type=click.Choice(FORMATS),
               help="Report format (default: from the -o suffix; without -o, a summary on stdout).")
 @click.option("--output", "-o", type=click.Path(path_type=Path),
-              help="Write the report to this file instead of stdout.")
-@click.option("--force", is_flag=True, help="Overwrite --output if it exists.")
+              help="Write the report to this file instead of stdout (replaced if it exists).")
+@click.option("--force", is_flag=True, hidden=True, help="Accepted for old scripts: -o always replaces.")
 @click.option("--fail-on", type=click.Choice(SEVERITIES),
               help="Exit 1 when any finding is at least this severe (for CI).")
 @click.option("--baseline", type=click.Path(path_type=Path, dir_okay=False),
@@ -81,9 +139,7 @@ def collect(args: tuple[str, ...]) -> None:
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
-@click.option("--as", "as_type", type=click.Choice(list(LOOSE_TYPES)), metavar="TYPE",
-              help="Type of loose evidence files (a log or command output rather than a bundle), "
-                   "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
+@click.option("--as", "as_type", cls=_EvidenceTypeOption, metavar="TYPE")
 @click.option("--node", "node", metavar="NAME",
               help="The node loose evidence came from (default: one node, 'pasted evidence').")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
@@ -102,11 +158,7 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     from .waivers import apply_waivers, load_waivers
 
     if output is not None:
-        if output.exists() and not force:
-            fail(f"{output} exists; use --force to overwrite it")
-        fmt = fmt or SUFFIX_FORMATS.get(output.suffix.lower())
-        if fmt is None:
-            fail(f"cannot tell the format from {output.name!r}; pass --format {'|'.join(FORMATS)}")
+        fmt = _output_format(output, fmt, [*paths, *(p for p in (waivers, key) if p)])
     if fail_on_new and baseline is None:
         fail("--fail-on-new needs --baseline PREVIOUS.json")
     stdin = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1) if Path("-") in paths else None
@@ -140,9 +192,7 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     elif output is None:
         click.echo(text, nl=False)
     else:
-        tmp = output.with_name(f".{output.name}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, output)
+        _write_atomically(output, text)
         if not quiet:
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
                        f"{one_line(str(output))}",
@@ -240,7 +290,7 @@ def show(bundle: Path, item: str | None) -> None:
                 fail(f"{opened.source}: no item or file {visible(item)!r}; `kubetriage show "
                      f"{opened.source}` lists them")
             for member in chosen:
-                _echo_lines([f"==> {visible(opened.node)}: {visible(member.path)} <=="])
+                _echo_lines([f"==> {one_line(opened.node)}: {one_line(member.path)} <=="])
                 _echo_lines(f"{n:>6}  {text}" for n, text in lines(opened, member.path))
         except InputError as exc:
             fail(str(exc))
@@ -384,7 +434,9 @@ def decrypt(path: Path, key: Path, output: Path | None) -> None:
         write_private(target, decrypt_file(path, load_support_key(key)))
     except InputError as exc:
         fail(str(exc))
-    click.echo(str(target))
+    except OSError as exc:  # a missing folder, no permission, a full disk
+        fail(f"cannot write {target}: {exc.strerror or exc}")
+    click.echo(one_line(str(target)))
 
 
 @main.command()
@@ -401,10 +453,24 @@ def keygen(out_dir: Path) -> None:
     click.echo(f"private key (keep it): {key_path}\ncertificate (send it): {cert_path}")
 
 
+class Interrupted(BaseException):
+    """Ctrl-C: unwinds like KeyboardInterrupt (temporary files are removed on the way), but click does
+    not turn it into "Aborted!" and exit 1, the code of findings at or above --fail-on."""
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted
+
+
 def run() -> None:
-    """Console entry point: a bug still ends in one line, not a traceback (KUBETRIAGE_DEBUG=1 shows it)."""
+    """Console entry point: a bug still ends in one line, not a traceback (KUBETRIAGE_DEBUG=1 shows it);
+    Ctrl-C ends in one line and exit 130, as in a shell."""
+    signal.signal(signal.SIGINT, _interrupt)
     try:
         main(standalone_mode=True)
+    except Interrupted:
+        click.echo("kubetriage: interrupted", err=True)
+        sys.exit(130)
     except Exception as exc:  # noqa: BLE001 - last resort: click handled usage errors already
         if os.environ.get("KUBETRIAGE_DEBUG"):
             raise

@@ -56,13 +56,27 @@ class Evidence:
 
 @dataclass(frozen=True)
 class Remediation:
-    """What to do: prose, then the exact commands in order."""
+    """What to do: prose, then the exact commands in order. Read-only checks to run first
+    (`diagnose`) and steps that destroy data or state (`destructive`, only when `destructive_when`
+    holds) are kept apart from the fix, so one copy never runs them together."""
 
     text: str
     commands: tuple[str, ...] = ()
+    diagnose: tuple[str, ...] = ()
+    destructive: tuple[str, ...] = ()
+    destructive_when: str = ""
+
+    def __post_init__(self) -> None:
+        if self.destructive and not self.destructive_when:
+            raise ValueError("destructive steps need the condition under which to run them")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "commands": list(self.commands)}
+        out: dict[str, Any] = {"text": self.text, "commands": list(self.commands)}
+        if self.diagnose:
+            out["diagnose"] = list(self.diagnose)
+        if self.destructive:
+            out["destructive"] = {"when": self.destructive_when, "commands": list(self.destructive)}
+        return out
 
 
 @dataclass

@@ -23,7 +23,7 @@ from collector import kubetriage_collect as collector
 from . import __version__
 from .bundle import MAX_MEMBER_BYTES, Bundle
 from .errors import InputError
-from .parsers.yamlsafe import load_json
+from .parsers.jsonsafe import load_json
 
 #: the collector's redaction mode per item id ("cert": keep complete certificates only)
 MODES = {spec.id: spec.redact for spec in collector.SPECS}

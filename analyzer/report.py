@@ -15,7 +15,7 @@ from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
-from .parsers.yamlsafe import load_json
+from .parsers.jsonsafe import load_json
 from .rules import Coverage, run_rules
 from .waivers import Waiver
 
@@ -168,6 +168,18 @@ class Report:
     def symptoms_of(self, finding: Finding) -> list[Finding]:
         return [s for s in self.findings if s is not finding
                 and (s.key in finding.causes or finding.key in s.caused_by)]
+
+    def explained_by(self, finding: Finding) -> list[Finding]:
+        """Every finding below `finding` in the cause tree (symptoms of symptoms too), worst first:
+        what "explains N other finding(s)" counts, so the list shown always has N entries."""
+        found: dict[str, Finding] = {}
+        todo = [finding]
+        while todo:
+            for symptom in self.symptoms_of(todo.pop()):
+                if symptom is not finding and symptom.key not in found:
+                    found[symptom.key] = symptom
+                    todo.append(symptom)
+        return sorted(found.values(), key=lambda f: (f.severity.rank, f.category.value, f.id, f.key))
 
     @property
     def has_links(self) -> bool:

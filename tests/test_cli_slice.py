@@ -77,13 +77,6 @@ def test_renders_html_and_markdown(tmp_path, fmt, marker):
     assert "/etc/kubernetes/pki/apiserver.crt" in text
 
 
-def test_output_is_not_overwritten(tmp_path):
-    target = tmp_path / "report.html"
-    target.write_text("keep me")
-    code, _, err = run("analyze", str(SAMPLE), "-o", str(target))
-    assert code == 2 and "exists" in err and target.read_text() == "keep me"
-
-
 def test_missing_path_exits_2_with_one_line(tmp_path):
     code, out, err = run("analyze", str(tmp_path / "nope.tar.gz"))
     assert code == 2

@@ -66,7 +66,8 @@ def test_remediation_commands_quote_bundle_values(shell_reports: list[dict[str, 
     carrying = [c for c in commands if "pwn" in c]
     # node names (comments), member names, images, certificate paths and readyz checks got there
     assert len(carrying) >= 15, carrying
-    for needle in ("# on ", "--raw=", "snapshot restore", "--initial-cluster", "crictl pull", "openssl x509"):
+    for needle in ("# on ", "--raw=", "snapshot restore", "--initial-cluster", "crictl pull", "openssl x509",
+                   "df -h "):
         assert any(needle in c for c in carrying), (needle, carrying)
     for command in commands:
         syntax = subprocess.run([BASH, "-n", "-c", command], capture_output=True, text=True)
@@ -185,6 +186,15 @@ def test_verify_shows_escapes_as_text(terminal_bundle: Path) -> None:
     assert_printable(result.output)
 
 
+def test_show_and_grep_show_escapes_as_text(terminal_bundle: Path) -> None:
+    for argv in (["show", str(terminal_bundle)], ["grep", "-F", "0.log", str(terminal_bundle)]):
+        result = CliRunner().invoke(main, argv, color=True)
+        assert result.exit_code in (0, 1), result.output
+        assert_printable(result.output)
+    listing = CliRunner().invoke(main, ["show", str(terminal_bundle)]).output
+    assert "\\x1b]0;owned\\x07" in listing and "\\r\\n/tmp/fake.tar.gz: ok" in listing
+
+
 def test_errors_show_escapes_as_text(tmp_path: Path) -> None:
     broken = generate.write(tmp_path, "cp\x1b]0;owned\x07\u202e.tar.gz", b"\x1f\x8b not gzip")
     result = CliRunner().invoke(main, ["analyze", str(broken)], color=True)
@@ -199,3 +209,15 @@ def test_reports_show_escapes_as_text(tmp_path: Path, fmt: str) -> None:
     text = render(bundle, fmt)
     assert ("\\u001b]0;owned\\u0007" if fmt in ("json", "sarif") else "\\x1b]0;owned\\x07") in text
     assert_printable(text.replace("\t", " "), lines=False)  # a newline is only a space there
+
+
+def test_sarif_locations_are_relative_paths(tmp_path: Path) -> None:
+    """Member names become SARIF artifact URIs: percent-encoded, so none is a link of its own scheme."""
+    sample = next(p for p in spoof.samples() if p.parent.name == "apiserver-etcd-refused")
+    bundle = spoof.poison(sample, tmp_path / "cp-1.tar.gz", "javascript:alert(1)" + spoof.SHELL)
+    run = json.loads(render(bundle, "sarif"))["runs"][0]
+    uris = [loc["physicalLocation"]["artifactLocation"]["uri"] for result in run["results"]
+            for loc in result["locations"] if "physicalLocation" in loc]
+    assert any("javascript%3Aalert%281%29" in uri for uri in uris), uris
+    for uri in uris:
+        assert re.fullmatch(r"[A-Za-z0-9._~/%-]+", uri), uri

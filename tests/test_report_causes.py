@@ -94,7 +94,9 @@ def test_markdown_lists_the_cascade_as_a_tree(cascade: Report):
 def test_terminal_summary_leads_with_root_causes(cascade: Report):
     text = summary(cascade)
     assert "root causes:" in text
-    explains = text.index("explains 2 other finding(s): APISERVER_CRASHLOOP, LEASE_STALE")
+    # the crash loop's own symptom (the scheduler) counts too: everything below the root, worst first
+    explains = text.index("explains 3 other finding(s), worst critical: APISERVER_CRASHLOOP, LEASE_STALE, "
+                          "SCHEDULER_CRASHLOOP")
     assert text.index("CERT_EXPIRED") < explains
 
 
@@ -119,3 +121,24 @@ def test_ranking_confidence_is_shown(cascade: Report):
     page = render(cascade, "html")
     assert "high confidence</span> explains 2 other finding(s)" in page
     assert "_high confidence_: explains 2" in render(cascade, "md")
+
+
+def test_a_root_cause_lists_every_finding_it_explains_worst_first() -> None:
+    """The HTML said "explains 5 other finding(s)" and listed 2 (the direct symptoms only)."""
+    import re
+    from pathlib import Path
+
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    sample = Path(__file__).resolve().parents[1] / "bundles/samples/cascade-etcd-server-cert-expired"
+    page = CliRunner().invoke(main, ["analyze", str(sample), "--format", "html"]).stdout
+    causes = page[page.index('<ol class="causes">'):page.index("</ol>")]
+    said = re.findall(r"explains (\d+) other finding", causes, re.I)
+    assert said and int(said[0]) == causes.count("<li>") - 1  # minus the root cause's own item
+    listed = re.findall(r'<span class="sev (\w+)"', causes.split("<ul>", 1)[1])
+    ranks = ["critical", "error", "warning", "info"]
+    assert [ranks.index(s) for s in listed] == sorted(ranks.index(s) for s in listed)
+    summary = CliRunner().invoke(main, ["analyze", str(sample)]).stdout
+    assert f"explains {said[0]} other finding(s), worst critical" in summary

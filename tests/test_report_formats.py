@@ -57,7 +57,7 @@ def hostile_report() -> Report:
 
 
 def test_every_format_is_offered():
-    assert set(FORMATS) == {"html", "md", "json", "sarif", "junit"}
+    assert set(FORMATS) == {"html", "md", "json", "sarif", "junit", "text"}
 
 
 def test_json_validates_against_the_shipped_schema(sample_report: Report):

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 from ..logs.formats import strip_writer_prefix
 from ..parsers.etcdctl import without_client_stderr
+from ..parsers.jsonsafe import load_json
 from ..parsers.kubectl import is_describe_pod
-from ..parsers.yamlsafe import load_json
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)

@@ -11,10 +11,10 @@ analyzers' verdict; it is reported as such (a notice), never as a kubetriage fin
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from ..errors import InputError
+from ..parsers.jsonsafe import load_json
 from . import Located, NodeEvidence, join
 from .common import api_now, pod_nodes, typed, unseen_control_plane
 from .tree import Files, Tree
@@ -35,8 +35,8 @@ def vendor_results(text: str) -> list[str]:
 application requires at least 3 nodes"]
     """
     try:
-        entries = json.loads(text)
-    except (ValueError, RecursionError):
+        entries = load_json(text)
+    except ValueError:  # malformed, or nested too deep
         return ["troubleshoot analysis.json is not valid JSON: its results are not shown"]
     out: list[str] = []
     for entry in entries if isinstance(entries, list) else []:

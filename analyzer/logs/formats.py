@@ -55,7 +55,7 @@ import re
 from dataclasses import dataclass
 from functools import lru_cache
 
-from ..parsers.yamlsafe import load_json
+from ..parsers.jsonsafe import load_json
 
 #: reference time of the doctests above
 REF = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)

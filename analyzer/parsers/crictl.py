@@ -45,8 +45,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from .jsonsafe import load_json
 from .kubectl import parse_timestamp
-from .yamlsafe import load_json
 
 #: table STATE words and CRI enum names -> running | exited | created | unknown
 _STATES = {"running": "running", "exited": "exited", "created": "created", "unknown": "unknown"}

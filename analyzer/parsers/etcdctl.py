@@ -35,7 +35,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
-from .yamlsafe import load_json
+from .jsonsafe import load_json
 
 #: etcdctl output is small; anything past this is not etcdctl output
 MAX_JSON_CHARS = 16 * 1024 * 1024

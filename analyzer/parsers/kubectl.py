@@ -38,9 +38,10 @@ from typing import Any
 
 import yaml
 
+from .jsonsafe import load_json
 from .kversion import KubeVersion, parse_version
 from .manifests import as_dict, as_list, dig, parse_flags
-from .yamlsafe import load_json, load_yaml
+from .yamlsafe import load_yaml
 
 
 def parse_timestamp(value: object) -> dt.datetime | None:

@@ -1,6 +1,6 @@
-"""YAML and JSON loading for untrusted input: safe constructors only, bounded size, depth, nodes
-and aliases. A document past a bound raises a ValueError or yaml.YAMLError like a malformed one, so
-the item is skipped with a problem line, never a RecursionError that ends the run.
+"""YAML loading for untrusted input: safe constructors only, bounded size, depth, nodes and aliases
+(JSON text goes through jsonsafe, which json parses faster). A document past a bound raises
+yaml.YAMLError like a malformed one, so the item is skipped with a problem line.
 
 >>> load_yaml("a: [1, 2]")
 {'a': [1, 2]}
@@ -16,61 +16,23 @@ analyzer.parsers.yamlsafe.YAMLLimitError: YAML has more than 10 aliases
 Traceback (most recent call last):
 ...
 analyzer.parsers.yamlsafe.YAMLLimitError: YAML expands to more than 2000000 nodes
->>> load_json('{"a": [1, {"b": null}]}')
-{'a': [1, {'b': None}]}
->>> load_json("[" * 201 + "]" * 201)
-Traceback (most recent call last):
-...
-analyzer.parsers.yamlsafe.JSONLimitError: JSON nests deeper than 200
->>> load_json("[" * 100_000 + "]" * 100_000)
-Traceback (most recent call last):
-...
-analyzer.parsers.yamlsafe.JSONLimitError: JSON nests deeper than 200
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import yaml
 
+from .jsonsafe import MAX_DEPTH, load_json
+
 MAX_YAML_BYTES = 32 * 1024 * 1024
 MAX_NODES = 2_000_000
 MAX_ALIASES = 1_000
-MAX_DEPTH = 200
 
 
 class YAMLLimitError(yaml.YAMLError):
     """The document is larger, deeper or more aliased than we accept."""
-
-
-class JSONLimitError(ValueError):
-    """The JSON document nests deeper than we accept (code walking it could exhaust the stack)."""
-
-
-def _depth_exceeds(doc: Any, limit: int) -> bool:
-    """Whether containers nest more than `limit` deep, walked without recursion."""
-    level: list[Any] = [doc]
-    for _ in range(limit):
-        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
-                 if isinstance(child, (dict, list))]
-        if not level:
-            return False
-    return bool(level)
-
-
-def load_json(text: str | bytes) -> Any:
-    """json.loads for untrusted text; ValueError when it is malformed or nests deeper than MAX_DEPTH."""
-    try:
-        doc = json.loads(text)
-    except RecursionError:
-        raise JSONLimitError(f"JSON nests deeper than {MAX_DEPTH}") from None
-    opening = text.count("[") + text.count("{") if isinstance(text, str) else \
-        text.count(b"[") + text.count(b"{")
-    if opening > MAX_DEPTH and _depth_exceeds(doc, MAX_DEPTH):
-        raise JSONLimitError(f"JSON nests deeper than {MAX_DEPTH}")
-    return doc
 
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -22,7 +22,10 @@ def _failure_text(finding: Finding, status: str | None) -> str:
         lines.append(f"baseline: {status}")
     lines += [f"evidence: {e.node}:{e.path}{f':{e.line}' if e.line else ''}: {e.excerpt}"
               for e in finding.evidence]
-    lines += ["", f"remediation: {finding.remediation.text}", *finding.remediation.commands]
+    fix = finding.remediation
+    lines += ["", f"remediation: {fix.text}", *fix.diagnose, *fix.commands]
+    if fix.destructive:
+        lines += [f"DESTRUCTIVE, only {fix.destructive_when}:", *fix.destructive]
     return "\n".join(lines)
 
 

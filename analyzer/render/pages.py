@@ -94,16 +94,19 @@ def _fence(text: str) -> str:
 
 #: characters that start Markdown inline syntax (emphasis, code, links, images, strikethrough)
 _MD_INLINE = re.compile(r"([\\`*_\[\]~!])")
-#: what makes the start of a line a heading, list item or quote
-_MD_BLOCK_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
+#: what makes the start of a line a heading, a list item or a setext underline (`>` is an entity already)
+_MD_LINE_MARK = re.compile(r"^(?=[#+=-])|^(\d+)(?=[.)])")
 
 
 def _mdtext(text: object) -> str:
-    """Text for a Markdown line, shown as written: no raw HTML, link, emphasis or line break."""
+    """Text for a Markdown line, shown as written: no raw HTML, link, emphasis or line break.
+
+    >>> _mdtext("# x_y [a](javascript:b) <img>"), _mdtext("1. one")
+    ('\\\\# x\\\\_y \\\\[a\\\\](javascript:b) &lt;img&gt;', '1\\\\. one')
+    """
     flat = visible(" ".join(str(text).split()))
     escaped = _MD_INLINE.sub(r"\\\1", flat).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MD_BLOCK_START.sub(lambda m: m.group() + "\\" if m.group()[0].isdigit() else "\\" + m.group(),
-                               escaped)
+    return _MD_LINE_MARK.sub(lambda m: (m.group(1) or "") + "\\", escaped)  # "\#", "1\."
 
 
 def _mdcell(text: object) -> str:

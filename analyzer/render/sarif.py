@@ -4,6 +4,7 @@ finding located at its evidence (bundle path + line), baseline state when a base
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from .. import __version__
 from ..findings import Evidence, Finding, Severity
@@ -18,7 +19,9 @@ FINGERPRINT = "kubetriageKey/v1"
 
 
 def _location(evidence: Evidence) -> dict[str, Any]:
-    physical: dict[str, Any] = {"artifactLocation": {"uri": evidence.path, "uriBaseId": evidence.node}}
+    # a member name is not a URI: percent-encoded, "javascript:x" or "a b#c" stays a relative path
+    uri = quote(evidence.path, safe="/")
+    physical: dict[str, Any] = {"artifactLocation": {"uri": uri, "uriBaseId": evidence.node}}
     if evidence.line is not None:
         physical["region"] = {"startLine": evidence.line, "snippet": {"text": evidence.excerpt}}
     return {"physicalLocation": physical,

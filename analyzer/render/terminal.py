@@ -41,6 +41,8 @@ def _shown(report: Report, finding: Finding, width: int) -> list[str]:
 
 
 def _cut(text: str, width: int) -> str:
+    """One line of evidence text, controls made visible, cut to the width."""
+    text = one_line(text)
     return text if len(text) <= max(width, 20) else text[: max(width, 20) - 1] + "…"
 
 
@@ -62,9 +64,10 @@ def summary(report: Report, width: int = 100) -> str:
         out.append("root causes:")
         for tree in report.cause_forest()[:TOP]:
             out.extend(_shown(report, tree.finding, width))
-            symptoms = report.symptoms_of(tree.finding)
+            symptoms = report.explained_by(tree.finding)
             if symptoms:
-                out.append(f"      explains {len(symptoms)} other finding(s): "
+                worst = symptoms[0].severity.value
+                out.append(f"      explains {len(symptoms)} other finding(s), worst {worst}: "
                            + one_line(", ".join(dict.fromkeys(s.id for s in symptoms))))
             shown.update(f.key for f in [tree.finding, *symptoms])
     elif report.findings:
@@ -91,7 +94,7 @@ def summary(report: Report, width: int = 100) -> str:
         out.extend(f"  {_cut(one_line(p), width - 2)}" for p in problems[:TOP])
         if len(problems) > TOP:
             out.append(f"  … and {len(problems) - TOP} more (in the full report)")
-    out.append("Write the full report with -o report.html (or --format md|json|sarif|junit).")
+    out.append("The whole report: --format text, or -o report.html (md, json, sarif, junit).")
     return "\n".join(out) + "\n"
 
 

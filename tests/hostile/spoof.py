@@ -19,8 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 SAMPLES = Path(__file__).resolve().parents[2] / "bundles" / "samples"
-READYZ = (Path(__file__).resolve().parents[1] / "fixtures" / "real"
-          / "health-verbose-healthz-etcd-failed-minikube-8427.txt")
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "real"
+READYZ = REAL / "health-verbose-healthz-etcd-failed-minikube-8427.txt"
+DF = REAL / "df-h-full-root-minikube-9024.txt"
 
 #: shell syntax that creates a file pwnN in the current folder if any part of it runs; no space, no
 #: double quote, so it survives as one YAML/JSON/table field wherever a node name goes
@@ -89,6 +90,11 @@ def readyz(check: str) -> tuple[str, bytes]:
     return "commands/k8s.readyz.out", body.replace("[-]etcd failed", f"[-]{check} failed").encode()
 
 
+def full_disk(value: str) -> tuple[str, bytes]:
+    """The real `df` of a full root filesystem, mounted at a hostile path instead."""
+    return "commands/host.df.hostile.out", DF.read_text().replace("100% /\n", f"100% /{value}\n").encode()
+
+
 def hostile_images(value: str) -> Edit:
     """Static pod manifests pulling from the frozen registry through a hostile repository path."""
     def edit(rel: str, data: bytes) -> bytes:
@@ -104,12 +110,14 @@ def samples() -> list[Path]:
 
 
 def poisoned_samples(folder: Path, value: str) -> list[list[Path]]:
-    """Every sample scenario, its nodes poisoned with `value` (node names, images, readyz checks)."""
+    """Every sample scenario, its nodes poisoned with `value` (node names, images, readyz checks,
+    a mount point)."""
     scenarios: dict[str, list[Path]] = {}
     for tarball in samples():
         name = tarball.parent.name
         out = folder / name / tarball.name
         out.parent.mkdir(parents=True, exist_ok=True)
-        extra = {"k8s.readyz": readyz(f"etcd{value}")} if not scenarios.get(name) else None
+        extra = {"k8s.readyz": readyz(f"etcd{value}"), "host.df": full_disk(value)} if name not in scenarios \
+            else None
         scenarios.setdefault(name, []).append(poison(tarball, out, value, hostile_images(value), extra))
     return list(scenarios.values())
