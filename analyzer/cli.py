@@ -233,6 +233,17 @@ def rules_command(rule_id: str | None) -> None:
                "(without any of them in the evidence, the report lists the rule as not checked)")
 
 
+@main.command("types")
+def types_command() -> None:
+    """List the evidence types `kubetriage analyze` reads in loose files and pastes (docs/evidence.md
+    shows a real example of each)."""
+    from .evidence.types import TYPES
+
+    width = max(len(name) for name in TYPES)
+    for evidence in TYPES.values():
+        click.echo(f"{evidence.name:<{width}}  {evidence.item_id:<24}  {evidence.what}")
+
+
 # -- browsing: what the customer sent, as files -----------------------------------------------------
 def _bundles_of(paths: tuple[Path, ...]) -> list[Bundle]:
     """Every kubetriage bundle the paths name (a folder of bundles gives each), or exit 2."""

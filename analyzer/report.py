@@ -33,7 +33,7 @@ MAX_BASELINE_BYTES = 64 * 1024 * 1024
 
 #: items that cannot show a control-plane problem on their own: host and network state, text no type
 #: recognised (analyzer/evidence/reader.py)
-_NOT_CONTROL_PLANE = ("host.", "net.", "logs.pasted")
+_NOT_CONTROL_PLANE = ("host.df", "host.timedatectl", "host.chrony", "net.", "logs.pasted")
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ class Report:
     @property
     def judgement(self) -> Verdict:
         """Green only when the evidence could have shown the problems it rules out."""
-        if self.worst is not None:
+        if self.worst is not None and self.worst is not Severity.INFO:
             return Verdict("findings", VERDICTS[self.worst])
         view = self.view
         loose = all(n.manifest.options.get("loose") for n in view.nodes)
@@ -136,10 +136,20 @@ class Report:
                    "objects, etcd, certificates or control-plane logs): was it collected on a control-plane "
                    "node?")
             return Verdict("insufficient", "Not enough evidence to judge", why)
+        if not any(c.checked for c in self.coverage):
+            return Verdict("insufficient", "Not enough evidence to judge",
+                           "no check applies to what was given (" + ", ".join(sorted(view.available)) + ")")
         missing = self.unchecked_categories
         if missing:
             return Verdict("partial", "No problems found in what could be checked",
                            "not checked: " + ", ".join(missing))
+        if loose:
+            # a paste is a fragment: rules may run on it, but it cannot show everything they rule out
+            kinds = sorted({t for n in view.nodes for a in n.manifest.options.get("accounts", [])
+                            for _, _, t in a["segments"] if t != "unrecognised"})
+            return Verdict("partial", "No problems found in what was given",
+                           "pasted evidence shows part of the control plane (" + ", ".join(kinds)
+                           + "); a bundle from `kubetriage collect` can rule problems out")
         return Verdict("clean", VERDICTS[Severity.INFO])
 
     @property

@@ -15,8 +15,9 @@ def markdown() -> str:
         "Generated from the rule registry by `python -m analyzer.rulesdoc > docs/rules.md`; "
         "tests/test_conformance.py fails when this file is out of date.",
         "",
-        "A rule runs when at least one of the bundle items it needs was collected on some node; "
-        "otherwise the report lists it as *not checked*.",
+        "A rule runs when at least one of the bundle items it needs was read without problems on some "
+        "node; otherwise the report lists it as *not checked*, with the reason (missing, timed out, failed, "
+        "did not parse).",
         "",
     ]
     rules = all_rules()

@@ -26,24 +26,27 @@ from .recognise import detect
 from .types import TYPES, by_command
 
 #: command words a prompt line or a bare command line starts with (after sudo and VAR=value)
-_TOOLS = (r"kubectl|k|etcdctl|kubeadm|journalctl|systemctl|service|openssl|crictl|docker|nerdctl|podman|"
+_TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|crictl|docker|nerdctl|podman|"
           r"minikube|k3s|rke2|microk8s|kind|cat|tail|head|less|grep|egrep|zcat|find|ls|date|curl|wget|ss|"
           r"netstat|df|du|iptables|iptables-save|ip6tables|nft|ufw|timedatectl|chronyc|ntpq|kubelet|"
           r"stern|for|while|echo|export|watch|ps|free|uptime|hostname|nc|telnet|ping|dig|nslookup|"
           r"systemd-analyze|cd|mkdir|cp|mv|rm|chmod|chown|vi|vim|nano|swapoff|modprobe|sysctl|"
           r"ETCDCTL_API=\d|apt|apt-get|yum|dnf|snap|helm|export|env|\./\S+|/\S+/\w+")
 _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
-#: `$ `, `# `, `user@host:~$ `, `[root@node ~]# `, `root@node:/# `, `PS C:\> `
-_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*)?\s?[#$%]|[$#%>❯➜]|"
-                     r"PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
-_BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:kubectl|etcdctl|kubeadm|journalctl|systemctl|"
-                   r"openssl|"
+#: `$ `, `# `, `user@host:~$ `, `user@host ~ $ ` (Gentoo, CoreOS), `[root@node ~]# `, `root@node:/# `,
+#: `PS C:\> `
+_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
+                     r"[$#%>❯➜]|PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
+_BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
+                   r"systemctl|openssl|"
                    r"crictl|minikube|k3s|microk8s)\s+-?\w)(.*)$")
+_PREAMBLE = re.compile(r"^\s*(?:\[[\w/-]+\] |Warning: )")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 #: lines that are log lines whatever wraps them (the change of format that splits a block)
 _LOG_LINE = re.compile(r"^\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|"
                        r"[^\W\d_]{3,5}\.? +\d{1,2} \d\d:\d\d:\d\d|\d{1,2}月 +\d{1,2} |\{\"(?:level|log)\":|"
-                       r"(?:raft|WARNING: |ERROR: |INFO: )\d{4}/\d\d/\d\d|\[pod/[^\]]+\] )")
+                       r"(?:raft|WARNING: |ERROR: |INFO: )\d{4}/\d\d/\d\d|\[pod/[^\]]+\] |time=\"|"
+                       r"(?:INFO|WARN|ERRO|FATA|DEBU)\[\d+\] )")
 #: a few lines inside a log that are not log lines (a wrapped message, a stack) stay in the log
 _CONTINUATION = 3
 #: a paste larger than this is a log file, not a paste: it is read whole, as one type
@@ -82,7 +85,13 @@ class Paste:
 
 
 def command_of(line: str) -> str | None:
-    """The command a prompt line or a bare command line runs, or None when the line is output."""
+    """The command a prompt line or a bare command line runs, or None when the line is output.
+
+    >>> command_of("core@ip-10-125-98-238 ~ $ docker ps -a | grep kube-controller-manager")
+    'docker ps -a | grep kube-controller-manager'
+    >>> command_of("[root@master1 ~]# systemctl status kubelet"), command_of("kube-system   etcd-mango   1/1")
+    ('systemctl status kubelet', None)
+    """
     match = _PROMPT.match(line) or _BARE.match(line)
     return match.group(1).strip() if match else None
 
@@ -94,6 +103,8 @@ def _majority(lines: list[str], pattern: re.Pattern[str]) -> bool:
 
 _QUOTE = re.compile(r"^\s*>(?: |$)")
 _STAR = re.compile(r"^\* ")
+#: `grep -n` (and `cat -n`) line numbers before each line
+_NUMBERED = re.compile(r"^\s*\d+(?::(?=[^\d\s])|\t)")
 
 
 def clean(lines: list[str]) -> list[str]:
@@ -105,8 +116,71 @@ def clean(lines: list[str]) -> list[str]:
         out = [_QUOTE.sub("", ln, count=1) for ln in out]
     if _majority(out, _STAR):
         out = [ln[2:] if ln.startswith("* ") else ln for ln in out]
-    return [ln[1:-1] if len(ln) > 2 and ln.startswith("`") and ln.endswith("`") and "`" not in ln[1:-1]
-            else ln for ln in out]
+    if _majority(out, _NUMBERED):
+        out = [_NUMBERED.sub("", ln, count=1) for ln in out]
+    out = _strip_common_prefix(out)
+    # a Markdown inline-code span opened on one line and closed on another
+    out = [ln[1:] if ln.startswith("`") and ln.count("`") == 1 else ln for ln in out]
+    out = [ln[:-1] if ln.endswith("`") and ln.count("`") == 1 else ln for ln in out]
+    # one line wrapped whole in backticks (Markdown inline code) or in double quotes (a quoted error)
+    return [ln.strip()[1:-1] if len(ln.strip()) > 2 and ln.strip()[0] == ln.strip()[-1] in "`\""
+            and ln.strip()[0] not in ln.strip()[1:-1] else ln for ln in out]
+
+
+#: a terminal wraps at 80 columns or more; a paste wrapped at W has several lines exactly W long
+MIN_WRAP = 79
+#: aligned columns (tables, padded listings): lines that long are laid out, not wrapped
+_COLUMNS = re.compile(r"^.{35,}?\S {3,}\S")
+
+
+def unwrap(lines: list[str]) -> tuple[list[str], set[int]]:
+    """Join lines a terminal wrapped (copied from a window W columns wide, every line longer than W
+    was cut into W-long pieces): the joined line takes the first piece's place, the others' places
+    are returned so that they stay empty and line numbers do not move.
+
+    Two lines of rancher/rancher#9667 (a terminal 80 columns wide):
+
+    >>> joined, folded = unwrap([
+    ...     "member 609d837ceaf22e4a is unhealthy: got unhealthy result from http://10.42.218", ".183:2379",
+    ...     "member 663e8e43312368f0 is unreachable: [http://10.42.61.255:2379] are all unrea", "chable"])
+    >>> joined[0][-25:], joined[2][-19:], sorted(folded)
+    ('http://10.42.218.183:2379', 'are all unreachable', [1, 3])
+    """
+    widths = [len(ln) for ln in lines]
+    wide = max(widths, default=0)
+    filled = [w for w in widths if w]
+    ends = sum(1 for w, after in zip(widths, widths[1:], strict=False)
+               if w >= wide - 1 and 0 < after < wide - 1)
+    if wide < MIN_WRAP or ends < 2 or sum(1 for w in filled if w >= wide - 1) > 0.75 * len(filled):
+        return lines, set()
+    out, folded = list(lines), set()
+    head, piece = None, 0
+    for index, line in enumerate(lines):
+        if head is not None and line.strip() and not command_of(line) and not _LOG_LINE.match(line):
+            # a piece one short of the width lost the space the terminal wrapped at
+            out[head] += ("" if piece == wide else " ") + line
+            folded.add(index)
+        else:
+            head = index
+        piece = len(line)
+        head = head if piece >= wide - 1 and not _COLUMNS.match(line) else None
+    return out, folded
+
+
+#: a prefix a remote runner puts before every line: `172.16.112.205:22: ` (sealos, pssh),
+#: `module.k8s.null_resource.x (remote-exec): ` (terraform)
+_RUNNER = re.compile(r"^(\S[^:\s]*(?::\d+)?(?: \([\w-]+\))?: ?)(?!/)")
+
+
+def _strip_common_prefix(lines: list[str]) -> list[str]:
+    filled = [ln for ln in lines if ln.strip()]
+    prefixes = [m.group(1) for ln in filled if (m := _RUNNER.match(ln)) and not _LOG_LINE.match(ln)]
+    if len(filled) < 3 or not prefixes:
+        return lines
+    common = max(set(prefixes), key=prefixes.count)
+    if prefixes.count(common) < 0.6 * len(filled) or len(common.strip()) < 4:
+        return lines
+    return [ln[len(common):] if ln.startswith(common) else ln for ln in lines]
 
 
 def _dedent(lines: list[str]) -> list[str]:
@@ -162,7 +236,7 @@ def split(text: str) -> list[Segment]:
 
 
 def read(text: str) -> Paste:
-    lines = clean(text.splitlines())
+    lines, folded = unwrap(clean(text.splitlines()))
     pieces: list[tuple[list[tuple[int, str]], str | None, str | None]] = []
     command: str | None = None
     block: list[tuple[int, str]] = []
@@ -175,6 +249,9 @@ def read(text: str) -> Paste:
             block.clear()
 
     for number, line in enumerate(lines, start=1):
+        if number - 1 in folded:
+            block.append((number, ""))  # joined to the line before: its place stays, empty
+            continue
         said = command_of(line)
         if _FENCE.match(line) or said is not None:
             close()
@@ -185,6 +262,14 @@ def read(text: str) -> Paste:
         else:
             block.append((number, line))
     close()
+    # a tool's preamble (`[check-expiration] Reading ...`, `Warning: v1 ComponentStatus is deprecated`)
+    # belongs to the output it comes before
+    for index in range(len(pieces) - 1):
+        run, kind, said = pieces[index]
+        after = pieces[index + 1]
+        if kind is None and after[1] and not TYPES[after[1]].is_log and after[2] == said and all(
+                _PREAMBLE.match(line) for _, line in run):
+            pieces[index] = (run, after[1], said)
     segments: list[Segment] = []
     for run, kind, said in pieces:
         start, end = run[0][0], run[-1][0]

@@ -16,25 +16,37 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from ..logs.formats import strip_writer_prefix
+from ..parsers.etcdctl import without_client_stderr
 from ..parsers.jsonsafe import load_json
+from ..parsers.kubectl import is_describe_pod
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
 _JOURNAL = re.compile(r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S* |(?:[^\W\d_]{3,5}\.?|\d{1,2}月) +\d{1,2} "
                       r"\d\d:\d\d:\d\d(?:\.\d+)? )\S+ ([^\s\[:]+)(?:\[\d+\])?: ", re.M)
+#: a journal line whose time and host were cut off (`k3s[561950]: E0416 ...`)
+_IDENT = re.compile(r"^(?:[\w.-]+ )?[\w.-]+\[\d+\]: ", re.M)
 _KUBEADM = re.compile(r"^\[(?:kubelet-check|api-check|wait-control-plane|control-plane-check|"
                       r"upgrade(?:/\w+)?|init|preflight|certs|kubeconfig|kubelet-start|control-plane|etcd|"
                       r"mark-control-plane|bootstrap-token|addons|reset|join|kubelet|patches|discovery)\] |"
-                      r"^error execution phase ", re.M)
+                      r"^error execution phase |^Static pod: \S+ hash: |"
+                      r"^Your Kubernetes control-plane has initialized successfully|"
+                      r"^This node has joined the cluster", re.M)
 _KUBECTL_ERROR = re.compile(r"^(?:The connection to the server \S+ was refused|"
                             r"Unable to connect to the server: |Error from server \(|"
                             r"error: (?:You must be logged in|the server doesn't have))", re.M)
 _CLUSTER_HEALTH = re.compile(r"^(?:member [0-9a-f]+ is (?:healthy|unhealthy|unreachable)|"
+                             r"error #\d+: client: endpoint |cluster may be unhealthy: |"
                              r"cluster is (?:healthy|"
                              r"unhealthy|degraded)|failed to check the health of member)", re.M)
 #: etcd mixes zap JSON, capnslog, raft's and gRPC's Go log lines in one stream (field note 8)
 _ETCD = re.compile(r'^(?:\{"level":"\w+","ts":|(?:WARNING|ERROR|INFO): \d{4}/\d\d/\d\d |raft\d{4}/|'
-                   r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} [A-Z] \| |\[WARNING\] )", re.M)
+                   r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6} [A-Z] \| |\[WARNING\] |"
+                   r"\d{4}/\d\d/\d\d \d\d:\d\d:\d\d (?:etcd\w*|raft\w*|wal|snap|rafthttp|etcdhttp): )", re.M)
+_LOGRUS = re.compile(r'^(?:time="[^"]+" level=\w+ |(?:INFO|WARN|ERRO|FATA|DEBU)\[\d+\] )', re.M)
+#: a Go program's panic and its goroutine stacks
+_PANIC = re.compile(r"^(?:panic: |goroutine \d+ \[|fatal error: )", re.M)
 _EVENT_ROW = re.compile(r"^\s*(?:Normal|Warning)\s+[A-Z]\w+\s+\S", re.M)
 _SS_ROW = re.compile(r"^LISTEN\s+\d+\s+\d+\s+\S+:\d+\s", re.M)
 _DOCKER_PS = re.compile(r"^[0-9a-f]{12} +\S+ +\".*\" +.+ (?:Up |Exited \(|Created)", re.M)
@@ -108,13 +120,20 @@ def _table_type(lines: list[str]) -> str | None:
             return "ss-listening"
         if "LAST" in cols and "REASON" in cols or cols[:2] == ["Type", "Reason"]:
             return "kubectl-events"
+        if "REQUESTOR" in cols and "CONDITION" in cols or re.match(r"(?:node-)?csr-\S+\s", line) and \
+                re.search(r"\s(?:Pending|Approved|Denied)\S*\s*$", line):
+            return "kubectl-csr"
+        if {"AVAILABLE", "PROGRESSING", "DEGRADED"} <= set(cols):
+            return "openshift-clusteroperators"
         if "NAME" in cols[:2] and "HOLDER" in cols:
             return "kubectl-leases"
         if "NAME" in cols[:2] and "ROLES" in cols and "VERSION" in cols:
             return "kubectl-nodes"
         if "NAME" in cols[:2] and "READY" in cols and "STATUS" in cols:
             return "kubectl-pods"
-        if cols[:4] == ["NAME", "STATUS", "MESSAGE", "ERROR"]:
+        if cols[:4] == ["NAME", "STATUS", "MESSAGE", "ERROR"] or (
+                cols[:1] in (["scheduler"], ["controller-manager"]) or cols[0].startswith("etcd-")) and \
+                cols[1:2] in (["Healthy"], ["Unhealthy"]):
             return "kubectl-componentstatuses"
     return None
 
@@ -129,9 +148,12 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("docker-json-log", lambda h, ls: ls[0].startswith('{"log":')),
     ("etcd-zap", lambda h, ls: _share(_ETCD, h) >= 0.5 and '{"level":' in h),
     ("cri-log", lambda h, ls: _share(_CRI, h) >= 0.5),
-    ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5),
+    ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5 or _share(_IDENT, h) >= 0.5),
     ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5),
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
+    ("kubectl-describe-pod", lambda h, ls: is_describe_pod(h)),
+    ("logrus", lambda h, ls: _share(_LOGRUS, h) >= 0.5),
+    ("go-panic", lambda h, ls: bool(_PANIC.match(ls[0]))),
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),
     ("pem", lambda h, ls: "-----BEGIN CERTIFICATE-----" in h),
     ("iptables-save", lambda h, ls: bool(re.search(r"^\*(?:filter|nat|mangle|raw)\s*$", h, re.M))
@@ -154,11 +176,13 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
 
 def detect(head: str) -> str | None:
     """The evidence type of a file from its first lines, or None when it is none of TYPES."""
+    head = "\n".join(strip_writer_prefix(ln) for ln in head.splitlines())
     lines = _lines(head)
     if not lines:
         return None
-    if lines[0].lstrip().startswith(("{", "[")):
-        found = _json_type(head)
+    body = without_client_stderr(head).strip()
+    if body.startswith(("{", "[")):
+        found = _json_type(body)
         if found:
             return found
     for name, check in _CONTENT_CHECKS:

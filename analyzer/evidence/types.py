@@ -29,8 +29,9 @@ from ..parsers.health import parse_health
 from ..parsers.host import parse_chrony, parse_df, parse_du, parse_systemctl_status, parse_timedatectl
 from ..parsers.iptables import parse_iptables_list, parse_iptables_save
 from ..parsers.kubeadm_certs import parse_check_expiration
+from ..parsers.kubeadm_output import parse_kubeadm_output
 from ..parsers.kubeconfig import parse_kubeconfig
-from ..parsers.kubectl import parse_kubectl_text
+from ..parsers.kubectl import parse_kubectl_errors, parse_kubectl_text
 from ..parsers.kversion import parse_version_output
 from ..parsers.manifests import parse_static_pod
 from ..parsers.nft import parse_nft
@@ -61,17 +62,23 @@ class EvidenceType:
 
 
 _ETCDCTL = r"\betcdctl\b.*\b"
-_GET = r"\bkubectl\b.*\bget\s+"
+_GET = r"\b(?:kubectl|oc|k)\s.*\bget\s+"
 
 TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("klog", "logs.pod", "klog lines (kube-apiserver, controller-manager, scheduler, kubelet)",
                  SCANNED, "real/klog-apiserver-etcd-refused-k8s-89368.log",
-                 (r"\bkubectl\b.*\blogs\b", r"\bcrictl\b.*\blogs\b", r"\bdocker\b.*\blogs\b",
+                 (r"\b(?:kubectl|oc|k)\s.*\blogs\b", r"\bstern\b", r"\bcrictl\b.*\blogs\b",
+                  r"\bdocker\b.*\blogs\b",
                   r"\bminikube\b.*\blogs\b"), is_log=True),
     EvidenceType("etcd-zap", "logs.pod", "etcd's zap JSON log", SCANNED,
                  "real/etcd-zap-slow-fdatasync-milvus-21840.log", is_log=True),
     EvidenceType("etcd-capnslog", "logs.pod", "etcd 3.4's capnslog text log", SCANNED,
                  "logs/etcd-capnslog-3.4-1.log", is_log=True),
+    EvidenceType("logrus", "logs.pod", "logrus lines (k3s, kine, k0s, containerd, dockerd): "
+                 "`time=... level=...` or `INFO[0300] ...`", SCANNED,
+                 "real/logrus-kine-compact-k3s-11269.txt", is_log=True),
+    EvidenceType("go-panic", "logs.pod", "a Go panic and its goroutine stacks (etcd, bbolt, a component)",
+                 SCANNED, "real/go-panic-bbolt-page-assertion-etcd-18096.txt", is_log=True),
     EvidenceType("cri-log", "logs.pod", "a container log in CRI format (/var/log/pods)", SCANNED,
                  "real/cri-apiserver-etcd-refused-k8s-107491.log",
                  (r"/var/log/(?:pods|containers)/",), is_log=True),
@@ -82,15 +89,15 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  "real/journald-kubelet-register-refused-kubeadm-1026.log",
                  (r"\bjournalctl\b", r"/var/log/(?:syslog|messages)\b"), is_log=True),
     EvidenceType("kubeadm-output", "logs.kubeadm", "kubeadm init/join/upgrade output ([kubelet-check], "
-                 "[api-check], [upgrade/...] phases and their errors)", SCANNED,
+                 "[api-check], [upgrade/...] phases and their errors)", parse_kubeadm_output,
                  "real/kubeadm-init-kubelet-check-timeout-techiescamp-11.txt",
                  (r"\bkubeadm\s+(?:init|join|upgrade|reset)\b",), is_log=True),
     EvidenceType("kubectl-client-error", "logs.kubectl", "kubectl's own errors (connection refused, "
-                 "x509, Unable to connect to the server)", SCANNED,
+                 "x509, Unable to connect to the server)", parse_kubectl_errors,
                  "real/kubectl-refused-6443-website-19461.txt", is_log=True, stderr_too=True),
     EvidenceType("etcdctl-status", "etcd.endpoint_status", "etcdctl endpoint status (table, simple, JSON)",
                  parse_endpoint_status, "etcd/00-healthy/endpoint_status_table.stdout",
-                 (_ETCDCTL + r"endpoint\s+status\b",)),
+                 (_ETCDCTL + r"endpoint\s+status\b",), stderr_too=True),
     EvidenceType("etcdctl-health", "etcd.endpoint_health", "etcdctl endpoint health (plain, table, JSON)",
                  parse_endpoint_health, "etcd/00-healthy/endpoint_health.stderr",
                  (_ETCDCTL + r"endpoint\s+health\b",), stderr_too=True),
@@ -99,7 +106,7 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  (_ETCDCTL + r"cluster-health\b",), stderr_too=True),
     EvidenceType("etcdctl-members", "etcd.member_list", "etcdctl member list (table, simple, JSON)",
                  parse_member_list, "etcd/00-healthy/member_list_table.stdout",
-                 (_ETCDCTL + r"member\s+list\b",)),
+                 (_ETCDCTL + r"member\s+list\b",), stderr_too=True),
     EvidenceType("etcdctl-alarms", "etcd.alarm_list", "etcdctl alarm list (plain, JSON)", parse_alarm_list,
                  "etcd/c-nospace/alarm_list.stdout", (_ETCDCTL + r"alarm\s+list\b",)),
     EvidenceType("kubeadm-certs", "loose.kubeadm_certs", "kubeadm certs check-expiration",
@@ -107,6 +114,10 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  (r"\bkubeadm\b.*\bcheck-expiration\b",)),
     EvidenceType("kubectl-pods", "k8s.pods", "kubectl get pods (table, YAML, JSON)", parse_kubectl_text,
                  "real/kubectl-get-pods-restart-loop-k8s-117293.txt", (_GET + r"(?:pods?|po)\b",)),
+    EvidenceType("kubectl-describe-pod", "k8s.pods",
+                 "kubectl describe pod (state, last termination, restarts, events)", parse_kubectl_text,
+                 "real/kubectl-describe-pod-crashloop-portainer-5314.txt",
+                 (r"\b(?:kubectl|oc|k)\s.*\bdescribe\s+(?:pods?|po)\b",)),
     EvidenceType("kubectl-nodes", "k8s.nodes", "kubectl get nodes (table, YAML, JSON)", parse_kubectl_text,
                  "real/kubectl-get-nodes-notready-k3s-5864.txt", (_GET + r"(?:nodes?|no)\b",)),
     EvidenceType("kubectl-events", "k8s.events", "kubectl get events / describe's Events",
@@ -117,6 +128,12 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("kubectl-componentstatuses", "k8s.componentstatuses", "kubectl get componentstatuses",
                  parse_kubectl_text, "real/kubectl-get-cs-etcd-x509-expired-kubeadm-2177.txt",
                  (_GET + r"(?:cs|componentstatus(?:es)?)\b",)),
+    EvidenceType("kubectl-csr", "k8s.csrs", "kubectl get csr / oc get csr (with or without the header)",
+                 parse_kubectl_text, "real/kubectl-get-csr-bootstrap-pending-k8s-65843.txt",
+                 (_GET + r"(?:csr|certificatesigningrequests?)\b",)),
+    EvidenceType("openshift-clusteroperators", "ocp.clusteroperators", "oc get clusteroperators (OpenShift)",
+                 parse_kubectl_text, "real/oc-get-clusteroperators-degraded-installer-2646.txt",
+                 (_GET + r"(?:co|clusteroperators?)\b",)),
     EvidenceType("static-pod-manifest", "k8s.static_pod_manifest", "a static pod manifest", parse_static_pod,
                  "real/kube-apiserver-static-manifest-v1.29-cppntn.yaml", (r"/etc/kubernetes/manifests/",)),
     EvidenceType("kubeconfig", "k8s.kubeconfig", "a kubeconfig", parse_kubeconfig,

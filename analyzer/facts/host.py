@@ -20,7 +20,16 @@ from dataclasses import dataclass, field
 from ..bundle import ItemRecord, parse_time
 from ..errors import InputError
 from ..findings import Evidence
-from ..parsers.host import Disk, TimeSync, parse_chrony, parse_df, parse_timedatectl
+from ..parsers.host import (
+    Disk,
+    TimeSync,
+    UnitStatus,
+    parse_chrony,
+    parse_df,
+    parse_systemctl_status,
+    parse_timedatectl,
+)
+from ..parsers.kubeadm_output import KubeadmFailure, parse_kubeadm_output
 from ..parsers.kversion import KubeVersion, parse_version_output
 from .k8s import K8sFacts
 from .network import ItemRef
@@ -65,6 +74,10 @@ class NodeHost:
     ahead: list[AheadBound] = field(default_factory=list)
     #: `kubelet --version` on the node: the kubelet's version even when the API cannot say it
     kubelet: tuple[KubeVersion, Evidence] | None = None
+    #: systemd units as `systemctl status` showed them, each with its Active line
+    units: list[tuple[UnitStatus, Evidence]] = field(default_factory=list)
+    #: what a `kubeadm init/join/upgrade` run on this node said when it failed
+    kubeadm: list[tuple[KubeadmFailure, Evidence]] = field(default_factory=list)
 
     def mount_of(self, path: str) -> Disk | None:
         """The filesystem holding `path`: the longest mount point that is a prefix of it."""
@@ -126,6 +139,16 @@ def host(src: Source, objects: K8sFacts) -> NodeHost:
         if len(words) >= 3 and words[0] == "du":
             out.etcd_data_dir = words[-1]
     out.ahead = _lease_bounds(src, objects)
+    for item, text in src.texts("host.systemctl_status"):
+        assert item.path is not None
+        units = parse_systemctl_status(text)
+        if not units and text.strip():
+            src.item_problem(item, "no unit with an Active: line")
+        out.units += [(u, Evidence(src.node, item.path, u.line, u.text, item.id)) for u in units]
+    for item, text in src.texts("logs.kubeadm"):
+        assert item.path is not None
+        out.kubeadm += [(f, Evidence(src.node, item.path, f.line, f.text, item.id))
+                        for f in parse_kubeadm_output(text)]
     for item, text in src.texts("host.kubelet_version"):
         assert item.path is not None
         version = parse_version_output(text)

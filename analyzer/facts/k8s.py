@@ -17,6 +17,8 @@ from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.health import HealthReport, parse_health
 from ..parsers.kubectl import (
+    CertificateRequest,
+    ClientError,
     ClusterOperator,
     ComponentStatus,
     Event,
@@ -24,8 +26,7 @@ from ..parsers.kubectl import (
     Node,
     Pod,
     VersionInfo,
-    load_objects,
-    parse_cluster_operator,
+    parse_kubectl_errors,
     parse_kubectl_text,
     parse_version_json,
 )
@@ -103,6 +104,20 @@ class ComponentStatusFact:
 
 
 @dataclass(frozen=True)
+class CsrFact:
+    request: CertificateRequest
+    origin: Origin
+
+
+@dataclass(frozen=True)
+class ClientErrorFact:
+    """kubectl could not use the API server: what it said, where."""
+
+    error: ClientError
+    origin: Origin
+
+
+@dataclass(frozen=True)
 class VersionFact:
     info: VersionInfo
     origin: Origin
@@ -127,6 +142,10 @@ class K8sFacts:
     #: one per node and endpoint: each node's kubectl may reach a different API server
     health: list[HealthFact] = field(default_factory=list)
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
+    #: CertificateSigningRequests (`kubectl get csr`)
+    csrs: list[CsrFact] = field(default_factory=list)
+    #: kubectl's own errors reaching the API server (pasted next to the command that printed them)
+    client_errors: list[ClientErrorFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
     #: OpenShift's ClusterOperators (must-gather's cluster-scoped-resources)
     operators: list[OperatorFact] = field(default_factory=list)
@@ -143,7 +162,9 @@ class K8sFacts:
         self.componentstatuses = _newest(self.componentstatuses + other.componentstatuses,
                                          lambda f: f.status.name)
         self.operators = _newest(self.operators + other.operators, lambda f: f.operator.name)
+        self.csrs = _newest(self.csrs + other.csrs, lambda f: f.request.name)
         self.health.extend(other.health)
+        self.client_errors.extend(other.client_errors)
         self.versions.extend(other.versions)
 
     def pods_of(self, component: str) -> list[PodFact]:
@@ -153,7 +174,7 @@ class K8sFacts:
                 or (not f.pod.component and f.pod.name.startswith(component + "-"))]
 
 
-F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, OperatorFact)
+F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, OperatorFact, CsrFact)
 
 
 def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
@@ -180,6 +201,8 @@ def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) 
     facts.nodes = [NodeObjectFact(x, _at(origin, x.line)) for x in parsed.nodes]
     facts.events = [EventFact(x, _at(origin, x.line)) for x in parsed.events]
     facts.componentstatuses = [ComponentStatusFact(x, _at(origin, x.line)) for x in parsed.componentstatuses]
+    facts.operators = [OperatorFact(x, _at(origin, x.line)) for x in parsed.clusteroperators]
+    facts.csrs = [CsrFact(x, _at(origin, x.line)) for x in parsed.csrs]
     return facts
 
 
@@ -189,7 +212,8 @@ def _at(origin: Origin, line: int | None) -> Origin:
 
 #: the records whose text is kubectl objects, and the kind an object without `kind` has there
 OBJECT_KINDS = {"k8s.pods": "Pod", "k8s.pending_pods": "Pod", "k8s.nodes": "Node", "k8s.events": "Event",
-                "k8s.leases": "Lease", "k8s.node_leases": "Lease", "k8s.componentstatuses": "ComponentStatus"}
+                "k8s.leases": "Lease", "k8s.node_leases": "Lease", "k8s.componentstatuses": "ComponentStatus",
+                "ocp.clusteroperators": "ClusterOperator", "k8s.csrs": "CertificateSigningRequest"}
 OBJECT_ITEMS = tuple(OBJECT_KINDS)
 
 
@@ -240,16 +264,13 @@ def k8s_facts(src: Source) -> K8sFacts:
             found = k8s_from_text(text, Origin(src.node, item.id, item.path, None, now), problems)
             for problem in problems:
                 src.item_problem(item, problem)
-            for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses"):
+            for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses",
+                         "operators", "csrs"):
                 getattr(facts, name).extend(getattr(found, name))
-    for item, text in src.texts("ocp.clusteroperators"):
+    for item, text in src.texts("logs.kubectl"):
         assert item.path is not None
-        objects = load_objects(text)
-        for problem in objects.problems:
-            src.item_problem(item, problem)
-        facts.operators += [OperatorFact(parse_cluster_operator(obj, line),
-                                         Origin(src.node, item.id, item.path, line, now))
-                            for obj, line in zip(objects.items, objects.lines, strict=True)]
+        facts.client_errors += [ClientErrorFact(e, Origin(src.node, item.id, item.path, e.line, now))
+                                for e in parse_kubectl_errors(text)]
     facts.health = _health(src)
     for item, text in src.texts("k8s.version"):
         info = parse_version_json(text)

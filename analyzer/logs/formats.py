@@ -29,6 +29,22 @@ reference belongs to the previous year.
 ('W', '2021-08-03T09:25:50.762794+00:00')
 >>> iso(parse_line('E1231 23:59:59.000001       1 x.go:1] late in the year', REF).ts)
 '2020-12-31T23:59:59.000001+00:00'
+
+journald `short-precise` in a German locale, stern's `POD CONTAINER ` prefix (kube-vip/kube-vip#318),
+a journal line cut down to its identifier (k3s-io/k3s#9954) and logrus (k3s-io/k3s#11269):
+
+>>> iso(parse_line('Mai 22 08:07:35.540590 kuber-master-01 dockerd[1058]: up', REF).ts)
+'2021-05-22T08:07:35.540590+00:00'
+>>> p = parse_line('kube-vip-k8s-2 kube-vip E1122 22:09:59.060398       1 leaderelection.go:330] error '
+...                'retrieving resource lock kube-system/plndr-cp-lock', REF)
+>>> p.component, p.level, p.text[:5]
+('kube-vip', 'E', 'leade')
+>>> p = parse_line('k3s[561950]: E0416 14:51:35.168336  561950 authentication.go:63] "Unable to '
+...                'authenticate the request"', REF)
+>>> p.ident, p.level
+('k3s', 'E')
+>>> parse_line('INFO[0300] COMPACT compactRev=0 targetCompactRev=2 currentRev=17811', REF).level
+'I'
 """
 
 from __future__ import annotations
@@ -45,19 +61,42 @@ from ..parsers.jsonsafe import load_json
 REF = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
 
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
+#: journald prints month names in the node's locale: English in any case, German, French, Spanish,
+#: Italian, Dutch, Portuguese abbreviations (`Mai 22`, `janv. 5`, `dic 3`); Chinese `6月` is numeric
+_LOCALE_MONTHS = {name: number for number, names in enumerate((
+    (), ("jan", "janv", "ene", "gen", "jän"), ("feb", "févr", "fev", "fév"), ("mar", "mär", "mars", "mrt"),
+    ("apr", "avr", "abr"), ("may", "mai", "mag", "mei"), ("jun", "juin", "giu"), ("jul", "juil", "lug"),
+    ("aug", "août", "ago"), ("sep", "sept", "set"), ("oct", "okt", "ott", "out"), ("nov",),
+    ("dec", "dez", "déc", "dic")), start=0) for name in names}
 
 _CRI = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) [FP] ")
-#: `kubectl logs --timestamps` (must-gather's pod logs): the runtime's time, then the payload
-_TS_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (?=\S)")
+#: `kubectl logs --timestamps` (must-gather's pod logs), `docker logs -t`: the runtime's time, then
+#: the payload
+_TS_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?=\S)")
 _ISO_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) "
                        r"([^\s\[:]+)(?:\[\d+\])?: ")
-_SHORT_WRAP = re.compile(r"(?:([A-Z][a-z]{2})|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d+)? (\S+) "
-                         r"([^\s\[:]+)(?:\[\d+\])?: ")
+_SHORT_WRAP = re.compile(r"(?:([^\W\d_]{3,5})\.?|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(\.\d+)? "
+                         r"(\S+) ([^\s\[:]+)(?:\[\d+\])?: ")
+#: a syslog identifier without its time, or its host too (`k3s[561950]: E0416 ...`,
+#: `kubnod01.huffnet.org kubelet[7388]: E0615 ...`), as users cut journal lines
+_IDENT_ONLY = re.compile(r"(?:[\w.-]+ )?([\w.-]+)\[\d+\]: ")
+#: `kubectl logs --prefix` (`[pod/NAME/CONTAINER] `) and stern (`POD CONTAINER ` before a log line)
+_POD_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
+_STERN = re.compile(r"([a-z0-9][\w.-]*) ([a-z0-9][\w.-]*) "
+                    r"(?=[IWEF]\d{4} \d\d:|\{\"level\"|time=\"|\d{4}-\d\d-\d\d )")
+#: lines that name their writer whatever wraps them: etcd's zap caller packages and capnslog packages
+_SELF_NAMED = re.compile(r'"caller":"(?:etcdserver|embed|etcdmain|rafthttp|raft|wal|mvcc|backend)/|'
+                         r" [A-Z] \| (?:etcdserver|etcdmain|embed|rafthttp|raft|wal|mvcc|auth)[/:]")
 _KLOG = re.compile(r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +\d+ ")
 _ZAP = re.compile(r'\{"level":"(\w+)","ts":(?:"([^"]+)"|([\d.e+]+))')
 _CAPNS = re.compile(r"(\d{4}-\d\d-\d\d) (\d\d:\d\d:\d\d)\.(\d{6}) ([A-Z]) \| ")
-_GOLOG = re.compile(r"(?:raft|(WARNING|ERROR|INFO): )(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) (?:(\w+): )?")
+_GOLOG = re.compile(r"(?:raft|(WARNING|ERROR|INFO): )?(\d{4})/(\d\d)/(\d\d) (\d\d):(\d\d):(\d\d) "
+                    r"(?:(\w+): )?")
 
+#: logrus (k3s, kine, k0s, containerd, dockerd): `time="..." level=info msg="..."`, or on a terminal
+#: `INFO[0300] message` (seconds since start: no time)
+_LOGRUS = re.compile(r'time="([^"]+)" level=(\w+) ')
+_LOGRUS_TTY = re.compile(r"(INFO|WARN|ERRO|FATA|DEBU|PANI|TRAC)\[\d+\] ")
 _ZAP_LEVELS = {"debug": "D", "info": "I", "warn": "W", "error": "E", "dpanic": "E", "panic": "F",
                "fatal": "F"}
 
@@ -72,6 +111,9 @@ class ParsedLine:
     text: str
     ident: str | None = None
     host: str | None = None
+    #: the container a prefix names (`kubectl logs --prefix`, stern), or etcd when the line is
+    #: etcd's by its own fields: the writer of this line, whatever the log around it is
+    component: str | None = None
 
 
 def iso(ts: float | None) -> str | None:
@@ -126,6 +168,9 @@ def _stamp(year: int, month: int, day: int, hms: tuple[str, str, str], frac: flo
 def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None, str | None, bool]:
     """(payload, wrapper time, ident, host, whether that time is only to the second and had no year)
     with the runtime's or journald's prefix removed."""
+    m = _IDENT_ONLY.match(line)
+    if m:
+        return line[m.end():], None, m.group(1), None, False
     if line.startswith('{"log":'):
         try:
             record = load_json(line)
@@ -148,17 +193,38 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
             return line[m.end():], parse_iso(m.group(1)), None, None, False
     m = _SHORT_WRAP.match(line)
     if m:
-        month = MONTHS.get(m.group(1) or "") or int(m.group(2) or 0)
+        word = (m.group(1) or "").lower()
+        month = MONTHS.get(word.title()) or _LOCALE_MONTHS.get(word, 0) or int(m.group(2) or 0)
         day = int(m.group(3))
         ts = None
         if 1 <= month <= 12:
-            ts = _stamp(_year_for(month, day, ref), month, day, (m.group(4), m.group(5), m.group(6)), 0.0)
-        return line[m.end():], ts, m.group(8), m.group(7), True
+            frac = float(m.group(7)) if m.group(7) else 0.0
+            ts = _stamp(_year_for(month, day, ref), month, day, (m.group(4), m.group(5), m.group(6)), frac)
+        return line[m.end():], ts, m.group(9), m.group(8), not m.group(7)
     return line, None, None, None, False
+
+
+def strip_writer_prefix(line: str) -> str:
+    """The line without a `kubectl logs --prefix` or stern prefix (recognition looks past them)."""
+    m = _POD_PREFIX.match(line) or _STERN.match(line)
+    return line[m.end():] if m else line
 
 
 def parse_line(line: str, ref: dt.datetime) -> ParsedLine:
     """Parse one line; anything unrecognised is kept as untimed text, never an error."""
+    writer = None
+    m = _POD_PREFIX.match(line) or _STERN.match(line)
+    if m:
+        writer = normalize_component(m.group(2)) if m.group(2) != "-" else normalize_component(m.group(1))
+        line = line[m.end():]
+    parsed = _parse(line, ref)
+    if writer is None and _SELF_NAMED.search(parsed.text):
+        writer = "etcd"
+    return parsed if writer is None else ParsedLine(parsed.ts, parsed.level, parsed.text, parsed.ident,
+                                                    parsed.host, writer)
+
+
+def _parse(line: str, ref: dt.datetime) -> ParsedLine:
     text, ts, ident, host, coarse = _unwrap(line, ref)
     m = _KLOG.match(text)
     if m:
@@ -177,6 +243,16 @@ def parse_line(line: str, ref: dt.datetime) -> ParsedLine:
         if ts is None:
             ts = parse_iso(f"{m.group(1)}T{m.group(2)}.{m.group(3)}")
         return ParsedLine(ts, m.group(4), text[m.end():], ident, host)
+    m = _LOGRUS.match(text)
+    if m:
+        if ts is None:
+            ts = parse_iso(m.group(1).replace(" ", "T"))
+        level = _ZAP_LEVELS.get(m.group(2).replace("warning", "warn"), "")
+        return ParsedLine(ts, level, text[m.end():], ident, host)
+    m = _LOGRUS_TTY.match(text)
+    if m:
+        level = "F" if m.group(1) in ("FATA", "PANI") else m.group(1)[0]
+        return ParsedLine(ts, level, text[m.end():], ident, host)
     m = _GOLOG.match(text)
     if m:
         if ts is None:
@@ -209,7 +285,8 @@ def normalize_component(name: str) -> str:
 #: substrings that betray the writer of a log whose path does not name it (loose evidence)
 _CONTENT_HINTS: tuple[tuple[str, str], ...] = (
     ('"caller":"etcdserver/', "etcd"), ('"caller":"embed/', "etcd"), (" | etcdserver: ", "etcd"),
-    (" | etcdmain: ", "etcd"), ("raft.node: ", "etcd"),
+    (" | etcdmain: ", "etcd"), ("raft.node: ", "etcd"), (" etcdserver: ", "etcd"), (" etcdhttp: ", "etcd"),
+    ("go.etcd.io/", "etcd"), ("github.com/coreos/etcd/", "etcd"),
     ("httplog.go", "kube-apiserver"), ("authentication.go", "kube-apiserver"),
     ("storage_factory.go", "kube-apiserver"), ("cacher.go", "kube-apiserver"),
     (":2379", "kube-apiserver"), (":6443: bind", "kube-apiserver"), ("kube-apiserver", "kube-apiserver"),

@@ -188,6 +188,7 @@ def _blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
 class _Scanner:
     def __init__(self, component: str, ref: dt.datetime) -> None:
         self.result = ScanResult(component)
+        self.unknown = component == "unknown"
         self.ref = ref
         self.last_line = b""
 
@@ -208,10 +209,21 @@ class _Scanner:
         tail = work.rfind(b"\n", 0, len(work) - 1) + 1
         self.last_line = work[tail:tail + MATCH_BYTES]
 
+    def guess(self, text: str) -> str:
+        """An item of unknown writer: the line's content names it where it can (per line, so that
+        concatenated logs of several components stay apart), else the log's head does."""
+        if self.unknown:
+            named = guess_component(text)
+            if named != "unknown":
+                return named
+        return self.result.component
+
     def line(self, raw: bytes, number: int, anchors: int) -> None:
         parsed = parse_line(raw.decode("utf-8", "replace").rstrip("\r\n"), self.ref)
         result = self.result
-        component = normalize_component(parsed.ident) if parsed.ident else result.component
+        # the line's own writer (a pod prefix, etcd's fields, the journald unit) before the item's
+        component = (parsed.component or (normalize_component(parsed.ident) if parsed.ident else None)
+                     or self.guess(parsed.text))
         sig = match_line(parsed.text, component, anchors)
         if sig is None:
             return

@@ -329,6 +329,24 @@ def _is_json(text: str) -> bool:
     return text.lstrip().startswith(("[", "{"))
 
 
+#: what etcdctl writes on stderr before its output: clientv3's zap warnings, per-endpoint failures
+CLIENT_STDERR = re.compile(r'^\s*(?:\{"level":"\w+",.*"caller":|Failed to get the status of endpoint |$)')
+
+
+def without_client_stderr(text: str) -> str:
+    """The output with the stderr lines pasted before it blanked (line numbers stay):
+
+    >>> without_client_stderr("Failed to get the status of endpoint http://127.0.0.1:20002 (context deadline "
+    ...                       "exceeded)\\n[\\n]\\n")
+    '\\n[\\n]\\n'
+    """
+    lines = text.split("\n")
+    lead = 0
+    while lead < len(lines) - 1 and CLIENT_STDERR.match(lines[lead]):
+        lead += 1
+    return "\n" * lead + "\n".join(lines[lead:]) if lead else text
+
+
 # -- endpoint health -------------------------------------------------------------------------------
 HEALTH_LINE = re.compile(r"^(\S+) is (healthy|unhealthy): (.*)$")
 
@@ -459,6 +477,7 @@ def parse_endpoint_status(text: str) -> Parsed[EndpointStatus]:
     (2519173957542689282, 1200000, True, ('memberID:2519173957542689282 alarm:NOSPACE',))
     """
     out: Parsed[EndpointStatus] = Parsed()
+    text = without_client_stderr(text)
     if _is_json(text):
         candidates = [_status_from_json(row, text, out.problems) for row in _json_rows(text, out.problems)]
     else:
@@ -493,6 +512,7 @@ def parse_member_list(text: str) -> MemberList:
     ...                   "https://127.0.0.1:22379, false").members[0].id
     9767779437885145862
     """
+    text = without_client_stderr(text)
     out = MemberList()
     if _is_json(text):
         data = _load_json(text, out.problems)
@@ -538,6 +558,7 @@ def parse_alarm_list(text: str) -> Parsed[Alarm]:
     ...     '{"alarms":[{"memberID":2519173957542689282,"alarm":1}]}').rows]
     [(2519173957542689282, 'NOSPACE')]
     """
+    text = without_client_stderr(text)
     out: Parsed[Alarm] = Parsed()
     if _is_json(text):
         data = _load_json(text, out.problems)

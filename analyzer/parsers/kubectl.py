@@ -487,6 +487,65 @@ def node_from_row(row: dict[str, str]) -> Node:
                 {"Ready": (ready, status, "")}, [], int(row.get("_line", "0")) or None)
 
 
+def clusteroperator_from_row(row: dict[str, str]) -> ClusterOperator:
+    """A row of `oc get clusteroperators` (openshift/installer#2646) as the operator's conditions:
+
+    >>> rows = parse_table(
+    ...     "NAME             VERSION                        AVAILABLE   PROGRESSING   DEGRADED   SINCE\\n"
+    ...     "kube-apiserver   4.3.0-0.ci-2019-11-08-103019   True        False         True       143m\\n")
+    >>> op = clusteroperator_from_row(rows[0])
+    >>> op.name, op.status("Available"), op.status("Degraded"), op.line
+    ('kube-apiserver', 'True', 'True', 2)
+    """
+    conditions = {kind: (row.get(kind.upper(), ""), "", f"for {row.get('SINCE', '?')}")
+                  for kind in ("Available", "Progressing", "Degraded")}
+    return ClusterOperator(row.get("NAME", ""), conditions, int(row.get("_line", "0")) or None)
+
+
+@dataclass(frozen=True)
+class CertificateRequest:
+    """A CertificateSigningRequest as `kubectl get csr` / `oc get csr` shows it."""
+
+    name: str
+    age: dt.timedelta | None
+    signer: str  # SIGNERNAME (1.18+); older tables have none
+    requestor: str
+    condition: str  # Pending | Approved,Issued | Denied | ...
+    line: int | None = None
+    text: str = ""
+
+    @property
+    def pending(self) -> bool:
+        return self.condition == "Pending"
+
+    @property
+    def client(self) -> bool:
+        """A kubelet's client certificate (it cannot join or rejoin without it), not a serving one."""
+        return ("kube-apiserver-client-kubelet" in self.signer or "bootstrap" in self.requestor
+                or "node-bootstrapper" in self.requestor or self.requestor == "kubelet-bootstrap")
+
+
+_CSR_ROW = re.compile(r"^((?:node-)?csr-\S+)\s+(\S+)\s+(?:(\S*/\S+)\s+)?(\S+)\s+(?:(?:<none>|\d+\w*)\s+)?"
+                      r"((?:Pending|Approved|Denied|Failed)\S*)\s*$")
+
+
+def csr_rows(text: str) -> list[CertificateRequest]:
+    """`kubectl get csr` rows, with or without the header (kubernetes/kubernetes#65843):
+
+    >>> [r] = csr_rows("node-csr-00NHp-Cdq0qUqXGYnIu81KB39_a56-llQKS5aGn_ecU   3h        "
+    ...                "system:bootstrap:zhqvxa   Pending")
+    >>> r.pending, r.client, r.age, r.line
+    (True, True, datetime.timedelta(seconds=10800), 1)
+    """
+    rows: list[CertificateRequest] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        m = _CSR_ROW.match(line.strip())
+        if m:
+            rows.append(CertificateRequest(m.group(1), parse_age(m.group(2)), m.group(3) or "", m.group(4),
+                                           m.group(5), number, line.strip()))
+    return rows
+
+
 @dataclass
 class KubectlText:
     """Every object one kubectl output holds, whatever its form (`-o yaml|json` or a `get` table)."""
@@ -496,11 +555,14 @@ class KubectlText:
     events: list[Event] = field(default_factory=list)
     leases: list[Lease] = field(default_factory=list)
     componentstatuses: list[ComponentStatus] = field(default_factory=list)
+    clusteroperators: list[ClusterOperator] = field(default_factory=list)
+    csrs: list[CertificateRequest] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.pods or self.nodes or self.events or self.leases or self.componentstatuses)
+        return not (self.pods or self.nodes or self.events or self.leases or self.componentstatuses
+                    or self.clusteroperators or self.csrs)
 
 
 #: describe's Events rows (Type Reason Age From Message) and `get events` rows (LAST SEEN TYPE REASON
@@ -536,6 +598,94 @@ def _event_rows(text: str) -> list[Event]:
     return events
 
 
+_CS_ROW = re.compile(r"^(?:scheduler|controller-manager|etcd-\d+)\s+(?:Healthy|Unhealthy)\b", re.M)
+
+
+_DESCRIBE_FIELD = re.compile(r"^( *)([A-Za-z][\w .-]*?):(?:\s+(.*?))?\s*$")
+_DESCRIBE_DATE = "%a, %d %b %Y %H:%M:%S %z"
+
+
+def is_describe_pod(text: str) -> bool:
+    return bool(re.search(r"^Namespace:\s", text, re.M) and re.search(r"^Containers:\s*$", text, re.M))
+
+
+def _describe_time(value: str) -> dt.datetime | None:
+    try:
+        return dt.datetime.strptime(value, _DESCRIBE_DATE)
+    except ValueError:
+        return None
+
+
+def _describe_fields(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+    """The top-level fields, and per container its fields (`State.Reason`, `Last State.Exit Code`)."""
+    top: dict[str, str] = {}
+    containers: list[dict[str, str]] = []
+    section, block = "", ""
+    for line in text.splitlines():
+        m = _DESCRIBE_FIELD.match(line)
+        if not m:
+            continue
+        indent, key, value = len(m.group(1)), m.group(2), m.group(3) or ""
+        if indent == 0:
+            section = key
+            top.setdefault(key, value)
+        elif section in ("Containers", "Init Containers") and indent == 2 and not value:
+            containers.append({"name": key, "init": "yes" if section == "Init Containers" else ""})
+            block = ""
+        elif containers and section in ("Containers", "Init Containers"):
+            if indent == 4:
+                block = key if key in ("State", "Last State") else ""
+                containers[-1][key] = value
+            elif indent == 6 and block:
+                containers[-1][f"{block}.{key}"] = value
+    return top, containers
+
+
+def parse_describe_pod(text: str) -> list[Pod]:
+    """`kubectl describe pod`: the pod, its containers' state, last termination, restarts
+    (portainer/portainer#5314, trimmed):
+
+    >>> [pod] = parse_describe_pod('''Name:         centos-new-6846f658db-w4qhj
+    ... Namespace:    default
+    ... Status:       Running
+    ... Containers:
+    ...   centos-new:
+    ...     State:          Waiting
+    ...       Reason:       CrashLoopBackOff
+    ...     Last State:     Terminated
+    ...       Reason:       Completed
+    ...       Exit Code:    0
+    ...     Ready:          False
+    ...     Restart Count:  6
+    ... Conditions:''')
+    >>> c = pod.containers[0]
+    >>> pod.name, c.name, c.state, c.waiting_reason, c.last_terminated.exit_code, c.restart_count, c.ready
+    ('centos-new-6846f658db-w4qhj', 'centos-new', 'waiting', 'CrashLoopBackOff', 0, 6, False)
+    """
+    top, containers = _describe_fields(text)
+    if not containers:
+        return []
+    statuses = []
+    for c in containers:
+        state = c.get("State", "").lower()
+        exit_code = c.get("Last State.Exit Code", "")
+        code = int(exit_code) if exit_code.lstrip("-").isdigit() else None
+        last = Termination(c.get("Last State.Reason", ""), code,
+                           _describe_time(c.get("Last State.Started", "")),
+                           _describe_time(c.get("Last State.Finished", "")))
+        statuses.append(ContainerStatus(
+            name=c["name"], image=c.get("Image", ""), ready=c.get("Ready") == "True",
+            restart_count=int(c["Restart Count"]) if c.get("Restart Count", "").isdigit() else 0,
+            state=state if state in ("running", "waiting", "terminated") else "unknown",
+            waiting_reason=c.get("State.Reason", "") if state == "waiting" else "",
+            last_terminated=last if c.get("Last State") == "Terminated" else None, init=bool(c["init"])))
+    labels = top.get("Labels", "")
+    return [Pod(name=top.get("Name", ""), namespace=top.get("Namespace", ""),
+                node_name=top.get("Node", "").split("/")[0], phase=top.get("Status", ""),
+                component=labels.removeprefix("component=") if labels.startswith("component=") else "",
+                ready=all(s.ready for s in statuses if not s.init), containers=statuses, line=1)]
+
+
 def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
     """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table. An object
     without `kind` (kubectl <= 1.9 wrote internal types) is taken to be a `default_kind`.
@@ -547,10 +697,21 @@ def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
     [('kube-apiserver-mango', 14)]
     """
     out = KubectlText()
+    if is_describe_pod(text):
+        out.pods = parse_describe_pod(text)
+        events = text.find("\nEvents:")
+        out.events = _event_rows(text[events:]) if events >= 0 else []
+        return out
     out.events = _event_rows(text)
-    if out.events:
+    out.csrs = csr_rows(text)
+    if out.events or out.csrs:
         return out
     rows = parse_table(text) if re.search(r"^(?:NAME|NAMESPACE)\s", text, re.M) else []
+    if not rows and _CS_ROW.search(text):
+        # rows pasted without their header
+        rows = parse_table("NAME                 STATUS      MESSAGE\n" + text)
+        rows = [dict(r, _line=str(int(r["_line"]) - 1)) for r in rows if _CS_ROW.match(
+            f"{r.get('NAME', '')}   {r.get('STATUS', '')}")]
     if not rows:
         objects = load_objects(text)
         out.problems += objects.problems
@@ -566,17 +727,22 @@ def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
                 out.leases.append(parse_lease(obj, line))
             elif kind == "ComponentStatus":
                 out.componentstatuses.append(parse_componentstatus(obj, line))
+            elif kind == "ClusterOperator":
+                out.clusteroperators.append(parse_cluster_operator(obj, line))
         return out
     header = set(rows[0])
     for row in rows:
-        if {"READY", "RESTARTS"} <= header:
+        if {"AVAILABLE", "PROGRESSING", "DEGRADED"} <= header:
+            out.clusteroperators.append(clusteroperator_from_row(row))
+        elif {"READY", "RESTARTS"} <= header:
             out.pods.append(pod_from_row(row))
         elif {"VERSION", "ROLES"} <= header:
             out.nodes.append(node_from_row(row))
         elif "MESSAGE" in header and "STATUS" in header:
             out.componentstatuses.append(componentstatus_from_row(row))
     if out.empty:
-        out.problems.append("a kubectl table kubetriage cannot read as pods, nodes or componentstatuses: "
+        out.problems.append("a kubectl table kubetriage cannot read as pods, nodes, componentstatuses or "
+                            "clusteroperators: "
                             + " ".join(sorted(h for h in header if h != "_line")))
     return out
 
@@ -625,3 +791,61 @@ def parse_cluster_operator(obj: dict[str, Any], line: int | None = None) -> Clus
     conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
                   for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
     return ClusterOperator(_str(dig(obj, "metadata", "name")), conditions, line)
+
+
+# -- kubectl's own errors --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ClientError:
+    """An error kubectl printed about reaching the API server (not a server-side object state)."""
+
+    server: str  # host:port or URL when the message names it
+    kind: str  # refused | no-kubeconfig | x509-expired | x509-authority | x509-name | unauthorized | timeout
+    #: | dns | error
+    message: str
+    line: int
+
+
+_REFUSED = re.compile(r"The connection to the server (\S+) was refused")
+_UNABLE = re.compile(r"Unable to connect to the server: (.*)$")
+_UNAUTHORIZED = re.compile(r"error: You must be logged in to the server|\(Unauthorized\)")
+_SERVER = re.compile(r'(?:Get|Post|Put|Patch|Delete) "?(https?://[^/"\s]+)|dial tcp ([\w.:\[\]-]+?):')
+
+
+def _kind(message: str) -> str:
+    for needle, kind in (("certificate has expired", "x509-expired"), ("unknown authority", "x509-authority"),
+                         ("x509: certificate is valid for", "x509-name"), ("doesn't contain any IP SANs",
+                                                                          "x509-name"),
+                         ("connection refused", "refused"), ("no such host", "dns"),
+                         ("i/o timeout", "timeout"), ("TLS handshake timeout", "timeout"),
+                         ("Client.Timeout", "timeout"), ("deadline exceeded", "timeout")):
+        if needle in message:
+            return kind
+    return "error"
+
+
+def parse_kubectl_errors(text: str) -> list[ClientError]:
+    """kubectl's client-side errors (kubernetes/website#19461, kubernetes/kubernetes#125283):
+
+    >>> [e] = parse_kubectl_errors("The connection to the server 10.190.67.31:6443 was refused - did you "
+    ...                            "specify the right host or port?")
+    >>> e.server, e.kind
+    ('10.190.67.31:6443', 'refused')
+    >>> parse_kubectl_errors("Unable to connect to the server: x509: certificate has expired or is not "
+    ...                      "yet valid")[0].kind
+    'x509-expired'
+    """
+    errors: list[ClientError] = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        refused, unable = _REFUSED.search(line), _UNABLE.search(line)
+        if refused:
+            server = refused.group(1)
+            kind = "no-kubeconfig" if server in ("localhost:8080", "127.0.0.1:8080") else "refused"
+            errors.append(ClientError(server, kind, line, number))
+        elif unable:
+            named = _SERVER.search(unable.group(1))
+            server = (named.group(1) or named.group(2)) if named else ""
+            errors.append(ClientError(server, _kind(unable.group(1)), line, number))
+        elif _UNAUTHORIZED.search(line):
+            errors.append(ClientError("", "unauthorized", line, number))
+    return errors

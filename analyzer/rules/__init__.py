@@ -12,7 +12,8 @@ from ..findings import Category, Finding, Severity
 Check = Callable[[ClusterView], Iterable[Finding]]
 
 #: rule modules, imported once so their @rule decorators register
-MODULES = ("certificates", "apiserver", "controllers", "ha", "config", "etcd", "connectivity", "node", "logs")
+MODULES = ("certificates", "apiserver", "controllers", "ha", "config", "etcd", "connectivity", "node", "logs",
+           "csr")
 
 
 @dataclass(frozen=True)

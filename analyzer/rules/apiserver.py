@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..facts import ClusterView
 from ..facts.components import ComponentFact
 from ..facts.containers import RUNTIME_ITEMS, ContainerHistory, histories
-from ..facts.k8s import PodFact
+from ..facts.k8s import ClientErrorFact, PodFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kubectl import ContainerStatus
 from . import rule
@@ -293,3 +293,56 @@ def apiserver_health(view: ClusterView) -> Iterator[Finding]:
                 _health_commands(view, node, fact.endpoint, failed)),
             evidence=[fact.origin.evidence(reasons or f"{fact.endpoint} check failed")],
             nodes=[node], objects=[f"/{fact.endpoint}"])
+
+
+#: what each kind of kubectl error says about the control plane: category, severity, what it means
+_CLIENT_ERRORS: dict[str, tuple[Category, Severity, str, str]] = {
+    "refused": (Category.APISERVER, Severity.CRITICAL, "nothing listens for the API server",
+                "The API server is down or not listening on that address: look at its container and log."),
+    "no-kubeconfig": (Category.CONNECTIVITY, Severity.WARNING, "kubectl has no kubeconfig",
+                      "kubectl fell back to localhost:8080: it found no kubeconfig (run it as the user that "
+                      "has ~/.kube/config, or export KUBECONFIG=/etc/kubernetes/admin.conf)."),
+    "x509-expired": (Category.CERTIFICATES, Severity.CRITICAL, "a certificate has expired",
+                     "The API server's serving certificate or kubectl's client certificate has expired: "
+                     "check both dates and renew (kubeadm certs renew, then restart the control plane)."),
+    "x509-authority": (Category.CERTIFICATES, Severity.ERROR, "the API server's certificate is not trusted",
+                       "kubectl's kubeconfig carries another CA than the one that signed the serving "
+                       "certificate (a rebuilt cluster, an old kubeconfig)."),
+    "x509-name": (Category.CERTIFICATES, Severity.ERROR,
+                  "the API server's certificate does not name that address",
+                  "The serving certificate lacks the address kubectl used in its SANs: regenerate it with "
+                  "that name or IP, or point the kubeconfig at a name it carries."),
+    "unauthorized": (Category.CERTIFICATES, Severity.ERROR, "kubectl's credentials are refused",
+                     "The API server rejects kubectl's credentials: an expired client certificate or token, "
+                     "or a kubeconfig from another cluster."),
+    "timeout": (Category.CONNECTIVITY, Severity.ERROR, "the API server does not answer in time",
+                "Something between kubectl and the API server drops or delays the connection (a load "
+                "balancer without healthy backends, a firewall), or the API server hangs."),
+    "dns": (Category.CONNECTIVITY, Severity.ERROR, "the API server's name does not resolve",
+            "The kubeconfig names a host DNS cannot resolve."),
+}
+
+
+@rule("KUBECTL_CANNOT_REACH_API", Category.APISERVER, Severity.CRITICAL, "kubectl cannot use the API server",
+      "kubectl printed no client-side error about reaching the API server (`The connection to the server ... "
+      "was refused`, `Unable to connect to the server: x509/timeout`, `You must be logged in`). Findings "
+      "carry the cause's own category.",
+      ("logs.kubectl",))
+def kubectl_cannot_reach_api(view: ClusterView) -> Iterator[Finding]:
+    seen: dict[tuple[str, str], list[ClientErrorFact]] = {}
+    for fact in view.k8s.client_errors:
+        if fact.error.kind in _CLIENT_ERRORS:
+            seen.setdefault((fact.error.kind, fact.error.server), []).append(fact)
+    for (kind, server), facts in sorted(seen.items()):
+        category, severity, what, advice = _CLIENT_ERRORS[kind]
+        where = f" at {server}" if server else ""
+        yield Finding(
+            id="KUBECTL_CANNOT_REACH_API", severity=severity, category=category,
+            title=f"kubectl cannot use the API server{where}: {what}",
+            detail=f"kubectl said: {facts[0].error.message[:300]}" + (
+                f" ({len(facts)} times)" if len(facts) > 1 else ""),
+            remediation=Remediation(advice, ("kubectl config view --minify",
+                                             "crictl ps -a | grep kube-apiserver",
+                                             "ss -ltnp | grep 6443")),
+            evidence=[f.origin.evidence(f.error.message) for f in facts[:3]],
+            nodes=sorted({f.origin.node for f in facts}), objects=[f"{kind}:{server}"])

@@ -185,8 +185,8 @@ def _misses(view: ClusterView) -> dict[str, list[_Miss]]:
 
 @rule("ETCD_ENDPOINT_UNHEALTHY", Category.ETCD, Severity.ERROR, "etcd endpoint unhealthy",
       "Every etcd endpoint commits a health proposal (`endpoint health`) or answers `endpoint status`, "
-      "as seen from a node whose etcdctl reaches etcd.",
-      ("etcd.endpoint_health", *STATUS_ITEMS))
+      "as seen from a node whose etcdctl reaches etcd (or, API v2, `cluster-health` finds it healthy).",
+      ("etcd.endpoint_health", *STATUS_ITEMS, "etcd.cluster_health"))
 def endpoint_unhealthy(view: ClusterView) -> Iterator[Finding]:
     answering = {host_port(s.status.endpoint) for n in view.etcd.nodes for s in n.statuses}
     for target, seen in sorted(_misses(view).items()):

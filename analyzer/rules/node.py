@@ -183,6 +183,43 @@ def clock_skew(view: ClusterView) -> Iterator[Finding]:
             evidence=evidence, nodes=sorted({ahead, behind}), objects=[f"{ahead}>{behind}:clock"])
 
 
+#: units whose failure stops (part of) the control plane on the node, with the category and severity
+#: of that: the node agent and runtime stop the node; k3s, rke2, k0s and microk8s's kubelite run the
+#: whole control plane in one unit
+CONTROL_PLANE_UNITS = {
+    **{u: (Category.NODE, Severity.ERROR) for u in ("kubelet", "containerd", "crio", "docker")},
+    **{u: (Category.APISERVER, Severity.CRITICAL)
+       for u in ("kube-apiserver", "k3s", "rke2-server", "k0scontroller", "snap.microk8s.daemon-kubelite")},
+    "etcd": (Category.ETCD, Severity.CRITICAL),
+    "kube-controller-manager": (Category.CONTROLLER_MANAGER, Severity.ERROR),
+    "kube-scheduler": (Category.SCHEDULER, Severity.ERROR)}
+
+
+@rule("SERVICE_NOT_RUNNING", Category.NODE, Severity.CRITICAL, "Control-plane service not running",
+      "No control-plane systemd unit (kubelet, the container runtime, etcd, k3s/rke2/k0s/microk8s) is "
+      "failed, inactive or restarting after an exit (`systemctl status`).",
+      ("host.systemctl_status",))
+def service_not_running(view: ClusterView) -> Iterator[Finding]:
+    for host in view.host:
+        for unit, evidence in host.units:
+            name = unit.unit.removesuffix(".service")
+            if name not in CONTROL_PLANE_UNITS or not unit.failing:
+                continue
+            category, severity = CONTROL_PLANE_UNITS[name]
+            exit_status = f", exit status {unit.exit_status}" if unit.exit_status is not None else ""
+            yield Finding(
+                id="SERVICE_NOT_RUNNING", severity=severity, category=category,
+                title=f"{name} is not running on {host.node}",
+                detail=(f"systemd reports {unit.unit} {unit.active} ({unit.sub})"
+                        f"{f', result {unit.result}' if unit.result else ''}{exit_status}: it keeps exiting, "
+                        "and what it runs is down with it. Its journal says why it exits."),
+                remediation=Remediation(
+                    f"Read why {name} exits, fix that, then let systemd start it again.",
+                    (f"journalctl -u {quote(unit.unit)} -n 100 --no-pager",
+                     f"systemctl status {quote(unit.unit)}")),
+                evidence=[evidence], nodes=[host.node], objects=[unit.unit])
+
+
 #: restarts per pod, and how many kube-system pods of one node, that point at the node, not the pods
 NODE_RESTARTS = 20
 NODE_RESTARTED_PODS = 3
@@ -215,3 +252,48 @@ def pods_restarted_together(view: ClusterView) -> Iterator[Finding]:
                                      "journalctl -u kubelet -u containerd -u k3s -u rke2-server "
                                      "--since -7d | grep -iE 'Started|Stopped' | tail -n 40")),
             evidence=[e for _, _, e in pods][:8], nodes=[node], objects=[f"node/{node}:pod restarts"])
+
+
+#: what each kubeadm failure says: category, severity, title, what to do
+KUBEADM_FAILURES: dict[str, tuple[Category, Severity, str, str]] = {
+    "api-not-healthy": (Category.APISERVER, Severity.CRITICAL, "the API server never became healthy",
+                        "kubeadm started the control plane but the API server did not pass /livez in time: "
+                        "its container's log says why (etcd unreachable, a bad flag, certificates)."),
+    "kubelet-not-healthy": (Category.NODE, Severity.CRITICAL,
+                            "the kubelet is not running or not healthy",
+                            "kubeadm could not reach the kubelet's health port 10248: the kubelet's journal "
+                            "says why it exits (cgroup driver, swap, its config)."),
+    "control-plane-not-up": (Category.APISERVER, Severity.CRITICAL, "the control plane never came up",
+                             "The static pods did not start within kubeadm's timeout: the kubelet's journal "
+                             "and the runtime's containers say which failed and why."),
+    "static-pod-not-restarted": (Category.APISERVER, Severity.ERROR,
+                                 "a static pod was not restarted with its new manifest",
+                                 "kubeadm wrote the new manifest but the kubelet did not restart the pod "
+                                 "(its hash did not change): look at the kubelet's journal and the pod's "
+                                 "events."),
+    "upgrade-failed": (Category.APISERVER, Severity.ERROR, "the upgrade was rolled back",
+                       "kubeadm restored the earlier manifests: the error lines name the component that did "
+                       "not come back."),
+    "phase-failed": (Category.NODE, Severity.ERROR, "a kubeadm phase failed",
+                     "The phase's error line names what failed."),
+}
+
+
+@rule("KUBEADM_FAILED", Category.APISERVER, Severity.CRITICAL, "kubeadm init/join/upgrade failed",
+      "No `kubeadm init`, `join` or `upgrade` output shows a check giving up ([kubelet-check], "
+      "[api-check], a static pod hash that did not change) or a failed phase. Findings carry the cause's "
+      "category.",
+      ("logs.kubeadm",))
+def kubeadm_failed(view: ClusterView) -> Iterator[Finding]:
+    for host in view.host:
+        for failure, evidence in host.kubeadm:
+            category, severity, what, advice = KUBEADM_FAILURES[failure.kind]
+            phase = f" (phase {failure.phase})" if failure.phase else ""
+            yield Finding(
+                id="KUBEADM_FAILED", severity=severity, category=category,
+                title=f"kubeadm on {host.node}: {what}",
+                detail=f"kubeadm said: {failure.text[:300]}{phase}. {advice}",
+                remediation=Remediation(advice, (
+                    "journalctl -u kubelet -n 100 --no-pager", "crictl ps -a | grep kube | grep -v pause",
+                    "crictl logs $(crictl ps -a --name kube-apiserver -q | head -n 1)")),
+                evidence=[evidence], nodes=[host.node], objects=[f"kubeadm:{failure.kind}"])
