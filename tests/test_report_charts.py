@@ -155,3 +155,22 @@ def test_timeline_window_ends_at_the_newest_line_and_counts_what_it_leaves_out()
     assert not any(w.startswith("kube-controller-manager@") for w in words)
     ticks = [w for w in words if w[:2].isdigit() and ":" in w]
     assert ticks and all(w.startswith("01:") for w in ticks), "the axis spans the half hour of the incident"
+
+
+def test_charts_say_what_was_seen_and_draw_no_normal_events() -> None:
+    """Issue 15: a firewalled member is not 'down'; a 10-year CA bar says where it goes; a leader
+    election is not an error signature."""
+    from click.testing import CliRunner
+
+    from analyzer.cli import main
+
+    def page(sample: str) -> str:
+        return CliRunner().invoke(main, ["analyze", str(SAMPLES / sample), "--format", "html"]).stdout
+
+    firewalled = page("connectivity-firewall-drop-etcd")
+    etcd = firewalled[firewalled.index("chart etcd"):]
+    assert ">isolated<" in etcd and ">down<" not in etcd
+    assert "beyond the chart&#39;s right edge" in firewalled or "beyond the chart's right edge" in firewalled
+    healthy = page("healthy-3-node-ha")
+    timeline = healthy[healthy.index('id="chart-timeline"'):]
+    assert "ETCD_ELECTED_LEADER" not in timeline and "hold no known error signature" in timeline

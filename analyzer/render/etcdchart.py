@@ -12,7 +12,8 @@ from ..parsers.etcdctl import host_port
 from .svg import INK, MUTED, Canvas
 
 GREEN, AMBER, RED, GREY = "#2e8b57", "#d19a00", "#a3162b", "#9aa1ad"
-STATE_COLOURS = {"up": GREEN, "unverified": AMBER, "down": RED, "unknown": GREY}
+STATE_COLOURS = {"up": GREEN, "unverified": AMBER, "down": RED, "unreachable": RED, "isolated": RED,
+                 "unknown": GREY}
 MIB = 1024 * 1024
 
 
@@ -109,6 +110,10 @@ def etcd_chart(etcd: EtcdFacts) -> Markup | None:
                 sizes.append(seen.db_size)
         state = states.get(row.member_id)
         word = state.state if state else "unknown"
+        if state and state.state == "down":
+            # say what was seen: no refusal may be a firewall dropping packets, not a stopped etcd
+            word = {"no answer": "unreachable"}.get(state.reason, word)
+            word = "isolated" if state.reason.startswith("isolated") else word
         alarm = alarms.get(row.member_id)
         canvas.text(state_x, y + 4, word + (f" · alarm {alarm}" if alarm else ""),
                     fill=RED if alarm else STATE_COLOURS.get(word, INK), font_weight="bold",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..facts import ClusterView
 from ..facts.logs import TIMELINE_COLUMNS
+from ..findings import Severity
 from .svg import MinuteCount
 
 if TYPE_CHECKING:
@@ -33,7 +34,9 @@ def log_cells(view: ClusterView) -> list[MinuteCount] | None:
     """The timeline cells; None when no log was read."""
     if not view.logs.scanned:
         return None
-    return cells_from_frame(view.logs.timeline())
+    # normal events (a leader elected, a lease acquired) are signatures too, but not errors
+    normal = {f.id for f in view.logs.signatures if f.signature.severity is Severity.INFO}
+    return [c for c in cells_from_frame(view.logs.timeline()) if c.signature not in normal]
 
 
 def meanings(view: ClusterView) -> dict[str, str]:

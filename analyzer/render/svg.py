@@ -212,6 +212,9 @@ def certificate_chart(certs: Sequence[CertificateFact], now: Mapping[str, dt.dat
         x0, x1 = axis.x(cert.info.not_before or start), axis.x(cert.info.not_after)
         canvas.rect(x0, y + 3, x1 - x0, row - 6, STATE_COLOURS[state], tip=tip, rx="2",
                     opacity="0.55" if cert.info.is_ca else None)
+        if cert.info.not_after > end:  # a 10-year CA: the bar goes on past the chart's right edge
+            canvas.text(x1 - 2, y + 13, f"→ {cert.info.not_after:%Y}", size=9, fill=INK, anchor="end",
+                        tip=f"valid until {cert.info.not_after:%Y-%m-%d}: beyond the chart's right edge")
         canvas.line(axis.x(node_now), y + 1, axis.x(node_now), y + row - 1, stroke=INK, stroke_width="2")
         canvas.text(label_w + plot_w + 8, y + 13, words,
                     fill=STATE_COLOURS[state] if state != "valid" else MUTED)
