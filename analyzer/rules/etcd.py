@@ -59,8 +59,19 @@ def _endpoints(view: ClusterView) -> list[str]:
 
 
 def _config(view: ClusterView, node: str | None = None) -> EtcdConfig | None:
+    """The etcd settings of `node` (else of any node). Without an etcd static pod manifest (k3s,
+    RKE2, external etcd), the TLS files the collector's own etcdctl ran with: the commands we
+    suggest then use the distribution's paths, not kubeadm's."""
     configs = view.etcd.configs()
-    return next((c for c in configs if c.node == node), configs[0] if configs else None)
+    if configs:
+        return next((c for c in configs if c.node == node), configs[0])
+    runs = [r for n in view.etcd.nodes if n.node == node or node is None for r in n.runs
+            if r.flags.get("cert") and r.flags.get("key")]
+    if not runs:
+        return None
+    run = runs[0]
+    return EtcdConfig(run.evidence.node, "", "", (), (), "", run.flags.get("cacert", ""), run.flags["cert"],
+                      run.flags["key"], QUOTA_DEFAULT, False, None, run.evidence)
 
 
 def _container_checks(node: str) -> tuple[str, ...]:
