@@ -2,12 +2,15 @@
 
     python -m benchmarks.corpus [DIR ...]        # default: tests/corpus
     python -m benchmarks.corpus --update-floor   # after an improvement: store the level reached
+    python -m benchmarks.corpus --unread-as klog # also score unread items as plain logs (`--as klog`)
 
 Each item is analyzed as a user analyzes it, `kubetriage analyze ITEM --format json` (in-process,
 through the click app). A fault item is a hit when a finding of its category is at least a warning,
 and, counted apart, when it is at least the item's own severity. A healthy item with an error or
 critical finding is a false alarm. Holdout items (`holdout: true`) measure how well the knowledge
-generalises: their results are printed as numbers only, never by name.
+generalises: their results are printed as numbers only, never by name. `--unread-as TYPE` scores
+the items no reader recognises once more with `--as TYPE`: it measures the knowledge apart from the
+readers (a diagnostic, printed apart; the floor and the test never use it).
 """
 
 from __future__ import annotations
@@ -62,7 +65,7 @@ class Outcome:
     """What the analyzer made of one item."""
 
     item: Item
-    #: 'read', 'unread' (unknown evidence type) or 'failed' (any other error)
+    #: 'read', 'unread' (unknown evidence type), 'forced' (read only with --as) or 'failed' (any other error)
     status: str
     findings: tuple[Seen, ...]
     error: str = ""
@@ -108,8 +111,9 @@ def load_items(dirs: Iterable[Path]) -> list[Item]:
     return items
 
 
-def analyze(item: Item, runner: CliRunner) -> Outcome:
-    result = runner.invoke(cli, ["analyze", str(item.evidence), "--format", "json", "--quiet"])
+def analyze(item: Item, runner: CliRunner, as_type: str | None = None) -> Outcome:
+    forced = ["--as", as_type] if as_type else []
+    result = runner.invoke(cli, ["analyze", str(item.evidence), "--format", "json", "--quiet", *forced])
     if result.exit_code != 0:
         error = (result.stderr or str(result.exception or "")).strip()
         status = "unread" if "unknown evidence type" in error else "failed"
@@ -117,13 +121,16 @@ def analyze(item: Item, runner: CliRunner) -> Outcome:
         last = last.removeprefix("kubetriage: error: ").removeprefix(f"{item.evidence}: ")
         return Outcome(item, status, (), last)
     report = json.loads(result.stdout)
-    return Outcome(item, "read", tuple(Seen(f["id"], f["category"], Severity(f["severity"]))
-                                       for f in report["findings"]))
+    seen = tuple(Seen(f["id"], f["category"], Severity(f["severity"])) for f in report["findings"])
+    return Outcome(item, "forced" if as_type else "read", seen)
 
 
-def score(items: Sequence[Item]) -> list[Outcome]:
+def score(items: Sequence[Item], unread_as: str | None = None) -> list[Outcome]:
     runner = CliRunner()
-    return [analyze(item, runner) for item in items]
+    outcomes = [analyze(item, runner) for item in items]
+    if unread_as:
+        outcomes = [analyze(o.item, runner, unread_as) if o.status == "unread" else o for o in outcomes]
+    return outcomes
 
 
 @dataclass
@@ -171,8 +178,10 @@ def render(outcomes: Sequence[Outcome], title: str, names: bool) -> str:
     unread = [o for o in outcomes if o.status == "unread"]
     failed = [o for o in outcomes if o.status == "failed"]
     alarms = [o for o in healthy if o.false_alarm]
+    forced = [o for o in outcomes if o.status == "forced"]
     lines = [f"== {title}: {len(outcomes)} items ({len(faults)} fault, {len(healthy)} healthy); "
-             f"{len(unread)} unread, {len(failed)} failed",
+             f"{len(unread)} unread, {len(failed)} failed"
+             + (f", {len(forced)} read only with --unread-as" if forced else ""),
              f"{'category':<20}{'items':>6}  {'recall >= warning':<20}{'recall >= item severity':<22}"]
     tallies = tally(outcomes)
     for key in (*(c for c in CATEGORIES if c in tallies), "all"):
@@ -211,8 +220,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("dirs", nargs="*", type=Path, default=[CORPUS], metavar="DIR")
     parser.add_argument("--update-floor", action="store_true",
                         help=f"store the non-holdout recall reached in {FLOOR.name}")
+    parser.add_argument("--unread-as", metavar="TYPE",
+                        help="score unread items again with `--as TYPE` (a diagnostic; not for the floor)")
     args = parser.parse_args(argv)
-    outcomes = score(load_items(args.dirs))
+    if args.update_floor and args.unread_as:
+        parser.error("--update-floor measures what users get: without --unread-as")
+    outcomes = score(load_items(args.dirs), args.unread_as)
     seen = [o for o in outcomes if not o.item.holdout]
     held = [o for o in outcomes if o.item.holdout]
     print(render(seen, "non-holdout", names=True))

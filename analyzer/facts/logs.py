@@ -73,6 +73,8 @@ class LogSignatureFact:
     last_seen: dt.datetime | None
     examples: list[Evidence] = field(default_factory=list)
     details: dict[str, int] = field(default_factory=dict)
+    #: the longest duration one line reported, in seconds (signatures that measure one)
+    peak: float = 0.0
 
     @property
     def id(self) -> str:
@@ -119,11 +121,12 @@ class LogFacts:
                 fact.first_seen = min((t for t in (fact.first_seen, first) if t), default=None)
                 fact.last_seen = max((t for t in (fact.last_seen, last) if t), default=None)
                 fact.examples = (fact.examples + examples)[:4]
+                fact.peak = max(fact.peak, counted.peak)
                 for text, n in counted.details.items():
                     fact.details[text] = fact.details.get(text, 0) + n
                 return
         self.signatures.append(LogSignatureFact(node, component, counted.signature, counted.count, first,
-                                                last, examples, dict(counted.details)))
+                                                last, examples, dict(counted.details), counted.peak))
 
     def extend(self, other: LogFacts) -> None:
         self.signatures.extend(other.signatures)

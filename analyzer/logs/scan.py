@@ -67,9 +67,12 @@ class SignatureCount:
     #: the first FIRST_EXAMPLES lines, then the latest one
     examples: list[Example] = field(default_factory=list)
     details: Counter[str] = field(default_factory=Counter)
+    #: the longest duration a line reported (seconds; rows with a `duration` only)
+    peak: float = 0.0
 
-    def add(self, example: Example, detail: str) -> None:
+    def add(self, example: Example, detail: str, seconds: float = 0.0) -> None:
         self.count += 1
+        self.peak = max(self.peak, seconds)
         ts = example.ts
         if ts is not None:
             self.first = ts if self.first is None or ts < self.first else self.first
@@ -220,7 +223,8 @@ class _Scanner:
         stats = result.stats.get(key)
         if stats is None:
             stats = result.stats[key] = SignatureCount(sig, component)
-        stats.add(Example(number, ts, parsed.text[:EXCERPT_CHARS]), sig.describe(parsed.text))
+        stats.add(Example(number, ts, parsed.text[:EXCERPT_CHARS]), sig.describe(parsed.text),
+                  sig.seconds(parsed.text))
         if ts is None:
             result.untimed += 1
             return

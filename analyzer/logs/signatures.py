@@ -7,8 +7,10 @@ matches nothing. A line counts for the first signature (in table order) it match
 rows (the API server's etcd client errors) come before generic ones (any x509 error).
 `detail`, when set, captures who/why from the line (e.g. the rejected client and the TLS reason).
 
-Patterns come from real logs: tests/fixtures/real, tests/fixtures/logs and the etcd 3.4 lab
-captures in /work/shared/reference (SOURCES.md in each names where every line was seen).
+Every row carries a real `example` line and its `source` (an issue URL, or the etcd 3.4 lab capture
+it was copied from); tests/test_signatures.py scans each example as a log and checks it counts for
+its own row. docs/rules.md lists them (`python -m analyzer.rulesdoc`). `duration`, when set,
+captures how long an operation took (a Go duration): severity follows magnitude, not only counts.
 
 >>> match_line('W0322 19:19:08.265649 1 clientconn.go:1120] grpc: addrConn.createTransport '
 ...  'failed to connect to {https://127.0.0.1:2379 0  <nil>}. Err :connection error: desc = "transport: '
@@ -42,12 +44,19 @@ class Signature:
     components: tuple[str, ...] = ()
     #: a regex whose groups, joined by ' ', describe the occurrence (peer, reason, port)
     detail: str = ""
+    #: a real line this row matches, and where it was seen
+    example: str = ""
+    source: str = ""
+    #: a regex whose one group is a Go duration on the line ("2.3s", "627.8ms")
+    duration: str = ""
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     detail_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
+    duration_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "regex", re.compile(self.pattern))
         object.__setattr__(self, "detail_regex", re.compile(self.detail) if self.detail else None)
+        object.__setattr__(self, "duration_regex", re.compile(self.duration) if self.duration else None)
 
     def applies_to(self, component: str) -> bool:
         return not self.components or component in self.components or component == "unknown"
@@ -59,94 +68,558 @@ class Signature:
         m = self.detail_regex.search(line)
         return " ".join(g for g in m.groups() if g) if m else ""
 
+    def seconds(self, line: str) -> float:
+        """How long the operation on the line took, in seconds (0 when the row measures nothing).
+
+        >>> SLOW = next(s for s in SIGNATURES if s.id == "ETCD_SLOW_APPLY")
+        >>> SLOW.seconds('"msg":"apply request took too long","took":"627.833521ms"')
+        0.627833521
+        """
+        if self.duration_regex is None:
+            return 0.0
+        m = self.duration_regex.search(line)
+        return go_duration(m.group(1)) if m else 0.0
+
+
+_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_GO_PART = re.compile(r"([0-9.]+)(h|ms|m|s|us|µs|ns)")
+
+
+def go_duration(text: str) -> float:
+    """A Go duration string in seconds: '1m2.5s' -> 62.5, '306.7ms' -> 0.3067."""
+    return sum(float(n) * _GO_UNITS[u] for n, u in _GO_PART.findall(text))
+
 
 _REJECT_DETAIL = (r'(?:remote-addr":"|rejected connection from ")\[?([0-9a-fA-F.:]+?)\]?(?::\d+)?".*?'
                   r'(?:"error":"|\(error ")((?:[^"\\]|\\.)*)')
+_REFUSED_DETAIL = (r"(?:dial tcp \[?([0-9a-fA-F.:]*?)\]?:(\d+): \S*:? ?connection refused|"
+                   r"connection to the server (\S+?):(\d+) was refused)")
+_TOOK = r'(?:"took":"|took too long \(|total time: )([0-9.]+(?:[µmn]?s|m[0-9.]+s))'
+#: the unit a systemd line, or a systemctl status block's ExecStart, names
+UNIT_DETAIL = (r"\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|etcd\d?|k3s|rke2-server|"
+               r"rke2-agent|k0scontroller|containerd|docker|crio|snap\.microk8s\.daemon-[\w-]+|"
+               r"origin-master|origin-node|atomic-openshift-node)(?:\.service)?\b")
+_K = "https://github.com/kubernetes/kubernetes/issues/"
+_KADM = "https://github.com/kubernetes/kubeadm/issues/"
+_E = "https://github.com/etcd-io/etcd/issues/"
+_K3S = "https://github.com/k3s-io/k3s/issues/"
+_MK8S = "https://github.com/canonical/microk8s/issues/"
+_OPS = "https://github.com/opsnull/follow-me-install-kubernetes-cluster/issues/"
+_LAB = "etcd 3.4.23 lab capture, tests/fixtures/logs/"
+
+
+def _sig(id: str, anchors: tuple[str, ...], pattern: str, meaning: str, severity: Severity,
+         example: str, source: str, components: tuple[str, ...] = (), detail: str = "",
+         duration: str = "") -> Signature:
+    return Signature(id, anchors, pattern, meaning, severity, components, detail, example, source, duration)
+
 
 SIGNATURES: tuple[Signature, ...] = (
     # -- the API server and its etcd ------------------------------------------------------------
-    Signature("APISERVER_ETCD_REFUSED", ("refused",), r":2379\b.*connection refused",
-              "the API server's etcd client is refused on 2379: etcd is down or a REJECT rule is in the way",
-              Severity.CRITICAL, APISERVER),
-    Signature("APISERVER_ETCD_TLS", ("x509",),
-              r"authentication handshake failed: x509|:2379\b.*x509",
-              "the TLS handshake between the API server and etcd fails (expired certificate, wrong CA)",
-              Severity.CRITICAL, APISERVER, r"(x509: [^\"]*)"),
-    Signature("APISERVER_ETCD_TIMEOUT", ("exceeded",),
-              r"(?:[Ss]torage backend|storage factory|:2379\b|etcdserver: request timed out).*"
-              r"deadline exceeded",
-              "the API server's requests to etcd time out: etcd unreachable (DROP rule), no leader or "
-              "overloaded", Severity.CRITICAL, APISERVER),
-    Signature("APISERVER_BIND_IN_USE", ("in use",), r":6443\b.*address already in use",
-              "the API server cannot listen on 6443: another process holds the port", Severity.CRITICAL,
-              APISERVER),
-    # -- etcd ----------------------------------------------------------------------------------
-    Signature("ETCD_DB_SPACE_EXCEEDED", ("exceeded", "alarm"),
-              r"database space exceeded|alarm raised.*NOSPACE|alarm NOSPACE",
-              "etcd reached its backend quota and raised NOSPACE: it refuses writes", Severity.CRITICAL),
-    Signature("ETCD_HEARTBEAT_LATE", ("too long", "exceeded"), r"failed to send out heartbeat on time",
-              "the etcd leader could not send heartbeats in time: slow disk or overloaded node",
-              Severity.WARNING, ETCD),
-    Signature("ETCD_SLOW_APPLY", ("too long",),
-              r"apply request took too long|apply entries took too long|request .* took too long .* to "
-              r"execute", "etcd applied requests slower than expected (100ms): slow disk or overload",
-              Severity.WARNING, ETCD),
-    Signature("ETCD_SLOW_FDATASYNC", ("sync",), r"slow fdatasync|sync duration of",
-              "etcd's WAL fsync took longer than 1s: the disk is too slow for etcd", Severity.WARNING, ETCD),
-    Signature("ETCD_CORRUPTION", ("panic", "mismatch", "alarm"),
-              r"crc mismatch|checksum mismatch|alarm raised.*CORRUPT|found data inconsistency|"
-              r"panic: .*(?:page|freelist|bolt|corrupt)",
-              "etcd found corrupted data (WAL CRC, bbolt pages, or hashes that differ between members)",
-              Severity.CRITICAL, ETCD),
-    Signature("ETCD_REJECTED_CONNECTION", ("rejected",), r"rejected connection",
-              "etcd refused a client's TLS connection (expired, unknown CA, bad or missing certificate)",
-              Severity.ERROR, ETCD, _REJECT_DETAIL),
-    Signature("ETCD_LOST_LEADER", ("lost",), r"lost leader",
-              "this etcd member lost its leader: an election follows", Severity.INFO, ETCD),
-    Signature("ETCD_ELECTED_LEADER", ("leader ",), r"elected leader|became leader at term",
-              "an etcd election finished", Severity.INFO, ETCD),
-    Signature("ETCD_NO_LEADER", ("leader ",), r"\bno leader\b|has no leader",
-              "etcd has no leader: quorum is lost or elections keep failing", Severity.ERROR),
+    _sig("APISERVER_ETCD_REFUSED", ("refused",), r":2379\b.*connection refused",
+         "the API server's etcd client is refused on 2379: etcd is down or a REJECT rule is in the way",
+         Severity.CRITICAL,
+         'W0322 19:19:08.265649       1 clientconn.go:1120] grpc: addrConn.createTransport failed to connect to '
+         '{https://127.0.0.1:2379 0  <nil>}. Err :connection error: desc = "transport: Error while dialing dial '
+         'tcp 127.0.0.1:2379: connect: connection refused". Reconnecting...', _K + "89368", APISERVER),
+    _sig("APISERVER_ETCD_CERT_EXPIRED", ("x509",),
+         r"(?:authentication handshake failed|:2379\b).*x509: certificate has expired",
+         "the API server's TLS handshake with etcd fails because a certificate expired (its etcd client "
+         "certificate or etcd's server certificate)", Severity.CRITICAL,
+         'W0318 12:44:17.651382       1 clientconn.go:1120] grpc: addrConn.createTransport failed to connect to '
+         '{https://127.0.0.1:2379 0  <nil>}. Err :connection error: desc = "transport: authentication handshake '
+         'failed: x509: certificate has expired or is not yet valid". Reconnecting...',
+         "https://github.com/hystax/optscale/issues/236", APISERVER, r"(x509: [^\"]*)"),
+    _sig("APISERVER_ETCD_TLS", ("x509",), r"authentication handshake failed: x509|:2379\b.*x509",
+         "the TLS handshake between the API server and etcd fails (wrong CA, wrong name)", Severity.CRITICAL,
+         '{"level":"warn","ts":"2026-11-27T01:58:56.531Z","caller":"clientv3/retry_interceptor.go:62","msg":'
+         '"retrying of unary invoker failed","target":"passthrough:///https://127.0.0.1:2379","attempt":0,"error":'
+         '"rpc error: code = DeadlineExceeded desc = latest balancer error: connection error: desc = \\"transport: '
+         'authentication handshake failed: x509: certificate signed by unknown authority (possibly because of '
+         '\\\\\\"crypto/rsa: verification error\\\\\\" while trying to verify candidate authority certificate '
+         '\\\\\\"etcd-ca\\\\\\")\\""}', "etcd 3.4.23 lab capture (etcdctl's client), "
+         "tests/fixtures/etcd/d-tls-wrong-ca/d2_client_trusts_other_ca_status.stderr",
+         APISERVER, r"(x509: [^\"]*)"),
+    _sig("APISERVER_ETCD_TIMEOUT", ("exceeded",),
+         r"(?:[Ss]torage backend|storage factory|:2379\b|etcdserver: request timed out).*deadline exceeded",
+         "the API server's requests to etcd time out: etcd unreachable (DROP rule), no leader or overloaded",
+         Severity.CRITICAL,
+         '{"level":"warn","ts":"2023-08-23T05:25:30.459Z","logger":"etcd-client","caller":"v3/retry_interceptor.'
+         'go:62","msg":"retrying of unary invoker failed","target":"etcd-endpoints://0xc0039dbc00/127.0.0.1:2379",'
+         '"attempt":0,"error":"rpc error: code = DeadlineExceeded desc = context deadline exceeded"}',
+         "https://github.com/rancher/rancher/issues/42505", APISERVER),
+    _sig("APISERVER_BIND_IN_USE", ("in use",), r":6443\b.*address already in use",
+         "the API server cannot listen on 6443: another process holds the port", Severity.CRITICAL,
+         "Error: failed to create listener: failed to listen on 0.0.0.0:6443: listen tcp 0.0.0.0:6443: bind: "
+         "address already in use", "https://github.com/rancher/rke2/issues/370", APISERVER),
+    _sig("PORT_IN_USE", ("in use",),
+         r"listen tcp \S*:(?:2379|2380|10250|10251|10252|10257|10259)\b.*address already in use",
+         "a control-plane component cannot listen on its port: another process (often a second copy of it) "
+         "holds it", Severity.CRITICAL,
+         "failed to create listener: failed to listen on 127.0.0.1:10252: listen tcp 127.0.0.1:10252: bind: "
+         "address already in use", "https://github.com/rancher/rke2/issues/1573",
+         detail=r"listen tcp \S*:(\d+)"),
+    # -- removed or invalid flags ----------------------------------------------------------------
+    _sig("FLAG_ONLY_ZERO", ("rror",), r"invalid port value \d+: only zero is allowed",
+         "--insecure-port/--port set to a non-zero value, which 1.20-1.23 reject: the component exits at start",
+         Severity.CRITICAL, "Error: invalid port value 8080: only zero is allowed",
+         "https://github.com/awslabs/eks-perf-tests/issues/161", detail=r"(invalid port value \d+)"),
+    _sig("FLAG_UNKNOWN", ("rror", "fail", "flag"), r"unknown flag: --[\w-]+",
+         "the component was started with a flag this release removed (or never had): it exits at start",
+         Severity.CRITICAL,
+         'E0426 04:06:12.761688       1 run.go:74] "command failed" err="unknown flag: --insecure-port"',
+         "https://github.com/openshift/cluster-kube-apiserver-operator/pull/1347", detail=r"unknown flag: (--[\w-]+)"),
+    # -- etcd: space ----------------------------------------------------------------------------
+    _sig("ETCD_DB_SPACE_EXCEEDED_CLIENT", ("space exceeded",), r"mvcc: database space exceeded",
+         "a client's write was refused: etcd is over its quota (NOSPACE)", Severity.CRITICAL,
+         'kubelet[1495]: W1204 11:17:02.533588    1495 status_manager.go:446] Failed to update status for pod '
+         '"custom-pod-A": etcdserver: mvcc: database space exceeded', "https://github.com/kubernetes/kops/issues/4005"),
+    _sig("ETCD_DB_SPACE_EXCEEDED", ("space exceeded", "NOSPACE", "no space"),
+         r"database space exceeded|alarm raised.*NOSPACE|alarm:?\s?NOSPACE|etcdserver: no space\b",
+         "etcd reached its backend quota and raised NOSPACE: it refuses writes", Severity.CRITICAL,
+         '{"level":"warn","ts":"2026-11-27T02:01:15.361Z","caller":"etcdserver/apply.go:636","msg":"alarm '
+         'raised","alarm":"NOSPACE","from":"22f5e75e02bf3a02"}', _LAB + "etcd-zap-nospace-1.log"),
+    _sig("ETCD_WAL_NO_SPACE", ("no space",), r"(?:wal|WAL|snap|backend|etcdserver).*no space left on device",
+         "etcd cannot write its WAL or snapshot: the data directory's filesystem is full", Severity.CRITICAL,
+         "2015/08/21 02:04:22 etcdserver: save state and entries error: write /var/etcd/data/member/wal/"
+         "0000000000000010-0000000000027111.wal: no space left on device", _E + "3347"),
+    # -- etcd: disk latency ---------------------------------------------------------------------
+    _sig("ETCD_HEARTBEAT_LATE", ("exceeded", "too long"), r"failed to send out heartbeat on time|failed to send heartbeat on time",
+         "the etcd leader could not send heartbeats in time: slow disk or overloaded node", Severity.WARNING,
+         "2017-02-10 08:02:47.025304 W | etcdserver: failed to send out heartbeat on time (exceeded the 100ms "
+         "timeout for 288.915798ms)", _E + "7312", duration=r"(?:timeout for|exceeded for) ([0-9.]+[µmn]?s)"),
+    _sig("ETCD_SLOW_REQUEST_CAPNSLOG", ("too long",), r"request .* took too long \(",
+         "etcd served a request slower than expected: slow disk or overload", Severity.WARNING,
+         '2018-12-23 00:08:09.752254 W | etcdserver: read-only range request "key:\\"/registry/clusterroles/'
+         'system:aggregate-to-admin\\" " with result "range_response_count:1 size:544" took too long '
+         '(203.545494ms) to execute', _KADM + "1329", duration=_TOOK),
+    _sig("ETCD_SLOW_APPLY", ("too long",),
+         r"apply request took too long|apply entries took too long",
+         "etcd applied requests slower than expected (100ms): slow disk or overload", Severity.WARNING,
+         '{"level":"warn","ts":"2023-01-28T06:40:45.835Z","caller":"etcdserver/util.go:166","msg":"apply request '
+         'took too long","took":"306.70564ms","expected-duration":"100ms","prefix":"","request":"header:<ID:'
+         '16167507008610748144 > put:<key:\\"milvus-data/kv/index_gid/idTimestamp\\" value_size:8 >","response":'
+         '"size:7"}', "https://github.com/milvus-io/milvus/issues/21840", duration=_TOOK),
+    _sig("ETCD_SLOW_FDATASYNC", ("sync",), r"slow fdatasync|sync duration of",
+         "etcd's WAL fsync took longer than 1s: the disk is too slow for etcd", Severity.WARNING,
+         '{"level":"warn","ts":"2023-01-28T06:40:37.477Z","caller":"wal/wal.go:802","msg":"slow fdatasync",'
+         '"took":"1.460378765s","expected-duration":"1s"}', "https://github.com/milvus-io/milvus/issues/21840",
+         duration=r'(?:"took":"|sync duration of )([0-9.]+[µmn]?s)'),
+    _sig("ETCD_READINDEX_SLOW", ("too long", "timed out"),
+         r"waiting for ReadIndex response took too long|timed out waiting for read index response",
+         "linearizable reads stall: the leader does not confirm its leadership in time (slow disk, overloaded "
+         "or unreachable leader)", Severity.WARNING,
+         'Jan 10 07:55:33 MULTI-SINGLE-VM k3s[820]: {"level":"warn","ts":"2024-01-10T07:55:33.433522Z","caller":'
+         '"etcdserver/v3_server.go:897","msg":"waiting for ReadIndex response took too long, retrying",'
+         '"sent-request-id":11249020940439591963,"retry-timeout":"500ms"}', _K3S + "9204"),
+    _sig("ETCD3_SLOW_TRACE", ("etcd3",), r'"(?:List|Get|GuaranteedUpdate|Create|Delete|Update|Txn) etcd3".*total time',
+         "the API server's own trace shows a storage (etcd) call taking long", Severity.WARNING,
+         'I1014 19:24:03.190482       1 trace.go:116] Trace[853053590]: "List etcd3" key:/jobs,resourceVersion:,'
+         'limit:500,continue: (started: 2019-10-14 19:23:57.883175042 +0000 UTC m=+313.431015358) (total time: '
+         '5.307283142s):', "https://github.com/kubernetes/minikube/issues/5615", duration=_TOOK),
+    # -- etcd: availability ---------------------------------------------------------------------
+    _sig("ETCD_PUBLISH_FAILED", ("fail", "rror"), r"failed to publish local member|publish error",
+         "this etcd member could not register itself through raft: the cluster has no working quorum",
+         Severity.ERROR,
+         '2023-08-18T10:47:26.510939053+08:00 stderr F {"level":"warn","ts":"2023-08-18T02:47:26.510Z","caller":'
+         '"etcdserver/server.go:2084","msg":"failed to publish local member to cluster through raft",'
+         '"local-member-id":"63f111c239cc91f8","local-member-attributes":"{Name:master2 ClientURLs:'
+         '[https://10.255.184.7:2379]}","request-path":"/0/members/63f111c239cc91f8/attributes","publish-timeout":'
+         '"7s","error":"etcdserver: request timed out"}', _E + "16436"),
+    _sig("ETCD_REQUEST_TIMED_OUT", ("timed out",), r"etcdserver: request timed out",
+         "etcd could not commit a request within its timeout: no leader, lost quorum, or a disk too slow",
+         Severity.ERROR, "2015/06/19 20:40:38 etcdhttp: unexpected error: etcdserver: request timed out",
+         _K + "10122"),
+    _sig("ETCD_NO_LEADER", ("no leader",), r"\bno leader\b|has no leader",
+         "etcd has no leader: quorum is lost or elections keep failing", Severity.ERROR,
+         "E0429 15:54:53.235735       1 status.go:62] apiserver received an error that is not an metav1.Status: "
+         "client: etcd cluster is unavailable or misconfigured; error #0: client: etcd member "
+         "http://127.0.0.1:2379 has no leader", _E + "9668"),
+    _sig("ETCD_V2_UNAVAILABLE", ("rror",),
+         r"etcd cluster is unavailable or misconfigured|exceeded header timeout",
+         "an etcd v2 client reached no working member (no leader, or every endpoint down)", Severity.ERROR,
+         "Error:  client: etcd cluster is unavailable or misconfigured", _E + "3864"),
+    _sig("K3S_JOIN_ETCD_FAILED", ("nhealthy", "rror", "fail"), r"joining etcd cluster",
+         "a k3s/RKE2 server could not join the embedded etcd cluster and exits", Severity.CRITICAL,
+         'time="2023-05-05T04:16:13.681066910Z" level=fatal msg="starting kubernetes: preparing server: start '
+         'managed database: joining etcd cluster: etcdserver: unhealthy cluster"', _K3S + "7428"),
+    _sig("ETCD_PEER_URL_EXISTS", ("rror",), r"etcdserver: Peer URLs already exists",
+         "etcd already lists a member with this peer URL (a join aborted earlier): the new join is refused",
+         Severity.ERROR,
+         "error execution phase control-plane-join/etcd: error creating local etcd static pod manifest file: "
+         "etcdserver: Peer URLs already exists", _KADM + "2095"),
+    _sig("ETCD_UNHEALTHY_CLUSTER", ("nhealthy",), r"etcdserver: unhealthy cluster",
+         "etcd refuses a membership change because a member is down or unreachable (a join fails)",
+         Severity.ERROR,
+         '{"level":"warn","ts":"2023-05-05T04:16:13.680Z","caller":"clientv3/retry_interceptor.go:62","msg":'
+         '"retrying of unary invoker failed","target":"endpoint://client-49d55c7b-5eec-4a83-8d66-53effc7df290/'
+         '10.130.166.103:2379","attempt":0,"error":"rpc error: code = Unavailable desc = etcdserver: unhealthy '
+         'cluster"}', _K3S + "7428"),
+    _sig("ETCD_NOT_A_MEMBER", ("Fail", "fail"), r"is a not a member of the etcd cluster|not a member of the etcd cluster",
+         "this server's etcd is not in the member list the cluster holds (removed, or its address changed)",
+         Severity.ERROR,
+         'time="2022-03-29T09:42:56Z" level=info msg="Failed to test data store connection: this server is a not '
+         'a member of the etcd cluster. Found [vcluster001-54df6b4dbb-kd8r5-7f8ec0db=https://192.168.189.84:2380], '
+         'expect: vcluster001-54df6b4dbb-kd8r5-7f8ec0db=192.168.189.99"', _K3S + "5352"),
+    _sig("ETCD_CLUSTER_ID_MISMATCH", ("mismatch",), r"cluster ID mismatch",
+         "a peer belongs to another etcd cluster (a data dir from an earlier bootstrap, or a reused address)",
+         Severity.ERROR,
+         "Jul 18 09:22:50 node2 etcd[7535]: request sent was ignored (cluster ID mismatch: peer[9c64eb1dbc4fc47e]"
+         "=f220db43b21e2af0, local=2d3173185977a3e4)", _E + "10897"),
+    # -- etcd: leadership -----------------------------------------------------------------------
+    _sig("ETCD_LOST_LEADER", ("lost",), r"lost leader",
+         "this etcd member lost its leader: an election follows", Severity.WARNING,
+         '{"level":"info","ts":"2021-09-16T05:38:00.587Z","caller":"raft/node.go:336","msg":"raft.node: '
+         '2c93ddd62e188857 lost leader 27ecc6d4a68d02f at term 899"}', _E + "13352",
+         detail=r"at term (\d+)"),
+    _sig("ETCD_ELECTED_LEADER", ("leader ",), r"elected leader|became leader at term",
+         "an etcd election finished", Severity.INFO,
+         "Jun 19 15:05:09 host1 etcd[5039]: raft.node: 6a36a164fff344ce elected leader c8c149860c18654b at term 443",
+         _E + "9871"),
+    _sig("ETCD_ELECTION", ("new election",), r"is starting a new election at term",
+         "an etcd member starts an election (normal once at start; repeated, quorum cannot be reached)",
+         Severity.INFO,
+         "Apr 29 09:19:44 k8s-master-3688E46E-0 etcd[1224]: 134af6e5d3e35861 is starting a new election at term "
+         "12244", _E + "9668", detail=r"election at term (\d+)"),
+    # -- etcd: peers ----------------------------------------------------------------------------
+    _sig("ETCD_PEER_CERT", ("x509",), r"(?:peer|2380).*x509: ",
+         "etcd's peer TLS fails: a member's peer certificate is expired or not signed by the etcd CA",
+         Severity.ERROR,
+         'health check for peer ec2a7add58746895 could not connect: x509: certificate signed by unknown authority '
+         '(possibly because of "crypto/rsa: verification error" while trying to verify candidate authority '
+         'certificate "kubernetes")', _OPS + "82", detail=r"(x509: [^\"(]*)"),
+    _sig("ETCD_PEER_REFUSED", ("refused",), r":2380\b.*connection refused",
+         "an etcd peer refuses connections on 2380: that member is down (or a REJECT rule answers)",
+         Severity.ERROR,
+         "2017-07-03 08:34:01.586995 W | rafthttp: health check for peer 9e94a72e2b2bc6ef could not connect: dial "
+         "tcp 10.x.y.110:2380: getsockopt: connection refused", _E + "8169", detail=_REFUSED_DETAIL),
+    _sig("ETCD_PEER_UNREACHABLE", ("peer", "nhealthy", "fail"),
+         r"health check for peer \S+ could not connect|peer became inactive|prober detected unhealthy status|"
+         r"failed to dial \S+ on stream",
+         "an etcd member cannot reach a peer (down, partitioned, or its TLS handshake times out)",
+         Severity.WARNING,
+         "2021-08-20 14:11:52.748696 W | rafthttp: health check for peer b0c1d3f602268dc8 could not connect: "
+         "net/http: TLS handshake timeout", "https://github.com/rancher-archives/rke/issues/2669"),
+    _sig("ETCD_PEER_ACTIVE", ("peer",), r"peer became active|established TCP streaming connection with remote peer",
+         "an etcd peer connection is (again) up", Severity.INFO,
+         '{"level":"info","ts":"2026-11-27T01:56:32.960Z","caller":"rafthttp/peer_status.go:51","msg":"peer became '
+         'active","peer-id":"72beb674f1b0525d"}', _LAB + "etcd-zap-healthy-cp-1.log"),
+    _sig("ETCD_READY", ("ready to serve",), r"ready to serve client requests",
+         "etcd (re)started and serves clients", Severity.INFO,
+         "Jun 19 15:05:09 host1 etcd[5039]: ready to serve client requests", _E + "9871"),
+    # -- etcd: data ----------------------------------------------------------------------------
+    _sig("ETCD_CORRUPTION", ("panic", "mismatch", "alarm", "rror", "fail"),
+         r"crc mismatch|checksum mismatch|alarm raised.*CORRUPT|found data inconsistency|"
+         r"panic: .*(?:[Pp]age|freelist|bolt|corrupt)|freepages: failed to get all reachable pages|"
+         r"read wal error|failed to find database snapshot file|failed to recover v3 backend",
+         "etcd found corrupted data (WAL CRC or torn WAL, bbolt pages, or hashes that differ between members)",
+         Severity.CRITICAL,
+         "panic: freepages: failed to get all reachable pages (page 2475294449906223648: out of bounds: 3758)",
+         _E + "10722"),
+    _sig("ETCD_MVCC_PANIC", ("mvcc.",), r"etcd/(?:server/v3/storage/)?mvcc\.(?:bytesToRev|restoreIntoIndex|"
+                                         r"\(\*store\)\.restore)",
+         "etcd panics rebuilding its index from the db file: the keys bucket is corrupted", Severity.CRITICAL,
+         "go.etcd.io/etcd/mvcc.bytesToRev(0x7f760418e0b0, 0x5, 0x5, 0x0, 0x17f7780)", _E + "15498"),
+    # -- other distributions' datastores ---------------------------------------------------------
+    _sig("DQLITE_CORRUPT", ("fail", "rror"), r"vfsWalRestore: Assertion|open cluster\.yaml node store",
+         "MicroK8s' dqlite datastore cannot load its own files (a torn WAL, a corrupt cluster.yaml): the API "
+         "server it runs in exits", Severity.CRITICAL,
+         "Oct 27 14:12:23 sn microk8s.daemon-apiserver[108228]: kube-apiserver: src/vfs.c:2517: vfsWalRestore: "
+         "Assertion `((n - VFS__WAL_HEADER_SIZE) % vfsFrameSize(page_size)) == 0' failed.", _MK8S + "1689"),
+    _sig("KINE_DATASTORE_ERROR", ("rror", "fail", "Fail", "kine"),
+         r"database is locked|failed to ping connection|Failed to test data store connection|"
+         r"creating storage endpoint|building kine",
+         "k3s/k0s's kine cannot use its datastore (SQLite locked, external database unreachable)",
+         Severity.ERROR,
+         'E0823 14:32:33.954900    6017 status.go:71] apiserver received an error that is not an metav1.Status: '
+         'sqlite3.Error{Code:5, ExtendedCode:5, err:"database is locked"}', _K3S + "755"),
+    _sig("DQLITE_ERROR", ("dqlite", "rror"),
+         r"no available dqlite leader server found|error while \w+ on \S+ : query|dqlite.*deadline exceeded",
+         "MicroK8s' dqlite datastore does not answer (no leader, quorum lost, a node too slow)", Severity.ERROR,
+         'May 26 19:01:28 node02 microk8s.daemon-k8s-dqlite[1365]: time="2023-05-26T19:01:28+10:00" level=error '
+         'msg="error while range on /registry/health : query (try: 0): context deadline exceeded"', _MK8S + "3227",
+         ("microk8s.daemon-k8s-dqlite", "k8s-dqlite")),
+    _sig("ETCD_REJECTED_CONNECTION", ("rejected",), r"rejected connection",
+         "etcd refused a client's TLS connection (expired, unknown CA, bad or missing certificate)",
+         Severity.ERROR,
+         '{"level":"warn","ts":"2022-01-06T23:14:33.765Z","caller":"embed/config_logging.go:169","msg":"rejected '
+         'connection","remote-addr":"172.25.143.104:40124","server-name":"etcd-np02-0.etcd-np02-headless.etcd.svc.'
+         'cluster.local","error":"remote error: tls: bad certificate"}', "https://github.com/bitnami/charts/issues/8591",
+         ETCD, _REJECT_DETAIL),
+    # -- certificates ----------------------------------------------------------------------------
+    _sig("AUTHN_CERT_EXPIRED", ("authenticate",),
+         r"Unable to authenticate the request.*x509: certificate has expired",
+         "the API server rejects a client whose certificate has expired", Severity.CRITICAL,
+         "E0809 16:13:15.327109       1 authentication.go:53] Unable to authenticate the request due to an error: "
+         "x509: certificate has expired or is not yet valid", "https://github.com/kubernetes/minikube/issues/8945",
+         APISERVER + ("k3s", "microk8s.daemon-kubelite"), r"due to an error: (.{0,120})"),
+    _sig("AUTHN_FAILED", ("authenticate",), r"Unable to authenticate the request",
+         "the API server rejects a client's credentials (often a client certificate from another CA)",
+         Severity.ERROR,
+         "E0114 08:29:41.249482       1 authentication.go:104] Unable to authenticate the request due to an error: "
+         "[x509: certificate signed by unknown authority, x509: certificate signed by unknown authority]",
+         "https://github.com/kubernetes/minikube/issues/6311", APISERVER + ("k3s",),
+         r"due to an error: (.{0,120})"),
+    _sig("BOOTSTRAP_CERT_EXPIRED", ("expire",), r"bootstrap client certificate.* is expired|"
+                                                 r"client certificate .*kubelet.conf is expired",
+         "the kubelet's client certificate expired: it can no longer authenticate and the node goes NotReady",
+         Severity.CRITICAL,
+         "Jan 18 17:33:58 aura kubelet[1457370]: E0118 17:33:58.888700 1457370 bootstrap.go:265] part of the "
+         "existing bootstrap client certificate is expired: 2020-12-06 18:55:55 +0000 UTC", _K + "98150"),
+    _sig("CSR_NOT_SIGNED", ("not signed", "Fail"),
+         r"Certificate request was not signed|Failed while requesting a signed certificate",
+         "the kubelet's certificate signing request is not approved/signed in time: no approver (or the "
+         "controller-manager's signer is not running)", Severity.ERROR,
+         "May 29 14:18:56 k8s11 kubelet[25170]: E0529 14:18:56.794752   25170 certificate_manager.go:378] "
+         "Certificate request was not signed: timed out waiting for the condition", _K + "77489"),
+    _sig("CSR_PENDING_SERVING", ("csr-",),
+         r"^\s*(?:>\s*)?`?\S*csr-\S+\s+\d+[smhd]\S*\s+kubernetes\.io/kubelet-serving\s+.*\sPending\s*$",
+         "a kubelet serving-certificate request waits for approval: nothing approves kubelet-serving CSRs, so "
+         "`kubectl logs/exec` to that node fail TLS", Severity.WARNING,
+         "csr-28tx9   18h     kubernetes.io/kubelet-serving   system:node:ip-10-0-102-158.us-west-2.compute."
+         "internal   Pending", "https://github.com/awslabs/eks-perf-tests/issues/189",
+         detail=r"csr-\S+\s+(\d+[smhd])"),
+    _sig("CSR_PENDING", ("csr-",), r"^\s*(?:>\s*)?`?\S*csr-\S+\s+\d+[smhd]\S*\s+(?:\S+\s+)*?Pending\s*$",
+         "a node's client certificate request waits for approval: the node cannot join or renew its "
+         "credentials", Severity.ERROR,
+         "node-csr-00NHp-Cdq0qUqXGYnIu81KB39_a56-llQKS5aGn_ecU   3h        system:bootstrap:zhqvxa   Pending",
+         _K + "65843", detail=r"csr-\S+\s+(\d+[smhd])"),
+    _sig("CSR_APPROVED_NOT_ISSUED", ("csr-",), r"^\s*(?:>\s*)?`?\S*csr-\S+\s+\d+[smhd]\S*\s+.*\sApproved\s*$",
+         "a certificate signing request was approved but never issued: no signer runs "
+         "(kube-controller-manager's csrsigning controller, or its --cluster-signing-* files)", Severity.ERROR,
+         "node-csr-zxERkRZpS1ARltTLz1CVqBI7-9cqqgZdYoF8C65VKO0   24s       system:bootstrap:w2wne3   Approved",
+         _OPS + "276"),
+    _sig("CERT_EXPIRES_NEGATIVE", ("expire",), r"certificate will expire in -\d+ days",
+         "a certificate check reports a certificate already expired (negative days left)", Severity.CRITICAL,
+         "The front proxy client certificate will expire in -2 days.", _MK8S + "5576"),
+    _sig("SERVING_CERT_MISSING", ("fail",),
+         r"missing content for serving cert|tls: failed to find any PEM data",
+         "a component's serving certificate file is empty or missing: it cannot serve TLS", Severity.CRITICAL,
+         'Nov 09 18:31:12 nuc microk8s.daemon-kubelite[1529577]: E1109 18:31:12.884589 1529577 '
+         'dynamic_serving_content.go:218] key failed with : missing content for serving cert "serving-cert::'
+         '/var/snap/microk8s/6102/certs/server.crt::/var/snap/microk8s/6102/certs/server.key"', _MK8S + "4296"),
+    _sig("CLIENT_CREDENTIALS_REJECTED", ("rror",),
+         r"You must be logged in to the server|the server has asked for the client to provide credentials",
+         "the API server rejects the client's credentials: an expired or foreign client certificate, or a "
+         "token it does not know", Severity.ERROR, "error: You must be logged in to the server (Unauthorized)",
+         "https://github.com/vitobotta/hetzner-k3s/issues/164"),
+    _sig("X509_EXPIRED", ("x509",), r"x509: certificate has expired",
+         "a TLS peer's certificate has expired (or the clock is wrong)", Severity.CRITICAL,
+         "etcd-0               Unhealthy   Get https://127.0.0.1:4001/health: x509: certificate has expired or is "
+         "not yet valid", _KADM + "2177", detail=r"(x509: [^\"]{0,100})"),
+    _sig("X509_UNKNOWN_AUTHORITY", ("x509",), r"x509: certificate signed by unknown authority",
+         "a TLS peer's certificate is signed by a CA the other side does not trust (a kubeconfig or component "
+         "with another cluster's CA, or certificates regenerated without the CA)", Severity.ERROR,
+         'Unable to connect to the server: x509: certificate signed by unknown authority (possibly because of '
+         '"crypto/rsa: verification error" while trying to verify candidate authority certificate "kubernetes")',
+         "https://github.com/labring/sealos/issues/26", detail=r"(x509: [^\"(]{0,100})"),
+    _sig("X509_NAME_MISMATCH", ("x509",), r"x509: cannot validate certificate for|x509: certificate is valid for|"
+                                          r"x509: certificate is not valid for any names",
+         "a server certificate does not name the address the client dialled (missing IP SAN or DNS name)",
+         Severity.ERROR,
+         "Error from server: Get https://10.240.0.12:10250/containerLogs/kube-system/cilium-m4fp4/cilium-agent: "
+         "x509: cannot validate certificate for 10.240.0.12 because it doesn't contain any IP SANs",
+         _K + "62939", detail=r"(x509: [^\"']{0,100})"),
     # -- node ------------------------------------------------------------------------------------
-    Signature("NO_SPACE_LEFT", ("space left",), r"no space left on device",
-              "a write failed because the filesystem is full", Severity.CRITICAL),
+    _sig("NO_SPACE_LEFT", ("no space",), r"no space left on device",
+         "a write failed because the filesystem is full", Severity.CRITICAL,
+         "Service '*' failed to build: mkdir /var/run/docker/libcontainerd/: no space left on device",
+         "https://github.com/docker/for-linux/issues/214"),
+    _sig("KUBELET_SWAP_ON", ("fail",), r"running with swap on is not supported|Running with swap on is not supported",
+         "the kubelet refuses to start while swap is on", Severity.CRITICAL,
+         "Oct 01 11:15:21 master kubelet[16173]: error: failed to run Kubelet: Running with swap on is not "
+         "supported, please disable swap! or set --fail-swap-on fla", "https://github.com/kubevirt/kubevirt/issues/478"),
+    _sig("KUBELET_CGROUP_DRIVER", ("fail",), r"kubelet cgroup driver: .* is different from \S+ cgroup driver",
+         "the kubelet and the container runtime use different cgroup drivers: the kubelet exits", Severity.CRITICAL,
+         "Jan 03 01:49:48 banwagong localkube[30646]: kubelet: Exit with error: failed to run Kubelet: failed to "
+         "create kubelet: misconfiguration: kubelet cgroup driver: \"cgroupfs\" is different from docker cgroup "
+         "driver: \"systemd\"", "https://github.com/kubernetes/minikube/issues/2381"),
+    _sig("KUBELET_PLEG_UNHEALTHY", ("pod synchronization",), r"PLEG is not healthy: pleg was last seen active",
+         "the kubelet's pod lifecycle loop stalls (container runtime hung or overloaded): the node goes NotReady",
+         Severity.ERROR,
+         'Apr 13 10:53:52 ip-10-42-10-121 kubelet: E0413 10:53:52.844381    3263 kubelet.go:2055] "Skipping pod '
+         'synchronization" err="PLEG is not healthy: pleg was last seen active 2h33m12.704970756s ago; threshold '
+         'is 3m0s"', "https://github.com/aws-samples/eks-workshop-v2/issues/447",
+         duration=r"last seen active ([0-9hms.]+) ago"),
+    _sig("RUNTIME_DOWN", ("pod synchronization",), r"container runtime is down",
+         "the kubelet cannot talk to the container runtime", Severity.ERROR,
+         "I0705 13:07:12.370298   32911 kubelet.go:1799] skipping pod synchronization - [container runtime is "
+         "down]", _K + "65843"),
+    _sig("NODE_STATUS_UNKNOWN", ("posting",), r"Kubelet stopped posting node status",
+         "a node's kubelet stopped reporting: the node is NotReady (kubelet down, or cannot reach the API server)",
+         Severity.ERROR, '    "message": "Kubelet stopped posting node status.",',
+         "https://github.com/RHsyseng/openshift-checks/pull/52"),
+    _sig("SYSTEMD_RESTART_LOOP", ("restart",), r"Scheduled restart job, restart counter is at \d+",
+         "systemd keeps restarting the service: it exits again after every start", Severity.CRITICAL,
+         "2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job, restart "
+         "counter is at 259.", _MK8S + "4342", detail=UNIT_DETAIL),
+    _sig("SERVICE_NOT_RUNNING", ("FAIL",), r"FAIL:\s+Service \S+ is not running",
+         "an inspection tool (microk8s inspect) finds a control-plane service not running", Severity.CRITICAL,
+         " FAIL:  Service snap.microk8s.daemon-kubelite is not running", _MK8S + "2837", detail=UNIT_DETAIL),
+    _sig("SYSTEMD_UNIT_FAILED", ("status=", "fail", "auto-restart"),
+         r"(?:Main process exited|main process exited), code=\w+, status=\d+|Result: start-limit|"
+         r"activating \(auto-restart\)|\(code=exited, status=[1-9]",
+         "systemd reports the service exiting with an error and restarting it", Severity.CRITICAL,
+         "Oct 22 05:17:19 localhost.localdomain systemd[1]: kubelet.service: Main process exited, code=exited, "
+         "status=203/EXEC", "https://github.com/kubernetes/minikube/issues/5690", detail=UNIT_DETAIL),
+    # -- API server reachability -----------------------------------------------------------------
+    _sig("APISERVER_PROBE_FAILED", ("fail",), r"(?:Liveness|Readiness|Startup) probe failed: .*:6443/",
+         "the kubelet's probe of the API server fails: it is restarted (liveness) or never becomes ready",
+         Severity.ERROR,
+         '  Warning  Unhealthy       21h (x2 over 21h)        kubelet  Liveness probe failed: Get "https://192.168.'
+         '56.11:6443/livez": dial tcp 192.168.56.11:6443: connect: connection refused',
+         "https://github.com/kodekloudhub/certified-kubernetes-administrator-course/issues/150"),
+    _sig("APISERVICE_UNAVAILABLE", ("rror", "fail"),
+         r"APIService \\?\"?[\w.]+\\?\"? (?:with err|failed with)|Error updating APIService",
+         "the API server cannot reach an aggregated API (metrics-server and the like): its Service has no "
+         "ready endpoint, or the front-proxy client certificate is rejected", Severity.WARNING,
+         'Jan 28 09:45:35 k0s-1 k0s[5557]: time="2025-01-28 09:45:35" level=info msg="\\tError updating APIService '
+         '\\"v1beta1.metrics.k8s.io\\" with err: failed to download v1beta1.metrics.k8s.io: failed to retrieve '
+         'openAPI spec, http error: ResponseCode: 503, Body: service unavailable" component=kube-apiserver '
+         'stream=stderr', "https://github.com/k0sproject/k0sctl/issues/829"),
+    _sig("APISERVER_REFUSED", ("refused",), r":(?:6443|16443)\b.*connection refused|:(?:6443|16443) was refused",
+         "a client is refused on the API server's port 6443: the API server is down (or a REJECT rule answers)",
+         Severity.CRITICAL,
+         'Jul 27 17:22:17 kubernetes kubelet[10401]: E0727 17:22:17.032125   10401 kubelet_node_status.go:103] '
+         'Unable to register node "kubernetes" with API server: Post https://192.168.1.19:6443/api/v1/nodes: dial '
+         'tcp 192.168.1.19:6443: connect: connection refused', _KADM + "1026", detail=_REFUSED_DETAIL),
+    _sig("APISERVER_CLIENT_TIMEOUT", ("exceeded", "handshake"),
+         r"Client\.Timeout exceeded while awaiting headers|:6443\b.*TLS handshake timeout",
+         "a client's request to the API server got no answer in time: the API server (or its etcd) is "
+         "overloaded or hung", Severity.ERROR,
+         "E0822 23:02:35.966761       1 leaderelection.go:306] error retrieving resource lock kube-system/kube-"
+         "scheduler: Get https://127.0.0.1:6443/api/v1/namespaces/kube-system/endpoints/kube-scheduler?timeout=10s: "
+         "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
+         "https://github.com/rancher/rancher/issues/22384"),
+    _sig("KUBEADM_API_NOT_HEALTHY", ("-check]", "timed out"),
+         r"\[api-check\] The API server is not healthy|\[kubelet-check\] Initial timeout of|"
+         r"timed out waiting for the condition.*control plane|\[control-plane-check\].* is not healthy",
+         "kubeadm waited for the control plane and it never became healthy", Severity.CRITICAL,
+         "[api-check] The API server is not healthy after 4m0.000666996s",
+         "https://github.com/kube-vip/kube-vip/issues/1138"),
+    _sig("KUBEADM_STATIC_POD_HASH", ("rror",), r"static Pod hash for component (\S+) on Node \S+ did not change",
+         "kubeadm upgrade wrote a new static pod manifest but the kubelet never restarted the component with it",
+         Severity.CRITICAL,
+         "error execution phase control-plane: couldn't complete the static pod upgrade: couldn't upgrade control "
+         "plane. kubeadm has tried to recover everything into the earlier state. Errors faced: static Pod hash for "
+         "component kube-apiserver on Node omega-controlplane-0 did not change after 5m0s: context deadline "
+         "exceeded", "https://github.com/christensenjairus/ClusterCreator/issues/54",
+         detail=r"component (\S+) on Node"),
+    _sig("KUBEADM_UPGRADE_FAILED", ("rror", "FATAL"), r"couldn't upgrade control plane",
+         "kubeadm upgrade could not bring the control plane up on the new version and rolled back", Severity.ERROR,
+         "[upgrade/apply] FATAL: couldn't upgrade control plane. kubeadm has tried to recover everything into the "
+         "earlier state. Errors faced", "https://github.com/kubernetes/website/issues/14898"),
+    _sig("RESETTING_MASTER_ENDPOINTS", ("Resetting",), r"Resetting endpoints for master service",
+         "API servers keep rewriting the `kubernetes` Service endpoints: --apiserver-count (or the lease "
+         "reconciler) disagrees with the number of API servers", Severity.WARNING,
+         'W1102 22:46:05.395980       6 controller.go:351] Resetting endpoints for master service "kubernetes" to '
+         '&TypeMeta{Kind:,APIVersion:,}', "https://github.com/kubernetes/kops/issues/790"),
+    # -- load balancers in front of the API servers ----------------------------------------------
+    _sig("LB_NO_BACKEND", ("available", "servers left"),
+         r"has no server available|\b0 active and 0 backup servers left",
+         "the load balancer has no API server left to send to: the API is down behind its address",
+         Severity.CRITICAL,
+         'Aug 25 05:30:34 localhost haproxy[20870]: Server k8s-api/k8s-api-2 is DOWN, reason: Layer4 connection '
+         'problem, info: "General socket error (Permission denied) at initial connection step of tcp-check", check '
+         'duration: 0ms. 0 active and 0 backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+         "https://github.com/cnych/qikqiak.com/issues/6"),
+    _sig("LB_BACKEND_DOWN", ("is DOWN", "available"),
+         r"Server \S+ is DOWN|has no server available",
+         "the load balancer in front of the API servers marks a backend down (or has none left)", Severity.ERROR,
+         'Server k8s-api/k8s-api-1 is DOWN, reason: Layer4 connection problem, info: "General socket error '
+         '(Permission denied) at initial connection step of tcp-check", check duration: 0ms. 1 active and 0 '
+         'backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
+         "https://github.com/cnych/qikqiak.com/issues/6", detail=r"(\d+) active and \d+ backup servers left"),
+    _sig("VIP_CHECK_FAILED", ("fail", "FAULT"), r"VRRP_Script\(\S+\) failed|Entering FAULT STATE",
+         "keepalived's health check of the local API server fails: this node should not hold the VIP",
+         Severity.WARNING,
+         "Apr 06 08:42:23 k8s-master-0 Keepalived_vrrp[1218]: VRRP_Script(chk_rke2server) failed (exited with "
+         "status 1)", "https://github.com/lablabs/ansible-role-rke2/issues/60", detail=r"VRRP_Script\((\S+)\)"),
+    # -- OpenShift operators ----------------------------------------------------------------------
+    _sig("OPERATOR_DEGRADED", ("True", "egraded"),
+         r"^\s*(?:clusteroperator/)?(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)\s+\S*\s*"
+         r"(?:True|False)\s+(?:True|False)\s+True\b|clusteroperator/\S+ is degraded|NodeInstallerDegraded: \d+ nodes? "
+         r"(?:are|is) failing",
+         "an OpenShift control-plane operator reports Degraded (while Available: a failed revision, a node "
+         "not ready)", Severity.WARNING,
+         "kube-apiserver             4.9.0-0.nightly-2021-08-07-175228   True        False         True       22m"
+         "     NodeInstallerDegraded: 1 nodes are failing on revision 4:",
+         "https://github.com/openshift/library-go/pull/1179",
+         detail=r"(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)"),
     # -- leader election, RBAC, configuration -----------------------------------------------------
-    Signature("RBAC_FORBIDDEN", ("forbidden",), r'is forbidden: User "[^"]*" cannot',
-              "a component's identity lacks an RBAC permission it needs", Severity.ERROR, (),
-              r'User "([^"]*)" cannot (\w+ resource "[^"]*")'),
-    Signature("AUTHN_FAILED", ("authenticate",), r"Unable to authenticate the request",
-              "the API server rejects a client's credentials (often an expired client certificate)",
-              Severity.ERROR, APISERVER, r"due to an error: (.{0,120})"),
-    Signature("LEADER_ELECTION_LOST", ("lost",), r"(?i)leaderelection lost|\blost master\b|^lost lease$",
-              "the component lost its leader lease and exits (the kubelet restarts it)", Severity.ERROR),
-    Signature("LEASE_RENEW_FAILED", ("lease ",), r"failed to renew lease",
-              "the leader could not renew its lease in time (API server or etcd slow or down)",
-              Severity.ERROR, (), r"renew lease (\S+?):"),
-    Signature("LEASE_ACQUIRED", ("lease ",), r"successfully acquired lease",
-              "the component became leader", Severity.INFO, (), r"acquired lease (\S+)"),
-    Signature("RESOURCE_LOCK_ERROR", (" lock",), r"error retrieving resource lock|[Ff]ailed to update lock",
-              "the component cannot read or update its leader-election lease", Severity.WARNING),
-    Signature("SCHEDULER_CONFIG_NOT_REGISTERED", ("no kind",), r'no kind "[^"]+" is registered for version',
-              "the scheduler's --config uses an API version this release does not know", Severity.CRITICAL,
-              (), r'(no kind "[^"]+" is registered for version "[^"]+")'),
+    _sig("RBAC_FORBIDDEN", ("forbidden",), r'is forbidden: User \\?"[^"\\]*\\?" cannot',
+         "a component's identity lacks an RBAC permission it needs", Severity.ERROR,
+         'E0201 22:23:53.140435       1 leaderelection.go:332] error retrieving resource lock kube-system/kube-'
+         'controller-manager: leases.coordination.k8s.io "kube-controller-manager" is forbidden: User "system:kube-'
+         'controller-manager" cannot get resource "leases" in API group "coordination.k8s.io" in the namespace '
+         '"kube-system"', "https://github.com/kodekloudhub/certified-kubernetes-administrator-course/issues/150",
+         detail=r'User \\?"([^"\\]*)\\?" cannot (\w+ resource \\?"[^"\\]*\\?")'),
+    _sig("LEADER_ELECTION_LOST", ("lost",), r"(?i)leaderelection lost|\blost master\b|^lost lease$",
+         "the component lost its leader lease and exits (the kubelet restarts it)", Severity.ERROR,
+         "F1228 17:00:42.008059 1 server.go:264] leaderelection lost", _K + "65966"),
+    _sig("LEASE_RENEW_FAILED", ("fail",), r"failed to renew lease",
+         "the leader could not renew its lease in time (API server or etcd slow or down)", Severity.ERROR,
+         "I0506 20:29:34.764508       1 leaderelection.go:283] failed to renew lease kube-system/kube-scheduler: "
+         "timed out waiting for the condition", "https://github.com/kubesphere/kubesphere/issues/6501",
+         detail=r"renew lease (\S+?):"),
+    _sig("LEASE_ACQUIRED", ("acquired lease",), r"(?i)successfully acquired lease",
+         "the component became leader", Severity.INFO,
+         "I0504 12:00:15.583305       1 leaderelection.go:253] successfully acquired lease kube-system/kube-scheduler",
+         _K + "101727", detail=r"acquired lease \\?\"?(?:lock=\\?\")?([\w./-]+)"),
+    _sig("RESOURCE_LOCK_ERROR", ("rror", "Fail"), r"error retrieving resource lock|[Ff]ailed to update lock",
+         "the component cannot read or update its leader-election lease", Severity.WARNING,
+         "E0125 18:10:06.782512       1 leaderelection.go:429] Failed to update lock optimitically: rpc error: code = "
+         "Unknown desc = unexpected EOF, falling back to slow path", "https://github.com/rackerlabs/spot/issues/268"),
+    _sig("SCHEDULER_CONFIG_NOT_REGISTERED", ("no kind",), r'no kind \\?"[^"\\]+\\?" is registered for version',
+         "the scheduler's --config uses an API version this release does not know", Severity.CRITICAL,
+         'May 18 15:59:56 m7-autocv-gpu02 kube-scheduler[36596]: no kind "KubeSchedulerConfiguration" is registered '
+         'for version "componentconfig/v1alpha1" in scheme "k8s.io/kubernetes/pkg/scheduler/apis/config/scheme/'
+         'scheme.go:29"', _OPS + "453",
+         detail=r'(no kind \\?"[^"\\]+\\?" is registered for version \\?"[^"\\]+\\?")'),
+    _sig("FAILED_SCHEDULING", ("available",),
+         r"FailedScheduling|\d+/\d+ nodes are available",
+         "the scheduler cannot place a pod: no node fits (taints, selectors, resources)", Severity.WARNING,
+         "  Warning  FailedScheduling  11s (x3 over 94s)  default-scheduler  0/23 nodes are available: 1 node(s) had "
+         "taints that the pod didn't tolerate, 22 node(s) didn't match node selector.",
+         "https://github.com/danisla/kubefunc/issues/10", detail=r"(\d+/\d+ nodes are available)"),
     # -- communication -----------------------------------------------------------------------------
-    Signature("TLS_HANDSHAKE_ERROR", ("handshake",),
-              r"TLS handshake error from|failed to complete security handshake|does not look like a TLS "
-              r"handshake", "a client's TLS handshake failed (bad certificate, wrong CA, or plain HTTP)",
-              Severity.WARNING, (), r'handshake (?:error )?from "?\[?([0-9a-fA-F.:]+?)\]?:\d+"?: (.{0,80})'),
-    Signature("X509_ERROR", ("x509",), r"x509: ",
-              "a TLS peer's certificate was rejected (expired, unknown authority, wrong name)",
-              Severity.ERROR, (), r"(x509: [^\"]{0,100})"),
-    Signature("CONTROL_PLANE_REFUSED", ("refused",),
-              r":(?:" + "|".join(CONTROL_PLANE_PORTS) + r")\b.*connection refused",
-              "nothing listens on a control-plane port (component down) or a REJECT rule answers",
-              Severity.ERROR, (), r"dial tcp \[?([0-9a-fA-F.:]*?)\]?:(\d+): \S*:? ?connection refused"),
+    _sig("TLS_HANDSHAKE_ERROR", ("handshake",),
+         r"TLS handshake error from|failed to complete security handshake|does not look like a TLS handshake",
+         "a client's TLS handshake failed (bad certificate, wrong CA, or plain HTTP)", Severity.WARNING,
+         "I0114 08:29:40.765304       1 log.go:172] http: TLS handshake error from [::1]:34426: remote error: tls: "
+         "bad certificate", "https://github.com/kubernetes/minikube/issues/6311",
+         detail=r'handshake (?:error )?from "?\[?([0-9a-fA-F.:]+?)\]?:\d+"?: (.{0,80})'),
+    _sig("X509_ERROR", ("x509",), r"x509: ",
+         "a TLS peer's certificate was rejected (wrong usage, bad signature, other x509 errors)", Severity.ERROR,
+         "error: error upgrading connection: error dialing backend: x509: certificate specifies an incompatible key "
+         "usage", _K + "70063", detail=r"(x509: [^\"']{0,100})"),
+    _sig("ETCD_HEALTH_BAD_CERT", ("nhealthy",), r"etcd-\d+\s+Unhealthy\s+.*bad certificate",
+         "componentstatus cannot probe etcd over TLS: the API server's probe sends no (or a wrong) client "
+         "certificate; etcd itself may be fine", Severity.WARNING,
+         "etcd-1               Unhealthy   Get https://10.37.116.32:2379/health: remote error: bad certificate   ",
+         _K + "36578"),
+    _sig("ETCD_CLUSTER_UNHEALTHY", ("cluster is",), r"^\s*cluster is unhealthy\s*$",
+         "etcdctl cluster-health finds no quorum: the etcd cluster is down", Severity.CRITICAL,
+         "cluster is unhealthy", "https://github.com/rancher/rancher/issues/9667"),
+    _sig("ETCD_HEALTH_UNHEALTHY", ("nhealthy", "cluster is", "unreachable"),
+         r"etcd-\d+\s+Unhealthy|member \S+ is unhealthy|cluster is (?:unhealthy|degraded)|"
+         r"member \S+ is unreachable|\S+:2379 is unhealthy",
+         "an etcd health check reports a member or the cluster unhealthy", Severity.ERROR,
+         "etcd-1               Unhealthy   HTTP probe failed with statuscode: 503",
+         "https://github.com/rancher/rancher/issues/21494"),
+    _sig("CONTROL_PLANE_REFUSED", ("refused",),
+         r":(?:" + "|".join(CONTROL_PLANE_PORTS) + r")\b.*connection refused",
+         "nothing listens on a control-plane port (component down) or a REJECT rule answers", Severity.ERROR,
+         'Error from server: Get "https://10.128.0.43:10250/containerLogs/kubechat/celerybeat-7495bddc79-ff795/'
+         'kubechat-celerybeat": dial tcp 10.128.0.43:10250: connect: connection refused',
+         "https://github.com/apecloud/ApeRAG/issues/407", detail=_REFUSED_DETAIL),
 )
 
 #: every distinct anchor, in a fixed order; a signature's bit mask says which it uses
 ANCHORS: tuple[str, ...] = tuple(dict.fromkeys(a for s in SIGNATURES for a in s.anchors))
 ANCHOR_MASKS: tuple[int, ...] = tuple(
     sum(1 << ANCHORS.index(a) for a in s.anchors) for s in SIGNATURES)
+BY_ID: dict[str, Signature] = {s.id: s for s in SIGNATURES}
 
 
 def match_line(text: str, component: str, anchor_mask: int = -1) -> Signature | None:

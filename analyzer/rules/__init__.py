@@ -1,18 +1,34 @@
-"""The rule registry: each rule declares its metadata and the evidence it needs, then judges facts."""
+"""The rule registry: each rule declares its metadata and the evidence it needs, then judges facts.
+
+A rule's id, category and severity are declared once, in its `@rule(...)` decorator; its findings are
+built by `Rule.finding`, which takes them from there (a finding may be milder than the declared
+severity, never worse, and may carry another category only if the rule declares it in `also`).
+Rule modules are every module of this package, found by `pkgutil`: a new module is picked up
+without being listed anywhere.
+
+>>> from analyzer.findings import Remediation
+>>> r = Rule("DEMO", Category.ETCD, Severity.ERROR, "t", "c", ("logs.pod",), lambda view: ())
+>>> f = r.finding("title", "detail", Remediation("fix"), nodes=["cp-1"], severity=Severity.WARNING)
+>>> (f.id, f.category.value, f.severity.value)
+('DEMO', 'etcd', 'warning')
+>>> r.finding("title", "detail", Remediation("fix"), severity=Severity.CRITICAL)
+Traceback (most recent call last):
+...
+ValueError: DEMO declares severity error; a finding cannot be critical
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import pkgutil
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from importlib import import_module
 
 from ..facts import ClusterView
-from ..findings import Category, Finding, Severity
+from ..findings import Category, Evidence, Finding, Remediation, Severity
 
 Check = Callable[[ClusterView], Iterable[Finding]]
-
-#: rule modules, imported once so their @rule decorators register
-MODULES = ("certificates", "apiserver", "controllers", "ha", "config", "etcd", "connectivity", "node", "logs")
 
 
 @dataclass(frozen=True)
@@ -26,6 +42,32 @@ class Rule:
     checks: str
     needs: tuple[str, ...]
     check: Check
+    #: other categories its findings may carry (the category of the component or cause they name)
+    also: tuple[Category, ...] = ()
+    #: the log signatures it reads (analyzer/logs/signatures.py); docs/rules.md lists them with the rule
+    signatures: tuple[str, ...] = ()
+
+    def __call__(self, view: ClusterView) -> Iterable[Finding]:
+        return self.check(view)
+
+    def finding(self, title: str, detail: str, remediation: Remediation, *,
+                evidence: Iterable[Evidence] = (), nodes: Iterable[str] = (), objects: Iterable[str] = (),
+                severity: Severity | None = None, category: Category | None = None,
+                first_seen: dt.datetime | None = None, last_seen: dt.datetime | None = None,
+                recovered_at: dt.datetime | None = None) -> Finding:
+        """A finding of this rule: id, category and severity come from the declaration."""
+        severity = severity or self.severity
+        if severity.rank < self.severity.rank:
+            raise ValueError(f"{self.id} declares severity {self.severity.value}; a finding cannot be "
+                             f"{severity.value}")
+        category = category or self.category
+        if category != self.category and category not in self.also:
+            raise ValueError(f"{self.id} declares category {self.category.value}; a finding cannot be "
+                             f"{category.value}")
+        return Finding(id=self.id, severity=severity, category=category, title=title, detail=detail,
+                       remediation=remediation, evidence=list(evidence), nodes=list(nodes),
+                       objects=list(objects), first_seen=first_seen, last_seen=last_seen,
+                       recovered_at=recovered_at)
 
 
 @dataclass(frozen=True)
@@ -42,20 +84,30 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(id: str, category: Category, severity: Severity, title: str, checks: str,
-         needs: tuple[str, ...]) -> Callable[[Check], Check]:
-    """Register a check. `needs`: manifest item ids, any one of which makes the rule checkable."""
+         needs: tuple[str, ...], also: tuple[Category, ...] = (),
+         signatures: tuple[str, ...] = ()) -> Callable[[Check], Rule]:
+    """Register a check. `needs`: manifest item ids, any one of which makes the rule checkable.
 
-    def register(check: Check) -> Check:
+    The decorated name becomes the `Rule`, so the check's body builds its findings with
+    `<its own name>.finding(...)`."""
+
+    def register(check: Check) -> Rule:
         if id in REGISTRY:
             raise ValueError(f"rule {id} registered twice")
-        REGISTRY[id] = Rule(id, category, severity, title, checks, needs, check)
-        return check
+        registered = REGISTRY[id] = Rule(id, category, severity, title, checks, needs, check, also,
+                                         signatures)
+        return registered
 
     return register
 
 
+def rule_modules() -> list[str]:
+    """Every module of this package: each holds rules."""
+    return sorted(m.name for m in pkgutil.iter_modules(__path__) if not m.name.startswith("_"))
+
+
 def all_rules() -> list[Rule]:
-    for name in MODULES:
+    for name in rule_modules():
         import_module(f"{__name__}.{name}")
     return sorted(REGISTRY.values(), key=lambda r: (r.category.value, r.id))
 

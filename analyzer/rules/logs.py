@@ -2,7 +2,9 @@
 
 A signature seen once at startup is not a failure: rules look at how long it lasted, whether it
 was still there at the end of the log, and whether the component recovered after it (e.g. an RBAC
-error followed by the lease being acquired).
+error followed by the lease being acquired). `episode()` separates the present from resolved
+history for every log rule: when the problem started and ended, and when the same evidence shows
+the component recovered; a recovered problem is reported milder, as "recovered at T".
 """
 
 from __future__ import annotations
@@ -10,11 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ..facts import ClusterView
 from ..facts.logs import LogSignatureFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
-from . import rule
+from . import Rule, rule
 from .certificates import restart_static_pod
 from .etcd import _config, _endpoints, _reclaim, etcdctl
 
@@ -25,6 +28,15 @@ STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip
 LASTED = dt.timedelta(minutes=1)
 PERSISTENT_MIN = 3
+#: how far apart two lines may be stamped and still count as the same moment
+PRECISION = dt.timedelta(seconds=1)
+#: slow etcd requests: a burst shorter than this many lines, all sub-second, is start-up load
+PERSISTENT_SLOW = 10
+#: seconds one request may take before it is a warning by itself, and an error
+SLOW_WARN, SLOW_ERROR = 1.0, 5.0
+SLOW = ("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE", "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG",
+        "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE")
+DISK = ("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE")
 CATEGORY = {"kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER,
             "kube-apiserver": Category.APISERVER, "etcd": Category.ETCD}
 LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
@@ -53,19 +65,68 @@ def _top(facts: Iterable[LogSignatureFact], limit: int = 4) -> str:
 def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
     """Seen over more than a startup blip, or still seen at the end of the log."""
     for fact in facts:
-        end = view.logs.newest(fact.node, fact.component)
+        # a line's own writer (a journald identifier) may differ from the item's: then the node's end
+        end = view.logs.newest(fact.node, fact.component) or view.logs.newest(fact.node)
         if fact.span >= LASTED or (fact.last_seen and end and end - fact.last_seen <= STILL_THERE):
             return True
     return False
 
 
-def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
-             remediation: Remediation, facts: list[LogSignatureFact], objects: Iterable[str]) -> Finding:
+@dataclass(frozen=True)
+class Episode:
+    """One problem's time line in the evidence: when it started and ended, and whether the same
+    evidence shows the component recovered afterwards."""
+
+    first: dt.datetime | None
+    last: dt.datetime | None
+    #: the first sign of recovery after the last failure line (None: not recovered, as far as we see)
+    recovered: dt.datetime | None
+    #: timed, shorter than LASTED and over well before its log ends: a start-up blip
+    blip: bool
+
+    def note(self) -> str:
+        """What the detail says about the present: '' while current, else when it recovered."""
+        if self.recovered is None:
+            return ""
+        return f" Recovered at {_stamp(self.recovered)}: this is history, not the present state."
+
+
+def episode(view: ClusterView, facts: list[LogSignatureFact], recovery: tuple[str, ...] = ()) -> Episode:
+    """Separate the present from resolved history for facts of one component on one node."""
+    first = min((f.first_seen for f in facts if f.first_seen), default=None)
+    last = max((f.last_seen for f in facts if f.last_seen), default=None)
+    recovered: dt.datetime | None = None
+    if last is not None and recovery:
+        # lines of one writer can carry stamps of different precision (etcd's raft lines: seconds)
+        since = last - PRECISION
+        signs = [r for r in view.logs.select(*recovery, node=facts[0].node,
+                                             components=tuple({f.component for f in facts}))
+                 if r.last_seen and r.last_seen >= since]
+        if signs:
+            recovered = min((r.first_seen if r.first_seen and r.first_seen >= since else r.last_seen)
+                            for r in signs if r.last_seen)
+    blip = not _lasting(view, facts) and all(f.first_seen for f in facts)
+    return Episode(first, last, recovered, blip)
+
+
+def milder(severity: Severity) -> Severity:
+    """How bad a problem that recovered still is: worth a warning, or only a note."""
+    return Severity.WARNING if severity.rank <= Severity.ERROR.rank else Severity.INFO
+
+
+def _finding(view: ClusterView, rule: Rule, severity: Severity, category: Category, title: str, detail: str,
+             remediation: Remediation, facts: list[LogSignatureFact], objects: Iterable[str],
+             recovery: tuple[str, ...] = ()) -> Finding:
+    """A log rule's finding: its evidence lines, and when the problem started, ended and recovered
+    (a problem the same evidence shows recovered is reported milder)."""
     evidence: list[Evidence] = list(dict.fromkeys(e for f in facts for e in f.examples))
-    return Finding(id=rule_id, severity=severity, category=category, title=title, detail=detail,
-                   remediation=remediation, evidence=evidence[:8], nodes=sorted({f.node for f in facts}),
-                   objects=sorted(set(objects)),
-                   first_seen=min((f.first_seen for f in facts if f.first_seen), default=None))
+    when = episode(view, facts, recovery)
+    if when.recovered:
+        severity, detail = milder(severity), detail + when.note()
+    return rule.finding(title, detail, remediation, evidence=evidence[:8],
+                        nodes=sorted({f.node for f in facts}), objects=sorted(set(objects)),
+                        severity=severity, category=category,
+                        first_seen=when.first, last_seen=when.last, recovered_at=when.recovered)
 
 
 def _by(facts: list[LogSignatureFact], *, component: bool = True) -> Iterator[list[LogSignatureFact]]:
@@ -82,15 +143,17 @@ def _logs(component: str) -> str:
 @rule("APISERVER_ETCD_CONNECTION_FAILED", Category.APISERVER, Severity.CRITICAL,
       "API server cannot reach etcd",
       "The API server's log has no lasting etcd client errors: connection refused, deadline exceeded or "
-      "x509 failures to :2379.", LOG_ITEMS)
+      "x509 failures to :2379.", LOG_ITEMS,
+      signatures=("APISERVER_ETCD_REFUSED", "APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED",
+                  "APISERVER_ETCD_TIMEOUT"))
 def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
-    found = view.logs.select("APISERVER_ETCD_REFUSED", "APISERVER_ETCD_TLS", "APISERVER_ETCD_TIMEOUT")
+    found = view.logs.select(*apiserver_etcd.signatures)
     for facts in _by(found):
         kinds = {f.id for f in facts}
         lasting = _lasting(view, facts)
         commands = [f"# on {facts[0].node}", "crictl ps -a --name etcd", _logs("etcd"),
                     f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint health"]
-        if "APISERVER_ETCD_TLS" in kinds:
+        if kinds & {"APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED"}:
             why = (f"TLS to etcd fails: {_top(facts)}. The API server's etcd client certificate "
                    "(apiserver-etcd-client) or etcd's server certificate is expired or from another CA.")
             commands += ["kubeadm certs check-expiration",
@@ -110,7 +173,7 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
         severity = Severity.CRITICAL if lasting else Severity.WARNING
         when = "" if lasting else " Seen only briefly (e.g. while etcd was starting with it)."
         yield _finding(
-            "APISERVER_ETCD_CONNECTION_FAILED", severity, Category.APISERVER,
+            view, apiserver_etcd, severity, Category.APISERVER,
             "API server cannot reach etcd", f"{_summary(facts)} in the API server's log. {why}{when}",
             Remediation("Fix etcd first: the API server recovers on its own once etcd answers. Check that "
                         "the etcd container runs and what its log says, then the path between them.",
@@ -120,12 +183,13 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
 @rule("APISERVER_BIND_ADDRESS_IN_USE", Category.APISERVER, Severity.CRITICAL,
       "API server cannot bind its port",
       "The API server's log has no `bind: address already in use` on 6443.",
-      LOG_ITEMS)
+      LOG_ITEMS,
+      signatures=("APISERVER_BIND_IN_USE",))
 def bind_in_use(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("APISERVER_BIND_IN_USE")):
+    for facts in _by(view.logs.select(*bind_in_use.signatures)):
         node = facts[0].node
         yield _finding(
-            "APISERVER_BIND_ADDRESS_IN_USE", Severity.CRITICAL, Category.APISERVER,
+            view, bind_in_use, Severity.CRITICAL, Category.APISERVER,
             "API server cannot listen on 6443: address already in use",
             f"{_summary(facts)}: another process holds :6443 (a second kube-apiserver left from an old "
             "container or a manually started one, or a load balancer such as haproxy bound to 6443 on this "
@@ -136,23 +200,32 @@ def bind_in_use(view: ClusterView) -> Iterator[Finding]:
                          restart_static_pod("kube-apiserver"))), facts, [":6443"])
 
 
-@rule("ETCD_SLOW_DISK", Category.ETCD, Severity.WARNING, "etcd disk too slow",
-      "etcd's log has no `slow fdatasync` or `failed to send out heartbeat on time`, and no lasting "
-      "`apply request took too long` without lost quorum.", LOG_ITEMS)
+@rule("ETCD_SLOW_DISK", Category.ETCD, Severity.ERROR, "etcd disk too slow",
+      f"etcd's log has no `slow fdatasync` or `failed to send out heartbeat on time`, no request or apply "
+      f"taking {SLOW_WARN:g} s or more, and fewer than {PERSISTENT_SLOW} slow requests (without lost "
+      f"quorum). "
+      f"A finding is an error when one took {SLOW_ERROR:g} s or more.", LOG_ITEMS,
+      signatures=SLOW + ("ETCD_NO_LEADER", "ETCD_LOST_LEADER"))
 def slow_disk(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE", "ETCD_SLOW_APPLY"),
-                     component=False):
+    for facts in _by(view.logs.select(*SLOW), component=False):
         node = facts[0].node
-        disk = [f for f in facts if f.id != "ETCD_SLOW_APPLY"]
         leaderless = view.logs.select("ETCD_NO_LEADER", "ETCD_LOST_LEADER", node=node)
-        # apply delays under lost quorum are quorum's symptom, not the disk's (field note 5)
-        if not disk and (leaderless or sum(f.count for f in facts) < 10):
+        # stalled linearizable reads say the same as a late heartbeat, unless the leader is gone
+        disk = [f for f in facts if f.id in DISK or (f.id == "ETCD_READINDEX_SLOW" and not leaderless)]
+        peak = max(f.peak for f in facts)
+        count = sum(f.count for f in facts)
+        # apply delays under lost quorum are quorum's symptom, not the disk's (field note 5); a short
+        # burst of sub-second requests is install-time load
+        if not disk and (leaderless or (count < PERSISTENT_SLOW and peak < SLOW_WARN)):
             continue
-        severity = Severity.ERROR if sum(f.count for f in disk) >= 10 else Severity.WARNING
+        # magnitude counts as much as numbers: one 6 s apply is worse than ten 120 ms ones
+        severity = (Severity.ERROR if peak >= SLOW_ERROR or sum(f.count for f in disk) >= PERSISTENT_SLOW
+                    else Severity.WARNING)
         names = ", ".join(sorted({f.signature.id for f in facts}))
         yield _finding(
-            "ETCD_SLOW_DISK", severity, Category.ETCD, "etcd's disk is too slow",
-            f"{_summary(facts)} ({names}). etcd fsyncs its WAL on every write: a disk slower than ~10 ms "
+            view, slow_disk, severity, Category.ETCD, "etcd's disk is too slow",
+            f"{_summary(facts)} ({names}), the slowest {peak:.2f} s. etcd fsyncs its WAL on every write: a "
+            f"disk slower than ~10 ms "
             "per fdatasync delays heartbeats, triggers elections and slows every API request.",
             Remediation("Give etcd a fast, dedicated disk (SSD/NVMe; not shared with container images or "
                         "logs) and check what else writes to it. Measure the fsync latency etcd sees.",
@@ -164,15 +237,16 @@ def slow_disk(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_DB_SPACE_EXCEEDED_LOG", Category.ETCD, Severity.CRITICAL, "etcd database space exceeded (log)",
-      "No log shows `database space exceeded` or etcd raising the NOSPACE alarm.", LOG_ITEMS)
+      "No log shows `database space exceeded` or etcd raising the NOSPACE alarm.", LOG_ITEMS,
+      signatures=("ETCD_DB_SPACE_EXCEEDED", "ETCD_DB_SPACE_EXCEEDED_CLIENT"))
 def space_exceeded(view: ClusterView) -> Iterator[Finding]:
-    facts = view.logs.select("ETCD_DB_SPACE_EXCEEDED")
+    facts = view.logs.select(*space_exceeded.signatures)
     if not facts:
         return
     ctl = etcdctl(_config(view), _endpoints(view))
     who = ", ".join(sorted({f"{f.component} on {f.node}" for f in facts}))
     yield _finding(
-        "ETCD_DB_SPACE_EXCEEDED_LOG", Severity.CRITICAL, Category.ETCD, "etcd refuses writes: database space "
+            view, space_exceeded, Severity.CRITICAL, Category.ETCD, "etcd refuses writes: database space "
         "exceeded", f"{_summary(facts)} ({who}). etcd reached its backend quota (default 2 GiB, "
         "--quota-backend-bytes) and raised NOSPACE: every write fails, so leases cannot be renewed and "
         "nothing can be created or updated.",
@@ -183,13 +257,14 @@ def space_exceeded(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("NO_SPACE_LEFT_ON_DEVICE_LOG", Category.NODE, Severity.CRITICAL, "Filesystem full (log)",
-      "No log shows `no space left on device`.", LOG_ITEMS)
+      "No log shows `no space left on device`.", LOG_ITEMS,
+      signatures=("NO_SPACE_LEFT", "ETCD_WAL_NO_SPACE"))
 def no_space_left(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("NO_SPACE_LEFT"), component=False):
+    for facts in _by(view.logs.select(*no_space_left.signatures), component=False):
         node = facts[0].node
         who = ", ".join(sorted({f.component for f in facts}))
         yield _finding(
-            "NO_SPACE_LEFT_ON_DEVICE_LOG", Severity.CRITICAL, Category.NODE,
+            view, no_space_left, Severity.CRITICAL, Category.NODE,
             f"Writes fail on {node}: no space left on device",
             f"{_summary(facts)} in the logs of {who}. A full filesystem stops etcd writing its WAL and the "
             "kubelet/runtime creating containers.",
@@ -216,7 +291,8 @@ def _reason(text: str) -> str | None:
 
 @rule("ETCD_TLS_REJECTED", Category.ETCD, Severity.ERROR, "etcd rejects clients' TLS connections",
       "etcd's own log has no `rejected connection` for certificate reasons (expired, unknown CA, bad or "
-      "missing certificate, plain HTTP).", LOG_ITEMS)
+      "missing certificate, plain HTTP).", LOG_ITEMS,
+      signatures=("ETCD_REJECTED_CONNECTION",))
 def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select("ETCD_REJECTED_CONNECTION", components=("etcd", "unknown"))):
         who: dict[str, int] = {}
@@ -234,7 +310,7 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
         note = (" A rejection from 127.0.0.1 for an expired certificate can also mean etcd's own server "
                 "certificate expired: etcd's gateway dials itself with server.crt." if local else "")
         yield _finding(
-            "ETCD_TLS_REJECTED", Severity.ERROR, Category.ETCD, "etcd rejects clients' TLS connections",
+            view, etcd_rejected, Severity.ERROR, Category.ETCD, "etcd rejects clients' TLS connections",
             f"{_summary(facts)}. Rejected: {listing}.{note}",
             Remediation("Give the rejected client a certificate signed by etcd's CA "
                         "(/etc/kubernetes/pki/etcd/ca.crt) and within its validity; for kubeadm, renew the "
@@ -250,7 +326,10 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
 @rule("LEADER_ELECTION_LOST", Category.CONTROLLER_MANAGER, Severity.ERROR,
       "Leader election lost (controller-manager, scheduler)",
       "No controller-manager or scheduler log shows `leaderelection lost`, `lost master` or `failed to renew "
-      "lease` (findings carry the component's own category).", LOG_ITEMS)
+      "lease` (findings carry the component's own category; a lease acquired again afterwards makes it a "
+      "warning: recovered).", LOG_ITEMS,
+      signatures=("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED", "RESOURCE_LOCK_ERROR", "LEASE_ACQUIRED"),
+      also=(Category.SCHEDULER, Category.APISERVER, Category.ETCD))
 def leader_lost(view: ClusterView) -> Iterator[Finding]:
     found = view.logs.select("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED")
     for facts in _by([f for f in found if f.component != "etcd"]):
@@ -258,7 +337,7 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
         lease = LEASES.get(component, component)
         locks = view.logs.select("RESOURCE_LOCK_ERROR", node=facts[0].node, components=(component,))
         yield _finding(
-            "LEADER_ELECTION_LOST", Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            view, leader_lost, Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component} lost its leader lease",
             f"{_summary(facts)}; {sum(f.count for f in locks)} lease read/update error(s). It could not "
             "renew its lease through the API server in time (API server down or slow, etcd slow or without "
@@ -268,7 +347,7 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
                         "server / etcd problem first, then check the lease is renewed again.",
                         (f"kubectl -n kube-system get lease {lease} -o yaml",
                          "kubectl get --raw='/readyz?verbose'", f"# on {facts[0].node}", _logs(component))),
-            facts + locks, [component])
+            facts + locks, [component], recovery=("LEASE_ACQUIRED",))
 
 
 def _recovered(view: ClusterView, fact: LogSignatureFact) -> bool:
@@ -281,21 +360,23 @@ def _recovered(view: ClusterView, fact: LogSignatureFact) -> bool:
       "Persistent RBAC / authentication errors",
       f"No component logs `is forbidden: User ... cannot` or `Unable to authenticate the request` at least "
       f"{PERSISTENT_MIN} times without recovering (acquiring its lease) afterwards; one error at startup "
-      "followed by the lease being acquired is normal.", LOG_ITEMS)
+      "followed by the lease being acquired is normal.", LOG_ITEMS,
+      signatures=("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED", "LEASE_ACQUIRED"),
+      also=(Category.SCHEDULER, Category.APISERVER, Category.ETCD))
 def rbac(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("RBAC_FORBIDDEN", "AUTHN_FAILED")):
+    for facts in _by(view.logs.select("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED")):
         lasting = [f for f in facts if f.count >= PERSISTENT_MIN and not _recovered(view, f)]
         if not lasting:
             continue
         component = facts[0].component
-        authn = any(f.id == "AUTHN_FAILED" for f in lasting)
+        authn = any(f.id in ("AUTHN_FAILED", "AUTHN_CERT_EXPIRED") for f in lasting)
         commands = [f"# on {facts[0].node}", "kubeadm certs check-expiration"]
         if any(f.id == "RBAC_FORBIDDEN" for f in lasting):
             commands += [f"kubectl auth can-i --list --as system:{component}",
                          f"kubectl get clusterrolebinding system:{component} -o yaml",
                          f"grep -A3 'users:' /etc/kubernetes/{component.removeprefix('kube-')}.conf"]
         yield _finding(
-            "RBAC_ERRORS_PERSISTENT", Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            view, rbac, Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component}: persistent {'authentication' if authn else 'RBAC'} errors",
             f"{_summary(lasting)}: {_top(lasting)}. "
             + ("Clients present credentials the API server rejects (often an expired client certificate "
@@ -309,9 +390,10 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
 
 @rule("SCHEDULER_CONFIG_INVALID", Category.SCHEDULER, Severity.CRITICAL, "Scheduler configuration invalid",
       "The scheduler's log has no `no kind ... is registered for version` (an unknown config API version).",
-      LOG_ITEMS)
+      LOG_ITEMS,
+      signatures=("SCHEDULER_CONFIG_NOT_REGISTERED",))
 def scheduler_config(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("SCHEDULER_CONFIG_NOT_REGISTERED"), component=False):
+    for facts in _by(view.logs.select(*scheduler_config.signatures), component=False):
         node = facts[0].node
         # the manifest line that names the file: what to fix, next to the log saying it is wrong
         passing = [c for c in view.components
@@ -319,7 +401,7 @@ def scheduler_config(view: ClusterView) -> Iterator[Finding]:
         files = sorted({c.flags["config"] for c in passing})
         what = f"The apiVersion in {', '.join(files)}" if files else "The file's apiVersion"
         finding = _finding(
-            "SCHEDULER_CONFIG_INVALID", Severity.CRITICAL, Category.SCHEDULER,
+            view, scheduler_config, Severity.CRITICAL, Category.SCHEDULER,
             "kube-scheduler rejects its --config file",
             f"{_summary(facts)}: {_top(facts)}. {what} is not one this release knows "
             "(kubescheduler.config.k8s.io/v1 since 1.25; v1beta1 removed in 1.23, v1beta2 in 1.28, v1beta3 "
@@ -342,15 +424,16 @@ _TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")
 @rule("X509_ERRORS_BETWEEN_COMPONENTS", Category.CONNECTIVITY, Severity.ERROR,
       "x509 errors between components",
       "No component logs lasting x509 errors (expired, unknown authority, wrong name) talking to another "
-      "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS)
+      "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS,
+      signatures=("X509_ERROR", "X509_EXPIRED", "X509_UNKNOWN_AUTHORITY", "X509_NAME_MISMATCH"))
 def x509(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("X509_ERROR")):
+    for facts in _by(view.logs.select(*x509.signatures)):
         component = facts[0].component
         targets = {f"{m.group(1)}:{m.group(2)}" for f in facts for e in f.examples
                    for m in [_TARGET.search(e.excerpt)] if m}
         peer = f" talking to {', '.join(sorted(targets))}" if targets else ""
         yield _finding(
-            "X509_ERRORS_BETWEEN_COMPONENTS", Severity.ERROR, Category.CONNECTIVITY,
+            view, x509, Severity.ERROR, Category.CONNECTIVITY,
             f"{component}: x509 errors{peer}",
             f"{_summary(facts)} in {component}'s log{peer}: {_top(facts)}. One side's certificate is "
             "expired, signed by a CA the other does not trust, or does not name the address used.",
@@ -364,16 +447,17 @@ def x509(view: ClusterView) -> Iterator[Finding]:
 
 @rule("TLS_HANDSHAKE_ERRORS", Category.CONNECTIVITY, Severity.WARNING, "Repeated TLS handshake errors",
       "No component logs 5 or more TLS handshake failures other than clients hanging up (EOF, e.g. load "
-      "balancer TCP health checks).", LOG_ITEMS)
+      "balancer TCP health checks).", LOG_ITEMS,
+      signatures=("TLS_HANDSHAKE_ERROR",))
 def handshakes(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("TLS_HANDSHAKE_ERROR")):
+    for facts in _by(view.logs.select(*handshakes.signatures)):
         failing = {t: n for f in facts for t, n in f.details.items() if not t.rstrip().endswith("EOF")}
         undetailed = sum(f.count for f in facts) - sum(n for f in facts for n in f.details.values())
         if sum(failing.values()) + undetailed < 5:
             continue
         component = facts[0].component
         yield _finding(
-            "TLS_HANDSHAKE_ERRORS", Severity.WARNING, Category.CONNECTIVITY,
+            view, handshakes, Severity.WARNING, Category.CONNECTIVITY,
             f"{component}: clients fail the TLS handshake",
             f"{_summary(facts)}: {_top(facts)}. A client does not trust this server's certificate "
             "(`remote error: tls: bad certificate`), presents a bad one, or speaks plain HTTP.",
@@ -384,15 +468,16 @@ def handshakes(view: ClusterView) -> Iterator[Finding]:
 
 @rule("CONTROL_PLANE_CONNECTION_REFUSED", Category.CONNECTIVITY, Severity.ERROR,
       "Control-plane port refuses connections",
-      "No component logs lasting `connection refused` to 6443, 2379-2380, 10250, 10257 or 10259.", LOG_ITEMS)
+      "No component logs lasting `connection refused` to 6443, 2379-2380, 10250, 10257 or 10259.", LOG_ITEMS,
+      signatures=("CONTROL_PLANE_REFUSED", "APISERVER_REFUSED", "ETCD_PEER_REFUSED"))
 def refused(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("CONTROL_PLANE_REFUSED")):
+    for facts in _by(view.logs.select(*refused.signatures)):
         if not _lasting(view, facts) and sum(f.count for f in facts) < PERSISTENT_MIN:
             continue
         component = facts[0].component
         targets = sorted({t.replace(" ", ":") for f in facts for t in f.details})
         yield _finding(
-            "CONTROL_PLANE_CONNECTION_REFUSED", Severity.ERROR, Category.CONNECTIVITY,
+            view, refused, Severity.ERROR, Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
             "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).",
@@ -404,7 +489,8 @@ def refused(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_LEADER_CHURN", Category.ETCD, Severity.WARNING, "etcd leader changes often",
-      "etcd's log shows fewer than 3 leader losses per member.", LOG_ITEMS)
+      "etcd's log shows fewer than 3 leader losses per member.", LOG_ITEMS,
+      signatures=("ETCD_LOST_LEADER", "ETCD_ELECTED_LEADER"))
 def churn(view: ClusterView) -> Iterator[Finding]:
     # one finding for the cluster: every member sees the same elections
     churning = [facts for facts in _by(view.logs.select("ETCD_LOST_LEADER"))
@@ -415,7 +501,7 @@ def churn(view: ClusterView) -> Iterator[Finding]:
     nodes = sorted({f.node for f in lost})
     elected = [f for node in nodes for f in view.logs.select("ETCD_ELECTED_LEADER", node=node)]
     yield _finding(
-        "ETCD_LEADER_CHURN", Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
+            view, churn, Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
         f"{_summary(lost)} of `lost leader` on {', '.join(nodes)}, {sum(f.count for f in elected)} "
         "election(s) won. Frequent elections stall writes: look for slow disks, an overloaded node, or a "
         "flaky network between members.",
@@ -427,12 +513,13 @@ def churn(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_CORRUPTION_LOG", Category.ETCD, Severity.CRITICAL, "etcd data corruption (log)",
-      "etcd's log has no WAL CRC mismatch, bbolt page panic, CORRUPT alarm or data inconsistency.", LOG_ITEMS)
+      "etcd's log has no WAL CRC mismatch, bbolt page panic, CORRUPT alarm or data inconsistency.", LOG_ITEMS,
+      signatures=("ETCD_CORRUPTION", "ETCD_MVCC_PANIC"))
 def corruption(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("ETCD_CORRUPTION"), component=False):
+    for facts in _by(view.logs.select(*corruption.signatures), component=False):
         node = facts[0].node
         yield _finding(
-            "ETCD_CORRUPTION_LOG", Severity.CRITICAL, Category.ETCD, f"etcd data on {node} is corrupted",
+            view, corruption, Severity.CRITICAL, Category.ETCD, f"etcd data on {node} is corrupted",
             f"{_summary(facts)}: {facts[0].examples[0].excerpt[:200] if facts[0].examples else ''}. "
             "A member with corrupt data must not rejoin as is.",
             Remediation("With quorum intact, replace the member: remove it, wipe its data dir, add it back "

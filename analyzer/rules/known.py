@@ -1,0 +1,384 @@
+"""Known failure modes read from logs and pasted output: one rule per family of log signatures.
+
+Each `Family` row declares, as data, a failure mode: the signatures that show it
+(analyzer/logs/signatures.py, each with a real example line), its category (the category of the
+*cause*, not of the component that logged it), its worst severity, what to do, and what shows that
+it recovered. One generic check judges every family the same way:
+
+- a timed start-up blip (short, over well before the log ends, then recovered) is not reported;
+- otherwise the finding's severity is the worst its signatures state (capped at the family's), or
+  follows the magnitude a signature measures;
+- a problem the same evidence later shows recovered is reported milder, "recovered at T".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ..facts import ClusterView
+from ..facts.logs import LogSignatureFact
+from ..findings import Category, Finding, Remediation, Severity
+from . import Rule, rule
+from .connectivity import probes
+from .logs import LOG_ITEMS, _by, _finding, _logs, _summary, _top, episode
+
+#: which component a port, unit or operator name belongs to, for families categorised by it
+_BY_NAME: tuple[tuple[str, Category], ...] = (
+    ("10251", Category.SCHEDULER), ("10259", Category.SCHEDULER), ("scheduler", Category.SCHEDULER),
+    ("10252", Category.CONTROLLER_MANAGER), ("10257", Category.CONTROLLER_MANAGER),
+    ("controller-manager", Category.CONTROLLER_MANAGER), ("2379", Category.ETCD), ("2380", Category.ETCD),
+    ("etcd", Category.ETCD), ("dqlite", Category.ETCD), ("apiserver", Category.APISERVER),
+    ("origin-master", Category.APISERVER), ("10250", Category.NODE), ("kubelet", Category.NODE),
+    # single-binary control planes: a server that does not run means the API server does not
+    ("kubelite", Category.APISERVER), ("k3s-agent", Category.NODE), ("k3s", Category.APISERVER),
+    ("rke2-agent", Category.NODE), ("rke2", Category.APISERVER), ("k0s", Category.APISERVER),
+)
+_COMPONENT_CATEGORIES = tuple(dict.fromkeys(c for _, c in _BY_NAME))
+
+
+def by_name(text: str, default: Category) -> Category:
+    """The category a detail (port, systemd unit, operator, component) names, else `default`."""
+    lowered = text.lower()
+    return next((c for needle, c in _BY_NAME if needle in lowered), default)
+
+
+@dataclass(frozen=True)
+class Family:
+    """One failure mode seen in logs: the rule's declaration and how to judge it, as data."""
+
+    id: str
+    category: Category
+    severity: Severity
+    title: str
+    #: what the rule checks, for docs/rules.md
+    checks: str
+    signatures: tuple[str, ...]
+    remedy: str
+    commands: tuple[str, ...]
+    #: signatures that show the component recovered after the failure
+    recovery: tuple[str, ...] = ()
+    #: categorise each finding by what its lines name: "component", "detail" (port, unit, operator)
+    split: str = ""
+    #: components whose own lines do not count (an API server refusing itself while it starts)
+    ignore: tuple[str, ...] = ()
+    #: a port whose blocking by a firewall explains the lines better (the firewall finding says it)
+    port: int = 0
+    #: other categories its findings may carry (with `split`)
+    also: tuple[Category, ...] = ()
+    #: while current, the finding has the family's severity whatever its lines' own (leaderless etcd)
+    current_is_worst: bool = False
+    #: report an episode the evidence shows recovered (False: another rule sums up the history)
+    history: bool = True
+
+    def categories_of(self, fact: LogSignatureFact) -> list[Category]:
+        """The categories a fact's lines name (several when its lines name several ports or units)."""
+        if self.split == "component":
+            return [by_name(fact.component, self.category)]
+        if self.split == "detail":
+            return list(dict.fromkeys(by_name(d, self.category) for d in fact.details)) or [
+                by_name(fact.component, self.category)]
+        return [self.category]
+
+
+_ETCDCTL = ("ETCDCTL_API=3 etcdctl --endpoints=https://127.0.0.1:2379 "
+            "--cacert=/etc/kubernetes/pki/etcd/ca.crt --cert=/etc/kubernetes/pki/etcd/healthcheck-client.crt "
+            "--key=/etc/kubernetes/pki/etcd/healthcheck-client.key")
+_ETCD_LOGS = _logs("etcd")
+
+FAMILIES: tuple[Family, ...] = (
+    # -- etcd ------------------------------------------------------------------------------------
+    Family("ETCD_REQUESTS_FAILING", Category.ETCD, Severity.ERROR, "etcd does not answer requests",
+           "No log shows `etcdserver: request timed out`, a member failing to publish itself, an etcd v2 "
+           "client finding no member, or the API server's etcd requests timing out.",
+           ("ETCD_REQUEST_TIMED_OUT", "ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT"),
+           "etcd cannot commit requests: it has no leader or no quorum (members down or cut off), or its "
+           "disk is too slow. Find which members run and whether they see each other.",
+           (_ETCDCTL + " endpoint status -w table", _ETCDCTL + " endpoint health", _ETCD_LOGS),
+           recovery=("ETCD_READY", "ETCD_ELECTED_LEADER"), port=2379),
+    Family("ETCD_LEADER_LOST_LOG", Category.ETCD, Severity.ERROR, "etcd lost its leader",
+           "No etcd log shows a lost leader or `no leader` after start-up (elections past term 2) without a "
+           "new leader elected afterwards.",
+           ("ETCD_NO_LEADER", "ETCD_LOST_LEADER", "ETCD_ELECTION"),
+           "Members that keep starting elections cannot reach a quorum: check that every member runs, "
+           "that they reach each other on 2380, and their disk latency.",
+           (_ETCDCTL + " endpoint status -w table", _ETCD_LOGS, "ss -tnp | grep 2380"),
+           recovery=("ETCD_ELECTED_LEADER",), current_is_worst=True, history=False, port=2380),
+    Family("ETCD_PEER_UNREACHABLE", Category.ETCD, Severity.ERROR, "etcd members cannot reach each other",
+           "No etcd log shows a peer refusing 2380, failing its health check or going inactive.",
+           ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE"),
+           "A member that refuses 2380 is down or not listening there; one that times out is cut off (a "
+           "firewall, a routing problem). Start the member or open 2380 between the control-plane nodes.",
+           ("ss -ltnp | grep -E ':2379|:2380'", "crictl ps -a --name etcd", _ETCD_LOGS,
+            "iptables-save | grep 2380"), recovery=("ETCD_PEER_ACTIVE",), port=2380),
+    Family("ETCD_CLUSTER_ID_MISMATCH", Category.ETCD, Severity.ERROR, "etcd peers from different clusters",
+           "No etcd log shows `cluster ID mismatch`.", ("ETCD_CLUSTER_ID_MISMATCH",),
+           "A member's data dir belongs to another cluster bootstrap (a node re-installed, an address "
+           "reused). "
+           "Remove that member, wipe its data dir and add it back.",
+           (_ETCDCTL + " member list -w table", "ls -la /var/lib/etcd/member")),
+    Family("ETCD_MEMBERSHIP_FAILED", Category.ETCD, Severity.CRITICAL, "etcd member cannot join",
+           "No log shows `etcdserver: unhealthy cluster`, a server that is not a member of the etcd "
+           "cluster, or "
+           "k3s/RKE2 failing to join the embedded etcd.",
+           ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS"),
+           "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
+           "enough). Remove the stale member, make the others healthy, then join again.",
+           (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
+            _ETCDCTL + " member remove <stale member id>")),
+    Family("ETCD_DISK_FULL", Category.ETCD, Severity.CRITICAL, "etcd's disk is full",
+           "No etcd log shows its WAL or snapshot write failing with `no space left on device`.",
+           ("ETCD_WAL_NO_SPACE",),
+           "etcd stops (or cannot start) when it cannot write its WAL. Free space on the filesystem of "
+           "/var/lib/etcd; then check that the member rejoins.",
+           ("df -h /var/lib/etcd", "du -xh --max-depth=2 /var/lib | sort -h | tail", _ETCD_LOGS)),
+    Family("ETCD_UNHEALTHY_REPORTED", Category.ETCD, Severity.CRITICAL, "etcd health check fails",
+           "No health check output (`kubectl get cs`, `etcdctl cluster-health`/`endpoint health`) reports an "
+           "etcd member or the cluster unhealthy.", ("ETCD_CLUSTER_UNHEALTHY", "ETCD_HEALTH_UNHEALTHY"),
+           "Find which members fail and why (down, no leader, an active alarm) from each member's own log.",
+           (_ETCDCTL + " endpoint health --cluster", _ETCDCTL + " alarm list", _ETCD_LOGS)),
+    Family("ETCD_PROBE_TLS_FAILED", Category.CERTIFICATES, Severity.WARNING,
+           "componentstatus cannot probe etcd over TLS",
+           "`kubectl get cs` shows no etcd `bad certificate`.", ("ETCD_HEALTH_BAD_CERT",),
+           "The API server's componentstatus probe sends no (or a wrong) client certificate to etcd. Check "
+           "etcd's health directly; fix the API server's --etcd-certfile/--etcd-keyfile if etcd is unhealthy "
+           "for it too.", (_ETCDCTL + " endpoint health",)),
+    Family("DATASTORE_UNAVAILABLE", Category.ETCD, Severity.CRITICAL, "The datastore (kine, dqlite) fails",
+           "No log shows k3s/k0s kine or MicroK8s dqlite failing to reach, use or load its datastore.",
+           ("DQLITE_CORRUPT", "KINE_DATASTORE_ERROR", "DQLITE_ERROR"),
+           "The Kubernetes datastore does not answer: for kine check the external database or the SQLite "
+           "file's disk; for dqlite check that a quorum of dqlite nodes runs and reaches each other.",
+           ("journalctl -u k3s --since -1h | grep -iE 'kine|datastore'",
+            "journalctl -u snap.microk8s.daemon-k8s-dqlite --since -1h",
+            "cat /var/snap/microk8s/current/var/kubernetes/backend/cluster.yaml")),
+    # -- API server --------------------------------------------------------------------------------
+    Family("APISERVER_UNREACHABLE", Category.APISERVER, Severity.CRITICAL, "API server does not answer its "
+                                                                           "clients",
+           "No client (kubelet, scheduler, controller-manager, kubectl) is refused on 6443, times out "
+           "waiting "
+           "for the API server, or sees its probes fail; an API server's own start-up lines do not count.",
+           ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED"),
+           "Clients cannot reach the API server: it is down or restarting (see its container and log), "
+           "overloaded, or a firewall rejects 6443.",
+           ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
+            "curl -k https://127.0.0.1:6443/readyz?verbose"),
+           recovery=("LEASE_ACQUIRED",), port=6443),
+    Family("COMPONENT_FLAG_REJECTED", Category.APISERVER, Severity.CRITICAL, "Component rejects a flag",
+           "No log shows a component exiting on `unknown flag` or `only zero is allowed` (a removed flag).",
+           ("FLAG_UNKNOWN", "FLAG_ONLY_ZERO"),
+           "Remove the flag the release no longer accepts (--insecure-port, --port, --address were removed "
+           "in 1.24) from the static pod manifest or unit file; the kubelet restarts the pod.",
+           ("grep -rnE -- '--(insecure-port|port|insecure-bind-address|address)=' /etc/kubernetes/manifests",
+            "systemctl cat kube-apiserver 2>/dev/null | grep -E 'port|address'"),
+           split="component", also=_COMPONENT_CATEGORIES),
+    Family("CONTROL_PLANE_PORT_IN_USE", Category.SCHEDULER, Severity.CRITICAL,
+           "Control-plane component cannot bind its port",
+           "No log shows the scheduler, controller-manager, etcd or kubelet failing to bind its port "
+           "(`address already in use`).", ("PORT_IN_USE",),
+           "Another process holds the port (a leftover copy of the component, or another component using the "
+           "same port). Find and stop it; the kubelet or systemd restarts the component.",
+           ("ss -ltnp | grep -E ':10251|:10252|:10257|:10259|:2379|:2380|:10250'", "crictl ps -a"),
+           split="detail", also=_COMPONENT_CATEGORIES),
+    Family("KUBEADM_CONTROL_PLANE_NOT_HEALTHY", Category.APISERVER, Severity.CRITICAL,
+           "kubeadm: control plane never became healthy",
+           "No kubeadm output says the API server is not healthy after its wait, or that a static pod's hash "
+           "did not change during an upgrade.",
+           ("KUBEADM_API_NOT_HEALTHY", "KUBEADM_STATIC_POD_HASH", "KUBEADM_UPGRADE_FAILED"),
+           "kubeadm wrote the static pod manifests but the component never came up: read the kubelet's and "
+           "the API server container's log for the real error.",
+           ("journalctl -u kubelet --since -15m", "crictl ps -a | grep kube", _logs("kube-apiserver"))),
+    Family("AGGREGATED_API_UNAVAILABLE", Category.APISERVER, Severity.WARNING,
+           "API server cannot reach an aggregated API",
+           "No API server log shows an APIService (metrics.k8s.io and the like) failing.",
+           ("APISERVICE_UNAVAILABLE",),
+           "The aggregated API's Service has no ready endpoint, or the API server cannot reach pods (front "
+           "proxy certificate, network to the pod network). Check the APIService and its pods.",
+           ("kubectl get apiservice | grep -v True", "kubectl -n kube-system get pods -l "
+                                                     "k8s-app=metrics-server")),
+    Family("APISERVER_COUNT_MISMATCH", Category.HA, Severity.WARNING,
+           "API servers keep resetting the kubernetes endpoints",
+           "No API server log shows `Resetting endpoints for master service`.",
+           ("RESETTING_MASTER_ENDPOINTS",),
+           "With --endpoint-reconciler-type=master-count, --apiserver-count must equal the number of API "
+           "servers; otherwise they overwrite each other's endpoint. Use the lease reconciler (default since "
+           "1.11) or set the count right.",
+           ("kubectl get endpoints kubernetes -o wide",
+            "grep -E 'apiserver-count|endpoint-reconciler' /etc/kubernetes/manifests/kube-apiserver.yaml")),
+    # -- certificates ------------------------------------------------------------------------------
+    Family("CERT_EXPIRED_LOG", Category.CERTIFICATES, Severity.CRITICAL, "A certificate in use has expired",
+           "No log shows `x509: certificate has expired`, a client rejected for an expired certificate, or "
+           "an "
+           "expired kubelet client certificate (whichever component logs it).",
+           ("AUTHN_CERT_EXPIRED", "BOOTSTRAP_CERT_EXPIRED", "X509_EXPIRED", "APISERVER_ETCD_CERT_EXPIRED",
+            "CERT_EXPIRES_NEGATIVE"),
+           "Renew the expired certificates (kubeadm: `kubeadm certs renew all`, then restart the static pods "
+           "and copy the new admin.conf); an expired kubelet client certificate needs the node re-joined or "
+           "kubelet.conf regenerated. Also check the clock.",
+           ("kubeadm certs check-expiration", "kubeadm certs renew all",
+            "openssl x509 -noout -enddate -in /var/lib/kubelet/pki/kubelet-client-current.pem", "date -u")),
+    Family("CERT_UNTRUSTED_LOG", Category.CERTIFICATES, Severity.ERROR, "A certificate is from an unknown CA",
+           "No log shows `x509: certificate signed by unknown authority` (kubeconfig CA, etcd peers, API "
+           "server to etcd).", ("X509_UNKNOWN_AUTHORITY", "ETCD_PEER_CERT", "APISERVER_ETCD_TLS"),
+           "The two sides trust different CAs: a kubeconfig from another cluster, certificates regenerated "
+           "without the CA, or etcd peers signed by different CAs. Compare the issuer with the CA file each "
+           "side uses.",
+           ("openssl verify -CAfile /etc/kubernetes/pki/ca.crt /etc/kubernetes/pki/apiserver.crt",
+            "openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt /etc/kubernetes/pki/etcd/peer.crt",
+            "kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}' | "
+            "base64 -d | openssl x509 -noout -subject")),
+    Family("CERT_FILE_INVALID", Category.CERTIFICATES, Severity.CRITICAL, "A certificate file is empty or "
+                                                                          "invalid",
+           "No component says its serving certificate has no content or holds no PEM data.",
+           ("SERVING_CERT_MISSING",),
+           "Regenerate the certificate file (MicroK8s: `microk8s refresh-certs`; kubeadm: `kubeadm certs "
+           "renew`); "
+           "an empty file usually follows a full disk.",
+           ("ls -la /etc/kubernetes/pki /var/snap/microk8s/current/certs 2>/dev/null", "df -h")),
+    Family("CLIENT_CREDENTIALS_REJECTED", Category.CERTIFICATES, Severity.ERROR,
+           "The API server rejects the client's credentials",
+           "No kubectl or client output says `You must be logged in to the server` or that the server asked "
+           "for credentials.", ("CLIENT_CREDENTIALS_REJECTED",),
+           "The kubeconfig's client certificate expired or is from another CA (or its token is unknown): "
+           "check its dates and issuer, and use a current admin.conf.",
+           ("kubectl config view --raw -o jsonpath='{.users[0].user.client-certificate-data}' | base64 -d | "
+            "openssl x509 -noout -subject -issuer -enddate", "kubeadm certs check-expiration")),
+    Family("CERT_NAME_MISMATCH_LOG", Category.CERTIFICATES, Severity.ERROR,
+           "A server certificate does not name its address",
+           "No log shows `x509: cannot validate certificate for ...` or `certificate is valid for ..., not "
+           "...`.",
+           ("X509_NAME_MISMATCH",),
+           "Re-issue the server certificate with the missing IP or DNS SAN (kubelet serving certificates: "
+           "enable serverTLSBootstrap and approve them; kubeadm: add --apiserver-cert-extra-sans).",
+           ("openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt",
+            "openssl x509 -noout -ext subjectAltName -in /var/lib/kubelet/pki/kubelet.crt")),
+    Family("CSR_NOT_APPROVED", Category.CERTIFICATES, Severity.ERROR, "Certificate requests are not approved",
+           "No `kubectl get csr` row is Pending, or Approved but not Issued, and no kubelet says its "
+           "certificate request was not signed.",
+           ("CSR_PENDING", "CSR_PENDING_SERVING", "CSR_APPROVED_NOT_ISSUED", "CSR_NOT_SIGNED"),
+           "Approve the pending requests you expect; for kubelet client certificates make sure the "
+           "bootstrap group may auto-approve (the `system:certificates.k8s.io:certificatesigningrequests:"
+           "nodeclient` binding); a request Approved but never Issued means the controller-manager's "
+           "signer does not run (--cluster-signing-cert-file/--cluster-signing-key-file).",
+           ("kubectl get csr", "kubectl certificate approve <csr name>",
+            "kubectl get clusterrolebinding | grep -i bootstrap",
+            "grep cluster-signing /etc/kubernetes/manifests/kube-controller-manager.yaml")),
+    # -- nodes -------------------------------------------------------------------------------------
+    Family("KUBELET_CANNOT_START", Category.NODE, Severity.CRITICAL, "The kubelet refuses to start",
+           "No kubelet log shows swap on or a cgroup-driver mismatch.",
+           ("KUBELET_SWAP_ON", "KUBELET_CGROUP_DRIVER"),
+           "Turn swap off (and out of /etc/fstab), or make the kubelet's cgroupDriver match the runtime's.",
+           ("swapoff -a", "grep -i cgroup /var/lib/kubelet/config.yaml", "crictl info | grep -i cgroup")),
+    Family("KUBELET_RUNTIME_UNHEALTHY", Category.NODE, Severity.ERROR, "The container runtime stalls the "
+                                                                       "kubelet",
+           "No kubelet log shows `PLEG is not healthy` or `container runtime is down`.",
+           ("KUBELET_PLEG_UNHEALTHY", "RUNTIME_DOWN"),
+           "The container runtime does not answer the kubelet in time: check containerd/CRI-O and the "
+           "node's load; restarting the runtime usually brings the node back.",
+           ("systemctl status containerd", "crictl ps -a | wc -l", "journalctl -u containerd --since -1h")),
+    Family("NODE_NOT_REPORTING", Category.NODE, Severity.ERROR, "A node's kubelet stopped reporting",
+           "No output shows `Kubelet stopped posting node status`.", ("NODE_STATUS_UNKNOWN",),
+           "The node's kubelet is down or cannot reach the API server: check the kubelet on that node.",
+           ("kubectl get nodes -o wide", "systemctl status kubelet", "journalctl -u kubelet --since -30m")),
+    Family("SERVICE_FAILING", Category.NODE, Severity.CRITICAL, "A control-plane service keeps failing",
+           "No systemd output shows a control-plane service (kubelet, kube-apiserver, etcd, k3s ...) exiting "
+           "with an error or restarting in a loop, and no inspection finds one not running.",
+           ("SYSTEMD_UNIT_FAILED", "SYSTEMD_RESTART_LOOP", "SERVICE_NOT_RUNNING"),
+           "The unit exits at start: its own log (journalctl -u UNIT) says why; a 203/EXEC means the binary "
+           "cannot be executed, status 1/255 an error at start (a bad flag, missing config).",
+           ("systemctl status <unit>", "journalctl -u <unit> --since -15m --no-pager | tail -n 50"),
+           split="detail", also=_COMPONENT_CATEGORIES),
+    Family("OPERATOR_DEGRADED", Category.APISERVER, Severity.ERROR, "A control-plane operator is Degraded",
+           "No OpenShift cluster operator of the control plane reports Degraded (an error when it is also "
+           "not "
+           "Available).", ("OPERATOR_DEGRADED",),
+           "Read the operator's conditions for the failing node or revision (`oc describe co NAME`), then "
+           "the "
+           "installer or static pod logs it names.",
+           ("oc get co", "oc describe co kube-apiserver", "oc get pods -n openshift-kube-apiserver"),
+           split="detail", also=_COMPONENT_CATEGORIES),
+    # -- HA, scheduling ----------------------------------------------------------------------------
+    Family("LB_BACKEND_DOWN", Category.HA, Severity.CRITICAL, "Load balancer marks API servers down",
+           "No load balancer log (haproxy) marks an API server backend DOWN or has no server available.",
+           ("LB_NO_BACKEND", "LB_BACKEND_DOWN"),
+           "The load balancer cannot health-check the API servers: they are down, or its checks are blocked "
+           "(SELinux `haproxy_connect_any`, a firewall, a wrong port).",
+           ("systemctl status haproxy", "setsebool -P haproxy_connect_any 1",
+            "curl -k https://<apiserver>:6443/readyz")),
+    Family("VIP_HEALTH_CHECK_FAILED", Category.HA, Severity.WARNING, "VIP health check fails",
+           "No keepalived log shows its API server check failing or a FAULT state.", ("VIP_CHECK_FAILED",),
+           "keepalived's check of the local API server fails on this node: it should not hold the VIP. Fix "
+           "the "
+           "local API server, and make the check's weight large enough to move the VIP.",
+           ("systemctl status keepalived", "ip addr | grep -w inet", "curl -k https://127.0.0.1:6443/readyz")),
+    Family("LEASE_UPDATE_FAILING", Category.HA, Severity.WARNING, "Leader lease updates fail",
+           "No controller-manager or scheduler keeps failing to read or update its leader lease without "
+           "acquiring it again.", ("RESOURCE_LOCK_ERROR",),
+           "Lease updates go through the API server to etcd: slow or failing updates point at an overloaded "
+           "API server or etcd.",
+           ("kubectl -n kube-system get lease", "kubectl get --raw='/readyz?verbose'"),
+           recovery=("LEASE_ACQUIRED",)),
+    Family("PODS_UNSCHEDULABLE_LOG", Category.SCHEDULER, Severity.WARNING, "Pods cannot be scheduled",
+           "No event or scheduler line says `0/N nodes are available` (FailedScheduling).",
+           ("FAILED_SCHEDULING",),
+           "No node fits the pod: read the reasons (taints, node selectors, insufficient resources) and fix "
+           "the pod's constraints or the nodes.",
+           ("kubectl get events -A --field-selector reason=FailedScheduling", "kubectl describe nodes | "
+                                                                              "grep -i taint")),
+)
+
+
+def _firewalled(view: ClusterView, port: int) -> bool:
+    """A firewall finding explains failures on this port better: some node's rules block it."""
+    return any(net.firewall.sources and any(p.number == port and net.firewall.evaluate(probe).blocked
+                                            for p, probe in probes(view, net))
+               for net in view.network)
+
+
+def _forming(facts: list[LogSignatureFact]) -> bool:
+    """Every election line is at term 1-2: a new cluster electing its first leader."""
+    terms = [int(t) for f in facts if f.id in ("ETCD_LOST_LEADER", "ETCD_ELECTION") for t in f.details]
+    return bool(terms) and max(terms) <= 2
+
+
+def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
+    found = [f for f in view.logs.select(*family.signatures) if f.component not in family.ignore]
+    if family.port and found and _firewalled(view, family.port):
+        return
+    for facts in _by(found, component=False):
+        groups: dict[Category, list[LogSignatureFact]] = {}
+        for fact in facts:
+            for category in family.categories_of(fact):
+                groups.setdefault(category, []).append(fact)
+        for category, group in groups.items():
+            when = episode(view, group, family.recovery)
+            # a start-up blip that resolved (or needs nothing to resolve) is not a finding
+            if when.blip and (when.recovered or not family.recovery):
+                continue
+            if when.recovered and (_forming(group) or not family.history):
+                continue
+            worst = min((f.signature.severity for f in group), key=lambda s: s.rank)
+            severity = (family.severity if family.current_is_worst or worst.rank < family.severity.rank
+                        else worst)
+            if severity == Severity.INFO:
+                continue
+            writers = sorted({f.component for f in group} - {"unknown"})
+            where = f" in the log of {', '.join(writers)}" if writers else ""
+            details = _top(group)
+            yield _finding(
+                view, rule_, severity, category, f"{family.title} ({group[0].node})",
+                f"{_summary(group)}{where}: {group[0].signature.meaning}."
+                + (f" Seen: {details}." if details else ""),
+                Remediation(family.remedy, (f"# on {group[0].node}", *family.commands)),
+                group, [f"{f.component}: {f.id}" for f in group], recovery=family.recovery)
+
+
+def _register(family: Family) -> Rule:
+    def check(view: ClusterView) -> Iterator[Finding]:
+        return _judge(view, family, registered)
+
+    registered: Rule = rule(family.id, family.category, family.severity, family.title, family.checks,
+                            LOG_ITEMS, family.also, family.signatures + family.recovery)(check)
+    return registered
+
+
+RULES: tuple[Rule, ...] = tuple(_register(f) for f in FAMILIES)
