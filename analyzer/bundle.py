@@ -14,13 +14,15 @@ import os
 import shutil
 import tarfile
 import tempfile
+from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
 from . import gz
 from .errors import InputError
+from .parsers.yamlsafe import JSONLimitError, load_json
 
 SUPPORTED_FORMAT = 1
 MAX_MEMBERS = 50_000
@@ -137,11 +139,13 @@ def _item(raw: object) -> ItemRecord:
 def parse_manifest(data: bytes) -> Manifest:
     """Validate and load manifest.json bytes."""
     try:
-        raw = json.loads(data.decode("utf-8", "replace"))
+        raw = load_json(data.decode("utf-8", "replace"))
+    except JSONLimitError:
+        raise InputError("manifest.json nests too deeply") from None
     except json.JSONDecodeError as exc:
         raise InputError(f"manifest.json is not valid JSON ({exc.msg} at line {exc.lineno})") from exc
-    except RecursionError:
-        raise InputError("manifest.json nests too deeply") from None
+    except ValueError as exc:  # a number too long to convert
+        raise InputError(f"manifest.json is not valid JSON ({exc})") from None
     if not isinstance(raw, dict):
         raise InputError("manifest.json is not a JSON object")
     version = raw.get("format_version")
@@ -177,14 +181,35 @@ def _safe_member_name(name: str) -> str | None:
     return str(PurePosixPath(*path.parts[1:]))
 
 
+def _one_record_per_file(items: list[ItemRecord], warnings: list[str]) -> list[ItemRecord]:
+    """Records as they are, except that a stored file belongs to the first record naming it: a
+    manifest of 60,000 records pointing at one member would otherwise have it parsed 60,000 times."""
+    claimed: set[str] = set()
+    reused: Counter[str] = Counter()
+    out: list[ItemRecord] = []
+    for item in items:
+        taken = [p for p in (item.path, item.stderr_path) if p and p in claimed]
+        if taken:
+            reused.update(taken)
+            item = replace(item, path=None if item.path in taken else item.path,
+                           stderr_path=None if item.stderr_path in taken else item.stderr_path,
+                           skipped=item.skipped or "its file belongs to an earlier record")
+        claimed.update(p for p in (item.path, item.stderr_path) if p)
+        out.append(item)
+    warnings.extend(f"manifest: {count} more record(s) name {path[:200]!r}, already an earlier record's "
+                    "file: ignored (each file is read once)" for path, count in reused.items())
+    return out
+
+
 class Bundle:
     """One node's bundle, read from a .tar.gz (without unpacking) or from an unpacked folder."""
 
     def __init__(self, source: Path, manifest: Manifest, opener: _Opener) -> None:
         self.source = source
-        self.manifest = manifest
         self._opener = opener
         self.warnings: list[str] = list(opener.warnings)
+        manifest.items = _one_record_per_file(manifest.items, self.warnings)
+        self.manifest = manifest
         self._sha256 = {path: sha for i in manifest.items
                         for path, sha in ((i.path, i.sha256), (i.stderr_path, i.stderr_sha256))
                         if path and sha}
@@ -207,6 +232,11 @@ class Bundle:
     def member_names(self) -> list[str]:
         """Every safe regular file in the bundle (relative to its top folder), manifest.json included."""
         return self._opener.names()
+
+    def other_copies(self, path: str) -> list[IO[bytes]]:
+        """Streams of the later copies of a member a tarball holds more than once (`open` reads the
+        first, and so does everything else; only the secret scan looks at these)."""
+        return self._opener.other_copies(path)
 
     def read_bytes(self, path: str, limit: int = MAX_TEXT_BYTES) -> bytes:
         with self.open(path) as handle:
@@ -236,6 +266,10 @@ class _Opener:
 
     def names(self) -> list[str]:
         raise NotImplementedError
+
+    def other_copies(self, path: str) -> list[IO[bytes]]:
+        """A folder holds each name once."""
+        return []
 
     def close(self) -> None:
         """Release the underlying file, if any."""
@@ -357,6 +391,8 @@ class _TarOpener(_Opener):
         # holds every member's bytes, copied during the single decompression pass that indexes them.
         self.spool = tempfile.TemporaryFile(prefix="kubetriage-")
         self.spans: dict[str, tuple[int, int]] = {}
+        #: later copies of members the archive holds more than once
+        self.copies: dict[str, list[tuple[int, int]]] = {}
         try:
             with path.open("rb") as handle:
                 gzipped = handle.read(2) == b"\x1f\x8b"
@@ -398,24 +434,35 @@ class _TarOpener(_Opener):
             if info.size > MAX_MEMBER_BYTES:
                 self.warnings.append(f"ignored oversized archive member {info.name[:200]!r}")
                 continue
+            span = self._spool(info)
+            if rel in members:  # tar -x would keep the last copy; we read the first, and say so
+                self.copies.setdefault(rel, []).append(span)
+                continue
             members[rel] = info
-            self._spool(rel, info)
+            self.spans[rel] = span
         self.spool.flush()  # readers use pread on the descriptor, past Python's buffer
+        self.warnings.extend(f"archive member {rel[:200]!r} appears {len(spans) + 1} times: only the first "
+                             "copy is analyzed and verified" for rel, spans in self.copies.items())
         return members
 
-    def _spool(self, rel: str, info: tarfile.TarInfo) -> None:
-        source = self.tar.extractfile(info)
-        if source is None:
-            return
+    def _spool(self, info: tarfile.TarInfo) -> tuple[int, int]:
         start = self.spool.seek(0, os.SEEK_END)
-        shutil.copyfileobj(source, self.spool, 1024 * 1024)
-        self.spans[rel] = (start, self.spool.tell() - start)
+        source = self.tar.extractfile(info)
+        if source is not None:
+            shutil.copyfileobj(source, self.spool, 1024 * 1024)
+        return start, self.spool.tell() - start
+
+    def _reader(self, span: tuple[int, int]) -> IO[bytes]:
+        return io.BufferedReader(_Span(self.spool.fileno(), *span), 1024 * 1024)
 
     def open(self, path: str) -> IO[bytes]:
         span = self.spans.get(path)
         if span is None:
             raise InputError(f"bundle has no member {path!r}")
-        return io.BufferedReader(_Span(self.spool.fileno(), *span), 1024 * 1024)
+        return self._reader(span)
+
+    def other_copies(self, path: str) -> list[IO[bytes]]:
+        return [self._reader(span) for span in self.copies.get(path, [])]
 
     def names(self) -> list[str]:
         return list(self.members)
@@ -520,29 +567,51 @@ def discover(paths: list[Path]) -> Iterator[Path]:
         yield path
 
 
-def open_bundles(paths: list[Path], as_type: str | None = None) -> list[Bundle]:
-    """Open every bundle the paths name, and any other file as loose evidence (analyzer/loose.py,
-    `as_type` overriding its detected type); InputError on the first bundle that cannot be read.
-    A loose file of unknown type is a notice, unless nothing else could be read."""
-    from .loose import UnknownEvidence, open_loose  # loose builds on this module
+#: a folder of loose files is read up to this many files
+MAX_LOOSE_FILES = 500
+
+
+def _loose_files(folder: Path) -> list[Path]:
+    """The regular files of a folder of loose evidence (no bundle in it), symlinks not followed."""
+    found: list[Path] = []
+    for root, dirs, names in os.walk(folder):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        found += [Path(root, n) for n in sorted(names)
+                  if not n.startswith(".") and not Path(root, n).is_symlink() and Path(root, n).is_file()]
+        if len(found) > MAX_LOOSE_FILES:
+            raise InputError(f"{folder}: more than {MAX_LOOSE_FILES} files; not a folder of loose evidence")
+    return found
+
+
+def open_bundles(paths: list[Path], as_type: str | None = None, node: str | None = None,
+                 stdin: bytes | None = None) -> list[Bundle]:
+    """Open every bundle the paths name; every other file (and stdin's bytes, for the path `-`, and the
+    files of a folder holding no bundle) is loose evidence of one node, `node` (analyzer/evidence/
+    reader.py; `as_type` overrides the detected types). InputError on the first input that cannot be
+    read."""
+    from .evidence.reader import LooseFile, open_loose  # the reader builds on this module
 
     bundles: list[Bundle] = []
-    unknown: list[str] = []
+    loose: list[LooseFile] = []
     try:
-        for path in discover(paths):
-            if path.is_file() and not _is_tarball(path):
-                try:
-                    bundles.append(open_loose(path, as_type))
-                except UnknownEvidence as exc:
-                    unknown.append(str(exc))
-            else:
-                bundles.append(open_bundle(path))
-        if unknown and not bundles:
-            raise InputError(unknown[0])
+        for path in paths:
+            if str(path) == "-":
+                loose.append(LooseFile("stdin", None, stdin or b""))
+                continue
+            for found in discover([path]):
+                if found.is_dir() and not (found / "manifest.json").is_file() and not any(
+                        (p / "manifest.json").is_file() for p in found.iterdir()):
+                    loose += [LooseFile(str(f.relative_to(found)), f) for f in _loose_files(found)]
+                elif found.is_file() and not _is_tarball(found):
+                    loose.append(LooseFile(found.name, found))
+                else:
+                    bundles.append(open_bundle(found))
+        if loose:
+            bundles.append(open_loose(loose, as_type, node))
+        if not bundles:
+            raise InputError(f"{', '.join(map(str, paths))}: no bundle and no file to read")
     except InputError:
         for bundle in bundles:
             bundle.close()
         raise
-    if unknown:
-        bundles[0].warnings.extend(unknown)
     return bundles

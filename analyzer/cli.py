@@ -2,45 +2,39 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
+import re
 import shutil
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .bundle import discover
+from .browse import grep, lines, listing, members
+from .bundle import Bundle, discover, open_bundle
 from .errors import InputError
+from .evidence.types import TYPES as LOOSE_TYPES
 from .findings import Severity
-from .loose import TYPES as LOOSE_TYPES
 from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
-from .report import analyze as run_analysis
-from .report import load_baseline
-from .trust import (
-    CMS_SUFFIX,
-    decrypt_file,
-    decrypted,
-    is_encrypted,
-    load_support_key,
-    verify_paths,
-    write_private,
-)
-from .trust import keygen as make_keys
+from .safetext import one_line, visible
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
                   ".sarif": "sarif", ".xml": "junit"}
 #: inputs at least this big get progress lines on stderr
 PROGRESS_MIN_BYTES = 32 * 1024 * 1024
+#: a paste on stdin is read whole, up to this much
+MAX_STDIN_BYTES = 64 * 1024 * 1024
 
 
 def fail(message: str) -> None:
     """One clear line on stderr, exit code 2: the input or the usage was wrong."""
-    one_line = " ".join(message.split())
-    click.echo(f"kubetriage: error: {one_line}", err=True)
+    click.echo(f"kubetriage: error: {one_line(' '.join(message.split()))}", err=True)
     sys.exit(2)
 
 
@@ -78,21 +72,35 @@ def collect(args: tuple[str, ...]) -> None:
               help="A previous --format json report: mark findings new / unchanged / resolved.")
 @click.option("--fail-on-new", type=click.Choice(SEVERITIES),
               help="With --baseline: exit 1 when any NEW finding is at least this severe.")
+@click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
+              help="YAML of accepted findings (rule, reason, expires, optional node/match): shown as "
+                   "waived, not counted by --fail-on/--fail-on-new, left out of SARIF and JUnit.")
+@click.option("--one-cluster", is_flag=True,
+              help="The nodes belong to one cluster even though no CA or etcd cluster id is shared "
+                   "(by default such bundles are refused: merging clusters invents findings).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress or status lines on stderr.")
 @click.option("--key", type=click.Path(path_type=Path, dir_okay=False),
               help="support.key (support.crt beside it) to open encrypted bundles (*.cms).")
 @click.option("--as", "as_type", type=click.Choice(list(LOOSE_TYPES)), metavar="TYPE",
               help="Type of loose evidence files (a log or command output rather than a bundle), "
                    "instead of detecting it: " + ", ".join(LOOSE_TYPES) + ".")
+@click.option("--node", "node", metavar="NAME",
+              help="The node loose evidence came from (default: one node, 'pasted evidence').")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
-            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, quiet: bool,
-            key: Path | None, as_type: str | None) -> None:
-    """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node).
+            fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
+            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None, node: str | None) -> None:
+    """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node); or loose
+    evidence: logs, command outputs, a pasted ticket (`-` reads stdin), a folder of such files.
 
     Several PATHS are the nodes of one cluster. Without -o or --format, prints a one-screen
     summary. Exit codes: 0 done, 1 findings at or above --fail-on (or new ones at or above
-    --fail-on-new), 2 bad usage or unreadable input.
+    --fail-on-new), 2 bad usage, unreadable input, or input not understood as evidence at all.
     """
+    from .report import analyze as run_analysis  # heavy: imported when a command needs it
+    from .report import load_baseline
+    from .trust import decrypted
+    from .waivers import apply_waivers, load_waivers
+
     if output is not None:
         if output.exists() and not force:
             fail(f"{output} exists; use --force to overwrite it")
@@ -101,17 +109,23 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
             fail(f"cannot tell the format from {output.name!r}; pass --format {'|'.join(FORMATS)}")
     if fail_on_new and baseline is None:
         fail("--fail-on-new needs --baseline PREVIOUS.json")
+    stdin = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1) if Path("-") in paths else None
+    if stdin is not None and len(stdin) > MAX_STDIN_BYTES:
+        fail(f"stdin: more than {MAX_STDIN_BYTES} bytes; save it to a file and analyze the file")
     big = input_size(paths, PROGRESS_MIN_BYTES) >= PROGRESS_MIN_BYTES
     printer = ProgressPrinter(enabled=big and not quiet)
     try:
         previous = load_baseline(baseline) if baseline else None
+        accepted = load_waivers(waivers) if waivers else []
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type)
+                report = run_analysis(plain_paths, as_type, node, stdin, one_cluster)
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
-            for node in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
-                node.bundle_source = shown.get(node.bundle_source, node.bundle_source)
+            for facts in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
+                facts.bundle_source = shown.get(facts.bundle_source, facts.bundle_source)
             report.baseline = previous
+            report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
+            report.view.problems.extend(lapsed)
             if fmt:
                 printer("rendering " + fmt, None)
                 text = render(report, fmt)
@@ -130,13 +144,125 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, output)
         if not quiet:
-            click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to {output}",
+            click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
+                       f"{one_line(str(output))}",
                        err=True)
-    if fail_on and report.worst and report.worst.at_least(Severity(fail_on)):
+    if report.judgement.kind == "not-understood":
+        sys.exit(2)  # nothing was read as evidence: never let CI take that as a pass
+    if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
         sys.exit(1)
     delta = report.delta
-    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) for f in delta.new):
+    if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) and f.key not in report.waived
+                                     for f in delta.new):
         sys.exit(1)
+
+
+# -- discoverability ---------------------------------------------------------------------------------
+@main.command("rules")
+@click.argument("rule_id", required=False, metavar="[ID]")
+def rules_command(rule_id: str | None) -> None:
+    """List every rule (id, severity, category, title), or explain one: what it checks and which
+    evidence it needs (docs/rules.md has the same, generated)."""
+    from .rules import all_rules
+
+    known = all_rules()
+    if rule_id is None:
+        width = max(len(r.id) for r in known)
+        for r in known:
+            click.echo(f"{r.id:<{width}}  {r.severity.value:<8}  {r.category.value:<18}  {r.title}")
+        return
+    chosen = next((r for r in known if r.id == rule_id.upper()), None)
+    if chosen is None:
+        close = [r.id for r in known if rule_id.upper() in r.id]
+        fail(f"no rule {visible(rule_id)!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else
+                                                 "; `kubetriage rules` lists them"))
+        return
+    click.echo(f"{chosen.id}  ({chosen.severity.value}, {chosen.category.value})\n{chosen.title}\n\n"
+               f"checks: {chosen.checks}\n"
+               f"needs any of: {', '.join(chosen.needs)}\n"
+               "(without any of them in the evidence, the report lists the rule as not checked)")
+
+
+# -- browsing: what the customer sent, as files -----------------------------------------------------
+def _bundles_of(paths: tuple[Path, ...]) -> list[Bundle]:
+    """Every kubetriage bundle the paths name (a folder of bundles gives each), or exit 2."""
+    opened: list[Bundle] = []
+    try:
+        for path in discover(list(paths)):
+            opened.append(open_bundle(path))
+    except InputError as exc:
+        for bundle in opened:
+            bundle.close()
+        fail(str(exc))
+    return opened
+
+
+def _echo_lines(rows: Iterable[str]) -> int:
+    """Print rows; a reader that went away (`| head`) ends the command quietly. Returns the count."""
+    count = 0
+    try:
+        for row in rows:
+            click.echo(row)
+            count += 1
+    except BrokenPipeError:
+        sys.stderr.close()  # nothing more can be said; keep Python from complaining at exit
+        os._exit(0 if count else 1)
+    return count
+
+
+@main.command()
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.argument("item", required=False)
+def show(bundle: Path, item: str | None) -> None:
+    """List a bundle's items and what became of each, or print ITEM (an item id such as
+    `etcd.endpoint_status`, or a path inside the bundle) with line numbers.
+
+    BUNDLE is a node's tarball, its unpacked folder, or a folder of several nodes' bundles.
+    """
+    for opened in _bundles_of((bundle,)):
+        try:
+            if item is None:
+                _echo_lines(listing(opened))
+                continue
+            chosen = members(opened, item)
+            if not chosen:
+                fail(f"{opened.source}: no item or file {visible(item)!r}; `kubetriage show "
+                     f"{opened.source}` lists them")
+            for member in chosen:
+                _echo_lines([f"==> {visible(opened.node)}: {visible(member.path)} <=="])
+                _echo_lines(f"{n:>6}  {text}" for n, text in lines(opened, member.path))
+        except InputError as exc:
+            fail(str(exc))
+        finally:
+            opened.close()
+
+
+@main.command("grep")
+@click.argument("pattern")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--ignore-case", "-i", is_flag=True, help="Match upper and lower case alike.")
+@click.option("--fixed-strings", "-F", is_flag=True, help="PATTERN is plain text, not a regular expression.")
+@click.option("--item", metavar="ID", help="Search only this item id (or path inside the bundle).")
+def grep_command(pattern: str, paths: tuple[Path, ...], ignore_case: bool, fixed_strings: bool,
+                 item: str | None) -> None:
+    """Search every item of the bundles (Python regular expression); print BUNDLE:PATH:LINE: TEXT.
+
+    Exit codes, as grep's: 0 lines found, 1 none, 2 bad pattern or unreadable input.
+    """
+    try:
+        regex = re.compile(re.escape(pattern) if fixed_strings else pattern,
+                           re.IGNORECASE if ignore_case else 0)
+    except re.error as exc:
+        fail(f"bad pattern {visible(pattern)!r}: {exc}")
+    found = 0
+    for opened in _bundles_of(paths):
+        try:
+            found += _echo_lines(grep(opened, regex, item))
+        except InputError as exc:
+            fail(str(exc))
+        finally:
+            opened.close()
+    sys.exit(0 if found else 1)
 
 
 # -- trust: verify before sending, decrypt and keys for support ------------------------------------
@@ -151,18 +277,24 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
     Prints FILE:LINE: KIND for each suspect and the archive's SHA-256 (compare it with the one
     the collector printed). Exit codes: 0 clean, 1 problems found, 2 unreadable input.
     """
+    from .trust import verify_paths
+
     try:
         results = verify_paths(list(discover(list(paths))), key)
     except InputError as exc:
         fail(str(exc))
     for result in results:
+        source = one_line(str(result.source))
         for problem in result.integrity:
-            click.echo(f"{result.source}: integrity: {problem}")
+            click.echo(f"{source}: integrity: {one_line(problem)}")
         for hit in result.secrets:
-            click.echo(f"{result.source}: {hit.member}:{hit.line}: {hit.kind}")
+            click.echo(f"{source}: {one_line(hit.member)}:{hit.line}: {one_line(hit.kind)}")
         verdict = "ok" if result.ok else (f"{len(result.secrets)} secret-shaped string(s), "
                                            f"{len(result.integrity)} integrity problem(s)")
-        click.echo(f"{result.source}: {verdict}; sha256 {result.archive_sha256 or '(a folder)'}")
+        click.echo(f"{source}: {verdict}")
+        # the collector's own line, character for character: compare the two by eye or with diff
+        click.echo(f"sha256 {result.archive_sha256}  {one_line(result.source.name)}" if result.archive_sha256
+                   else f"sha256 (none: {source} is a folder, not an archive)")
     if not all(r.ok for r in results):
         sys.exit(1)
 
@@ -175,6 +307,8 @@ def verify(paths: tuple[Path, ...], key: Path | None) -> None:
               help="Where to write the plain tarball (default: PATH without .cms).")
 def decrypt(path: Path, key: Path, output: Path | None) -> None:
     """Decrypt a bundle the collector encrypted with --encrypt-to (written 0600)."""
+    from .trust import CMS_SUFFIX, decrypt_file, is_encrypted, load_support_key, write_private
+
     target = output or path.with_name(path.name.removesuffix(CMS_SUFFIX) if is_encrypted(path)
                                       else path.name + ".tar.gz")
     try:
@@ -191,6 +325,8 @@ def decrypt(path: Path, key: Path, output: Path | None) -> None:
               help="Folder for support.key (0600, keep it) and support.crt (give it to customers).")
 def keygen(out_dir: Path) -> None:
     """Make support's key pair and the self-signed certificate customers encrypt bundles to."""
+    from .trust import keygen as make_keys
+
     try:
         key_path, cert_path = make_keys(out_dir)
     except InputError as exc:
@@ -205,6 +341,7 @@ def run() -> None:
     except Exception as exc:  # noqa: BLE001 - last resort: click handled usage errors already
         if os.environ.get("KUBETRIAGE_DEBUG"):
             raise
-        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {' '.join(str(exc).split())[:300]} "
+        reason = one_line(" ".join(str(exc).split())[:300])
+        click.echo(f"kubetriage: internal error: {type(exc).__name__}: {reason} "
                    "(please report it; KUBETRIAGE_DEBUG=1 shows the traceback)", err=True)
         sys.exit(3)

@@ -11,10 +11,13 @@ from typing import Any
 from . import __version__, progress
 from .bundle import open_bundles
 from .causality import RootCause, link, rank
+from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
 from .findings import Finding, Severity
+from .parsers.yamlsafe import load_json
 from .rules import Coverage, run_rules
+from .waivers import Waiver
 
 SCHEMA_ID = "https://kubetriage.dev/schema/report-v1.json"
 VERDICTS = {
@@ -26,6 +29,20 @@ VERDICTS = {
 SEVERITY_VALUES = {s.value for s in Severity}
 #: a baseline file larger than this is not a report kubetriage wrote
 MAX_BASELINE_BYTES = 64 * 1024 * 1024
+
+
+#: items that cannot show a control-plane problem on their own: host and network state, text no type
+#: recognised (analyzer/evidence/reader.py)
+_NOT_CONTROL_PLANE = ("host.", "net.", "logs.pasted")
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """What the report may honestly say. kind: findings | clean | partial | insufficient | not-understood."""
+
+    kind: str
+    summary: str
+    why: str = ""
 
 
 @dataclass(frozen=True)
@@ -78,6 +95,13 @@ class Report:
     ranking: list[RootCause] = field(default_factory=list)
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.timezone.utc))
     baseline: Baseline | None = None
+    #: finding key -> the waiver that accepts it (`--waivers`): shown, but not failing CI
+    waived: dict[str, Waiver] = field(default_factory=dict)
+
+    @property
+    def active(self) -> list[Finding]:
+        """The findings no waiver accepts: what --fail-on, SARIF and JUnit failures count."""
+        return [f for f in self.findings if f.key not in self.waived]
 
     @property
     def worst(self) -> Severity | None:
@@ -85,7 +109,38 @@ class Report:
 
     @property
     def verdict(self) -> str:
-        return VERDICTS[self.worst or Severity.INFO]
+        judged = self.judgement
+        return judged.summary + (f": {judged.why}" if judged.why else "")
+
+    @property
+    def unchecked_categories(self) -> list[str]:
+        """Categories none of whose rules could be checked."""
+        checked = {c.rule.category.value for c in self.coverage if c.checked}
+        return sorted({c.rule.category.value for c in self.coverage} - checked)
+
+    @property
+    def judgement(self) -> Verdict:
+        """Green only when the evidence could have shown the problems it rules out."""
+        if self.worst is not None:
+            return Verdict("findings", VERDICTS[self.worst])
+        view = self.view
+        loose = all(n.manifest.options.get("loose") for n in view.nodes)
+        if loose and not view.available - {"logs.pasted"}:
+            lines = sum(a.get("lines", 0) for n in view.nodes for a in n.manifest.options.get("accounts", []))
+            what = (f"none of its {lines} line(s) is a known evidence type (`kubetriage types` lists them)"
+                    if lines else "nothing in it could be read as evidence")
+            return Verdict("not-understood", "Input not understood", what)
+        if not any(not i.startswith(_NOT_CONTROL_PLANE) for i in view.available):
+            why = ("only host or network output was given (" + ", ".join(sorted(view.available)) + ")"
+                   if loose else "the bundle holds no control-plane evidence (no static pod manifests, API "
+                   "objects, etcd, certificates or control-plane logs): was it collected on a control-plane "
+                   "node?")
+            return Verdict("insufficient", "Not enough evidence to judge", why)
+        missing = self.unchecked_categories
+        if missing:
+            return Verdict("partial", "No problems found in what could be checked",
+                           "not checked: " + ", ".join(missing))
+        return Verdict("clean", VERDICTS[Severity.INFO])
 
     @property
     def root_causes(self) -> list[Finding]:
@@ -158,7 +213,8 @@ class Report:
             "$schema": SCHEMA_ID,
             "kubetriage_version": __version__,
             "generated_at": self.generated_at.isoformat(),
-            "verdict": {"summary": self.verdict,
+            "verdict": {"summary": self.verdict, "kind": self.judgement.kind,
+                        "not_checked_categories": self.unchecked_categories,
                         "worst_severity": self.worst.value if self.worst else None,
                         "counts": self.counts(),
                         "root_causes": [f.key for f in self.root_causes],
@@ -181,7 +237,10 @@ class Report:
             "coverage": [{"rule": c.rule.id, "checked": c.checked, "reason": c.reason,
                           "findings": c.findings} for c in self.coverage],
             "problems": self.view.problems,
+            "inputs": [a for n in self.view.nodes for a in n.manifest.options.get("accounts", [])],
             **({"baseline": self._delta_dict()} if self.baseline else {}),
+            **({"waived": [{"key": key, "rule": w.rule, "reason": w.reason, "expires": w.expires.isoformat()}
+                           for key, w in self.waived.items()]} if self.waived else {}),
         }
 
     def _delta_dict(self) -> dict[str, Any]:
@@ -208,9 +267,11 @@ def load_baseline(path: Path) -> Baseline:
     if len(data) > MAX_BASELINE_BYTES:
         raise InputError(f"baseline {path}: larger than {MAX_BASELINE_BYTES} bytes")
     try:
-        raw = json.loads(data.decode("utf-8", "replace"))
+        raw = load_json(data.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:
         raise InputError(f"baseline {path}: not JSON ({exc.msg} at line {exc.lineno})") from exc
+    except ValueError as exc:  # nests too deeply, or a number too long to convert
+        raise InputError(f"baseline {path}: {exc}") from None
     if not isinstance(raw, dict) or raw.get("$schema") != SCHEMA_ID or not isinstance(
             raw.get("findings"), list):
         raise InputError(f"baseline {path}: not a kubetriage JSON report (write one with --format json)")
@@ -225,15 +286,21 @@ def load_baseline(path: Path) -> Baseline:
     return Baseline(str(path), str(raw.get("generated_at", "")), tuple(findings))
 
 
-def analyze(paths: list[Path], as_type: str | None = None) -> Report:
-    """Open the bundles (and loose files, of type `as_type` when given), build the cluster view,
-    run the rules."""
-    bundles = open_bundles(paths, as_type)
+def analyze(paths: list[Path], as_type: str | None = None, node: str | None = None,
+            stdin: bytes | None = None, one_cluster: bool = False) -> Report:
+    """Open the bundles (and loose files of node `node`, of type `as_type` when given; stdin's bytes
+    for the path `-`), build the cluster view, run the rules. Repeats of one bundle are read once;
+    nodes of different clusters are refused (InputError) unless `one_cluster` says they belong
+    together."""
+    bundles, repeats = dedupe(open_bundles(paths, as_type, node, stdin))
     try:
         view = build_view(bundles)
     finally:
         for bundle in bundles:
             bundle.close()
+    view.problems.extend(repeats)
+    if not one_cluster:
+        check_one_cluster(view)
     progress.step("running rules")
     findings, coverage = run_rules(view)
     progress.step("linking root causes")

@@ -94,6 +94,11 @@ def verify_bundle(bundle: Bundle, archive: Path | None) -> Verification:
     for path in present:
         size, sha, hits = _member_digest(bundle, path)
         result.secrets.extend(SecretHit(path, line, kind) for line, kind in hits)
+        for number, copy in enumerate(bundle.other_copies(path), start=2):  # flagged in bundle.warnings
+            with copy:
+                data = copy.read(MAX_MEMBER_BYTES + 1)
+            result.secrets.extend(SecretHit(f"{path} (copy {number})", line, kind)
+                                  for line, kind in find_secrets(data))
         if path not in expected:
             result.integrity.append(f"{path}: in the bundle, not in the manifest")
             continue

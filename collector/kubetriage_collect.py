@@ -28,6 +28,7 @@ import shlex
 import shutil
 import signal
 import socket
+import stat
 import subprocess
 import sys
 import tarfile
@@ -47,6 +48,8 @@ TOTAL_CAP = 200 * MB
 LOG_ITEMS = ("logs.*", "journal.*", "cri.logs*")
 LOGS_TOTAL_CAP = 100 * MB
 LOG_LINES = 20000
+# a file that says it is small (/proc, /sys) is still never read past this
+READ_LIMIT = 64 * MB
 
 # ---------------------------------------------------------------------------------------------
 # What is collected. One row per item id; a glob row yields one record per matching file.
@@ -57,8 +60,11 @@ LOG_LINES = 20000
 #            host    : inspects the running host (ss, iptables, df ...): only when --root is / or
 #                      --host-commands is given
 #            cluster : talks to etcd or the API server over the network, with key/cert paths
-#                      taken under --root
-#   redact   none | text | kubeconfig | cert   (see redact())
+#                      taken under --root: only when --root is / or --cluster-commands is given
+#                      (a mounted disk is evidence, not a trusted configuration), and kubectl
+#                      only ever with a client-certificate copy of the kubeconfig (see
+#                      client_cert_kubeconfig: a kubeconfig's exec plugin would run as root here)
+#   redact   text | cert   (see redact())
 #   needs    a gate that must have passed first ("api": /healthz answered)
 #   each     a command row run once per target that an earlier item's output names (see EACH:
 #            containers from cri.ps_json, certificates from pki.cert, pods from k8s.pending_pods);
@@ -100,8 +106,7 @@ SPECS = [
     Spec("kubeadm.config", "file", ["/etc/kubernetes/kubeadm-config.yaml", "/etc/kubernetes/kubeadm.yaml"]),
     Spec("k8s.kubeconfig", "file", ["/etc/kubernetes/admin.conf", "/etc/kubernetes/super-admin.conf",
                                     "/etc/kubernetes/controller-manager.conf",
-                                    "/etc/kubernetes/scheduler.conf", "/etc/kubernetes/kubelet.conf"],
-         redact="kubeconfig"),
+                                    "/etc/kubernetes/scheduler.conf", "/etc/kubernetes/kubelet.conf"]),
     # -- certificates (public parts only; *.key is never opened) ----------------------------
     Spec("pki.cert", "cert", ["/etc/kubernetes/pki/**/*.crt", "/etc/kubernetes/pki/**/*.pem",
                               "/var/lib/kubelet/pki/*.crt", "/var/lib/kubelet/pki/*.pem"],
@@ -221,119 +226,459 @@ FORBIDDEN = ["*.key", "*/sa.key", "*-key.pem", "*.p12", "*.pfx"]
 
 
 # ---------------------------------------------------------------------------------------------
-# Redaction: applied to every byte before it is written to the bundle.
+# Secrets: ONE finder. Redaction replaces what it finds before anything is staged; --verify and
+# `kubetriage verify` report what it finds in a finished bundle (a redacted value reads REDACTED
+# and is not found again). It reads structure, not only key words: PEM blocks whole, headless
+# (a tail cut) or without END; PEM keys base64-encoded; env entries in every layout (YAML block
+# or flow, JSON, escaped JSON, value before name, block scalars); names that say secret in
+# key/value pairs and flags; URL userinfo; user:password arguments; known token shapes.
+# Bytes in, bytes out: nothing is decoded, so a log's invalid UTF-8 stays as it was.
 # ---------------------------------------------------------------------------------------------
 REDACTED = "REDACTED"
-PEM_BLOCK = re.compile(r"-----BEGIN ([A-Z0-9 ]+)-----.*?(?:-----END \1-----|\Z)", re.S)
-KUBECONFIG_SECRET = re.compile(
-    r"^(\s*-?\s*(?:client-key-data|client-key|token|id-token|refresh-token|access-token|password"
-    r"|secret|client-secret)\s*:\s*)(\S.*)$", re.M | re.I)
-# Values stop at a backslash and quotes are kept, so redacted JSON log lines (etcd's zap output,
-# with escaped quotes inside strings) stay valid JSON.
-# (hints, pattern, replacement). A rule with hints runs only on lines whose lowercase text holds one
-# of them: logs are megabytes, and most of these patterns are slow to try at every position.
-SECRET_WORDS = ("token", "password", "passwd", "secret")
-TEXT_RULES = [
-    # Authorization headers and bearer tokens in logs
-    (("authorization",), re.compile(r"(?i)(authorization:\s*(?:bearer|basic)\s+)[^\s\"'\\]+"),
-     r"\1" + REDACTED),
-    (("bearer",), re.compile(r"(?i)(\bbearer\s+)[A-Za-z0-9._~+/=-]{8,}"), r"\1" + REDACTED),
-    # JWTs (service-account and bootstrap tokens look like this)
-    (("eyj",), re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"), REDACTED),
-    # kubeadm bootstrap tokens
-    (None, re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b"), REDACTED),
-    # --token=..., --password ..., --oidc-client-secret=... (but keep --token-auth-file=<path>)
-    (SECRET_WORDS, re.compile(r"(?i)(--?[a-z0-9-]*(?:token|password|passwd|secret)"
-                              r"(?![a-z0-9-]*-(?:file|dir|path))"
-                              r"[a-z0-9-]*(?:=|\s+))(?!-|(?:true|false)\b)[^\s\"',\\]+"), r"\1" + REDACTED),
-    # key: value pairs whose key says secret (YAML, env files, JSON)
-    (SECRET_WORDS + ("apikey", "api_key", "api-key", "accesskey", "access_key", "access-key"),
-     re.compile(r"(?i)([\"']?\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)"
-                r"[\"']?\s*[:=]\s*)(?![\s\"']*(?:\{|\[|$))((?:\\?[\"'])?)[^\s\"',}\\]+"),
-     r"\1\2" + REDACTED),
-    # cloud access keys
-    (("akia", "asia"), re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b"), REDACTED),
-    # GCP API keys and OAuth access tokens, Azure storage account keys and SAS signatures
-    (("aiza",), re.compile(r"\bAIza[0-9A-Za-z_-]{35}"), REDACTED),
-    (("ya29.",), re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}"), REDACTED),
-    (("accountkey=",), re.compile(r"(?i)(AccountKey=)[^;\s\"']+"), r"\1" + REDACTED),
-    (("sig=",), re.compile(r"(?i)([?&;\s]sig=)[^&\s\"'\\]+"), r"\1" + REDACTED),
-    # a PEM private key base64-encoded once (Secret data): "-----BEGIN ...PRIVATE KEY" at any alignment
-    (("ls0tls1crudjti",),
-     re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{0,40}?(?:UFJJVkFURSBLRVkt|BSSVZBVEUgS0VZL|QUklWQVRFIEtFWS0)"
-                r"[A-Za-z0-9+/=]*"), REDACTED),
-    # PuTTY key files: everything after the header line is key material (spans lines: whole text)
-    (None, re.compile(r"PuTTY-User-Key-File-\d+:[^\n]*(?:\n(?!\s*$)[^\n]*)*"), REDACTED),
+_REDACTED = REDACTED.encode("ascii")
+Span = collections.namedtuple("Span", "start end kind replacement")
+
+# Names that say "secret": one of these words, or "<owner> key" (api key, certificateKey ...),
+# unless the last word says the value is something else (a file, a TTL, a name, a reference).
+SECRET_NAME_WORDS = frozenset((
+    "password", "passwd", "passphrase", "pass", "peerpass", "secret", "token", "tokens",
+    "credential", "credentials", "creds", "apikey", "accesskey", "secretkey", "privatekey"))
+KEY_OWNERS = frozenset(("api", "access", "secret", "private", "client", "encryption", "certificate",
+                        "signing", "master", "account", "shared", "session", "storage", "license", "auth"))
+NOT_SECRET_LAST = frozenset((
+    "file", "files", "path", "dir", "directory", "ttl", "expiration", "expiry", "duration", "timeout", "mode",
+    "type", "name", "names", "id", "ref", "refs", "source", "issuer", "issuers", "audience", "audiences",
+    "length", "size", "count", "enabled", "enable", "disabled", "required", "format", "version", "prefix",
+    "method", "provider", "lookup", "usage", "usages", "namespace", "period", "interval", "algorithm", "url",
+    "uri", "endpoint", "host", "hostname", "port", "user", "username", "digest", "image", "selector",
+    "webhook", "cache", "policy", "config", "kind", "hash"))
+# a value that is never a secret: placeholders, booleans, numbers and durations, references, paths
+NOT_A_VALUE = re.compile(rb"^(?:REDACTED.*|true|false|null|none|nil|yes|no|on|off|~|[0-9.]+[a-z]{0,3}"
+                         rb"|\$[({].*|<.*>|[*x.]+|/.*|[(&].*)$", re.I | re.S)
+RANDOMISH = re.compile(rb"^[A-Za-z0-9+/=_.~!@#%^&*-]{16,4096}$")
+# lowercase words joined by - or . (names, hostnames), and UUIDs: not generated secrets
+WORDISH = re.compile(rb"^(?:[a-z0-9]+[-.])*[a-z0-9]+$"
+                     rb"|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+
+def name_words(name):
+    name = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name.decode("ascii", "replace"))
+    return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
+
+
+def is_secret_name(name):
+    words = name_words(name)
+    if not words or words[-1] in NOT_SECRET_LAST:
+        return False
+    return any(w in SECRET_NAME_WORDS for w in words) or any(
+        words[i] in KEY_OWNERS and words[i + 1] == "key" for i in range(len(words) - 1))
+
+
+def plain_name(name):
+    """A name no secret word is in, whose value may still be a secret when it looks random."""
+    words = name_words(name)
+    return bool(words) and words[-1] not in NOT_SECRET_LAST
+
+
+def looks_random(value):
+    """Mixed-case letters and digits, or long hex: the shape of generated keys and passwords."""
+    if not RANDOMISH.match(value) or NOT_A_VALUE.match(value):
+        return False
+    if re.match(rb"^[0-9a-f]{32,}$", value):
+        return True
+    return not WORDISH.match(value) and all(re.search(c, value) for c in (rb"[a-z]", rb"[A-Z]", rb"[0-9]"))
+
+
+def is_secret_value(value, listed):
+    value = value.strip(b"\"' \t\r")
+    if listed:
+        return len(value) >= 3 and not NOT_A_VALUE.match(value)
+    return looks_random(value)
+
+
+# -- PEM ---------------------------------------------------------------------------------------
+PEM_MARKER = re.compile(rb"-----(BEGIN|END) ([A-Z0-9 ]{1,60})-----")
+BODY_TOKEN = re.compile(rb"(?:^|[ \t])([A-Za-z0-9+/=]{4,})[ \t\r]*$", re.M)
+PemBlock = collections.namedtuple("PemBlock", "start end labels complete")
+
+
+def pem_blocks(data):
+    """Every PEM block: BEGIN to its END, else to the next BEGIN or the end of the text; a lone
+    END (the head cut off by a tail) starts at the base64 lines above it."""
+    if b"-----" not in data:
+        return []
+    markers = list(PEM_MARKER.finditer(data))
+    blocks = []
+    for i, m in enumerate(markers):
+        prev = markers[i - 1] if i else None
+        nxt = markers[i + 1] if i + 1 < len(markers) else None
+        if m.group(1) == b"BEGIN":
+            if nxt is not None and nxt.group(1) == b"END":
+                blocks.append(PemBlock(m.start(), nxt.end(), {m.group(2), nxt.group(2)},
+                                       nxt.group(2) == m.group(2)))
+            else:
+                blocks.append(PemBlock(m.start(), nxt.start() if nxt else len(data), {m.group(2)}, False))
+        elif prev is None or prev.group(1) == b"END":
+            blocks.append(PemBlock(body_start(data, prev.end() if prev else 0, m.start()), m.end(),
+                                   {m.group(2)}, False))
+    return blocks
+
+
+def body_start(data, low, end):
+    """Start of the base64 lines just above position end (the last one may be short)."""
+    start = end
+    line_end = data.rfind(b"\n", low, end)
+    lines = 0
+    while line_end >= low and lines < 400:
+        line_start = max(low, data.rfind(b"\n", low, line_end) + 1)
+        token = BODY_TOKEN.search(data, line_start, line_end)
+        if token is None or (lines and len(token.group(1)) < 40):
+            break
+        start, lines, line_end = line_start, lines + 1, line_start - 1
+    return start
+
+
+def is_key_block(block):
+    return any(b"PRIVATE KEY" in label for label in block.labels)
+
+
+def pem_key_spans(data, low):
+    for block in pem_blocks(data):
+        if is_key_block(block):
+            label = sorted(block.labels)[0]
+            yield Span(block.start, block.end, "private-key", b"-----" + _REDACTED + b" " + label + b"-----")
+
+
+def public_certificates(data):
+    """Only the complete CERTIFICATE blocks; (bytes, number of other or broken blocks dropped)."""
+    blocks = pem_blocks(data)
+    certs = [data[b.start:b.end] for b in blocks if b.complete and b.labels == {b"CERTIFICATE"}]
+    return b"\n".join(certs) + (b"\n" if certs else b""), len(blocks) - len(certs)
+
+
+B64_PEM = re.compile(rb"LS0tLS1CRUdJTi(?:[A-Za-z0-9+/]|\r?\n[ \t]*(?=[A-Za-z0-9+/]{16}))*=*")
+
+
+def base64_key_spans(data, low):
+    """A PEM key base64-encoded once (kubeconfig *-data, Secret data); a certificate+key value
+    keeps its certificates, encoded again."""
+    for m in B64_PEM.finditer(data):
+        raw = re.sub(rb"\s", b"", m.group(0))
+        try:
+            decoded = base64.b64decode(raw[:len(raw) - len(raw) % 4])
+        except (binascii.Error, ValueError):
+            continue
+        if any(is_key_block(b) for b in pem_blocks(decoded)):
+            certs = public_certificates(decoded)[0]
+            yield Span(m.start(), m.end(), "private-key-base64", base64.b64encode(certs) if certs else None)
+
+
+# -- names and values ----------------------------------------------------------------------------
+# candidates: a name holding a hint word followed by = or :, or a --flag holding one and a value
+NAME_WORD_HINTS = (b"pass", b"secret", b"token", b"key", b"cred")
+NAME_THEN_SEPARATOR = [re.compile(word + rb"[a-z0-9_.-]*\\?[\"']?[ \t]*[:=]") for word in NAME_WORD_HINTS]
+FLAG_NAME = re.compile(rb"-(?<![a-z0-9_.-]-)-?(?=[a-z0-9_.-]*(?:pass|secret|token|key|cred)[a-z0-9_.-]*"
+                       rb"(?:[ \t]+|[ \t]*\r?\n[ \t]*-[ \t]+))")
+NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_.-")
+ASSIGN = re.compile(rb"(\\?[\"']?)[ \t]*[:=][ \t]*")
+FLAG_SEPARATOR = re.compile(rb"[ \t]+|[ \t]*\r?\n[ \t]*-[ \t]+")
+PLAIN_VALUE = re.compile(rb"[^\s\"',}\]\\]+")
+BLOCK_SCALAR = re.compile(rb"[|>][-+0-9]*[ \t]*\r?$", re.M)
+
+
+KEY_POSITION = re.compile(rb"(?:^|\n)[ \t]*(?:-[ \t]+)?\Z|[{,\[][ \t]*\Z")
+
+
+def value_span(data, pos, key_indent):
+    """(start, end) of the value at pos: quoted, a YAML block scalar, or one plain token."""
+    quote = re.match(rb"\\?([\"'])", data[pos:pos + 2])
+    if quote:
+        start = pos + len(quote.group(0))
+        end = start
+        while end < len(data) and data[end] not in b"\"'\\\n":
+            end += 1
+        return start, end
+    block = BLOCK_SCALAR.match(data, pos)
+    if block:
+        end = block.end()
+        while True:
+            nxt = data.find(b"\n", end + 1)
+            line = data[end + 1:nxt if nxt >= 0 else len(data)]
+            if line.strip() and len(line) - len(line.lstrip(b" ")) <= key_indent:
+                return block.end() + 1, end
+            if nxt < 0:
+                return block.end() + 1, len(data)
+            end = nxt
+    plain = PLAIN_VALUE.match(data, pos)
+    return (pos, plain.end()) if plain else (pos, pos)
+
+
+def occurrences(text, words):
+    """Every position of every word (bytes.find is many times faster than a regex alternation)."""
+    for word in words:
+        pos = text.find(word)
+        while pos >= 0:
+            yield pos
+            pos = text.find(word, pos + 1)
+
+
+def indent_at(data, pos):
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    return len(data[line_start:pos]) - len(data[line_start:pos].lstrip(b" -"))
+
+
+def named_value_spans(data, low):
+    """name=value, name: value, "name":"value", --name value whose name says secret."""
+    done = 0
+    hits = [m.start() for pattern in NAME_THEN_SEPARATOR for m in pattern.finditer(low)]
+    hits += [m.end() for m in FLAG_NAME.finditer(low)]
+    for hit in sorted(hits):
+        if hit < done:
+            continue
+        start = end = hit
+        while start > 0 and data[start - 1] in NAME_BYTES:
+            start -= 1
+        while end < len(data) and data[end] in NAME_BYTES:
+            end += 1
+        done = end
+        name = data[start:end]
+        is_flag = name.startswith(b"-")
+        if not is_secret_name(name.lstrip(b"-")):
+            continue
+        sep = ASSIGN.match(data, end)
+        if sep is None and is_flag:
+            sep = FLAG_SEPARATOR.match(data, end)
+        if sep is None:
+            continue
+        if sep.group(0).strip(b" \t\\\"'") == b":":
+            if data[sep.end():sep.end() + 1] in (b"{", b"["):
+                continue  # a mapping or list follows, not a value
+            key_start = start - len(sep.group(1))
+            if not KEY_POSITION.search(data, max(0, key_start - 200), key_start):
+                continue  # 'list *api.Secret: Get', '"ebs-cloud-credentials": Failed': prose, not a key
+        prose_flag = is_flag and sep.re is FLAG_SEPARATOR
+        vstart, vend = value_span(data, sep.end(), indent_at(data, start))
+        value = data[vstart:vend]
+        # "--flag value": "--kubelet-client-key string", "--x-credentials was specified" are prose
+        prose = prose_flag and (len(value) < 6 or value.isalpha() and value.islower())
+        dash = is_flag and value.startswith(b"-")
+        if vend > vstart and is_secret_value(value, True) and not (dash or prose):
+            yield Span(vstart, vend, "password-flag" if is_flag else "secret-assignment", None)
+
+
+ENV_VALUE_KEY = re.compile(rb"(\\?[\"']?)value\1[ \t]*:[ \t]*")
+ENV_NAME_KEY = re.compile(rb"(?<![A-Za-z0-9_])(\\?[\"']?)(?:name|key)\1[ \t]*:[ \t]*\\?[\"']?"
+                          rb"([A-Za-z_][A-Za-z0-9_.-]*)")
+
+
+def env_spans(data, low):
+    """Env entries {name|key, value} in any layout: YAML items (either key first, block scalars),
+    flow mappings, JSON and escaped JSON objects (kubectl -o json, crictl inspect, last-applied)."""
+    for hit in occurrences(data, (b"value",)):
+        quote = data[hit - 2:hit] if data[hit - 2:hit] == b'\\"' else data[hit - 1:hit]
+        if quote not in (b"", b'"', b"'", b'\\"'):
+            quote = b""
+        pos = hit - len(quote)
+        m = ENV_VALUE_KEY.match(data, pos)
+        if m is None or (pos and data[pos - 1] in NAME_BYTES):
+            continue
+        opened = data.rfind(b"{", max(0, pos - 1024), pos)
+        if opened >= 0 and data.find(b"}", opened, pos) < 0:  # inside a flow mapping / JSON object
+            closed = data.find(b"}", m.end(), m.end() + 4096)
+            name = ENV_NAME_KEY.search(data, opened, closed if closed >= 0 else m.end() + 4096)
+        else:
+            name = yaml_sibling(data, pos)
+        if name is None:
+            continue
+        vstart, vend = value_span(data, m.end(), indent_at(data, pos))
+        value = data[vstart:vend]
+        if vend > vstart and (is_secret_value(value, True) if is_secret_name(name.group(2)) else
+                              plain_name(name.group(2)) and is_secret_value(value, False)):
+            yield Span(vstart, vend, "secret-env", None)
+
+
+def yaml_sibling(data, pos):
+    """The name:/key: of the YAML list item that holds the value: key at pos, or None."""
+    line_start = data.rfind(b"\n", 0, pos) + 1
+    prefix = data[line_start:pos]
+    if prefix.strip(b" ") not in (b"", b"-"):
+        return None
+    column = len(prefix)
+    lines = []
+    # up to the item's "- " line, then down to the next item or a shallower line
+    start = line_start
+    if prefix.strip(b" ") != b"-":
+        for _ in range(30):
+            if start == 0:
+                break
+            prev_start = data.rfind(b"\n", 0, start - 1) + 1
+            line = data[prev_start:start - 1]
+            indent = len(line) - len(line.lstrip(b" "))
+            if line.strip() and indent < column - 2:
+                break
+            lines.append(line)
+            start = prev_start
+            if indent == column - 2 and line.lstrip(b" ").startswith(b"- "):
+                break
+    end = data.find(b"\n", pos)
+    for _ in range(30):
+        if end < 0:
+            break
+        nxt = data.find(b"\n", end + 1)
+        line = data[end + 1:nxt if nxt >= 0 else len(data)]
+        indent = len(line) - len(line.lstrip(b" "))
+        if line.strip() and (indent < column or line.lstrip(b" ").startswith(b"- ") and indent <= column - 2):
+            break
+        lines.append(line)
+        end = nxt
+    for line in lines:
+        match = ENV_NAME_KEY.match(line.lstrip(b" -"))
+        if match and len(line) - len(line.lstrip(b" -")) == column:
+            return match
+    return None
+
+
+ENV_ASSIGNED = re.compile(rb"=\\?[\"']?([^\s\"'\\;,]{16,})")
+ENV_NAME_BEFORE = re.compile(rb"(?:^|[^A-Za-z0-9_])([A-Z][A-Z0-9_]{2,})\Z")
+
+
+def env_assignment_spans(data, low):
+    """NAME=value of an environment variable whose name says nothing, when the value looks generated."""
+    for m in ENV_ASSIGNED.finditer(data):
+        name = ENV_NAME_BEFORE.search(data, max(0, m.start() - 100), m.start())
+        if name and plain_name(name.group(1)) and looks_random(m.group(1)):
+            yield Span(m.start(1), m.end(1), "secret-env", None)
+
+
+# -- shapes ----------------------------------------------------------------------------------------
+def regex_rule(kind, pattern, group=0, lower=False, check=None):
+    """A finder from one regex: the group is the secret; on the lowercased text when lower."""
+    def find(data, low):
+        for m in pattern.finditer(low if lower else data):
+            value = data[m.start(group):m.end(group)]
+            if not value.startswith(_REDACTED) and (check is None or check(value)):
+                yield Span(m.start(group), m.end(group), kind, None)
+    return find
+
+
+def decodes_to_user_password(value):
+    try:
+        return b":" in base64.b64decode(value + b"=" * (-len(value) % 4))
+    except (binascii.Error, ValueError):
+        return False
+
+
+def bootstrap_token_spans(data, low):
+    """kubeadm bootstrap tokens: [a-z0-9]{6}.[a-z0-9]{16}, found from the dot (fast)."""
+    for m in BOOTSTRAP_TAIL.finditer(data):
+        start = m.start() - 6
+        # event names are <object>.<16 hex>: a token's 16 characters are [a-z0-9], almost never all hex
+        if start >= 0 and BOOTSTRAP_HEAD.match(data, start) and (start == 0 or data[start - 1] not in ALNUM) \
+                and not HEX16.match(data, m.start() + 1):
+            yield Span(start, m.end(), "bootstrap-token", None)
+
+
+BOOTSTRAP_TAIL = re.compile(rb"\.[a-z0-9]{16}(?![a-z0-9])")
+BOOTSTRAP_HEAD = re.compile(rb"[a-z0-9]{6}\.")
+HEX16 = re.compile(rb"[0-9a-f]{16}")
+ALNUM = frozenset(b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+
+
+def userinfo_spans(data, low):
+    """scheme://user:password@host: the password; scheme://TOKEN@host: a random-looking user."""
+    for m in URL_USERINFO.finditer(data):
+        info = m.group(1)
+        colon = info.find(b":")
+        start = m.start(1) + colon + 1 if colon >= 0 else m.start(1)
+        value = data[start:m.end(1)]
+        if value and not value.startswith(_REDACTED) and (colon >= 0 or looks_random(value)):
+            yield Span(start, m.end(1), "url-userinfo", None)
+
+
+URL_USERINFO = re.compile(rb"://([^\s/?#@\"'\\<>\[\]{}]{1,256})@")
+
+# (kind, hints, finder): a finder runs only when one of its hints is in the lowercased text
+# Every regex starts with a literal (boundaries are lookbehinds after it), so the regex engine
+# skips to candidates at memchr speed; the finders built on bytes.find need no hint either.
+SECRET_FINDERS = [
+    pem_key_spans,
+    base64_key_spans,
+    regex_rule("putty-private-key", re.compile(rb"PuTTY-User-Key-File-\d+:[^\n]*(?:\n[^\n]*\S[^\n]*)*")),
+    regex_rule("jwt", re.compile(
+        rb"eyJ(?<![A-Za-z0-9_-]eyJ)[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
+    regex_rule("bearer-token", re.compile(
+        rb"bearer(?<![a-z0-9_]bearer)\s+([a-z0-9._~+/-]{8,}=*)"), 1, lower=True),
+    regex_rule("basic-auth", re.compile(rb"basic(?<![a-z0-9_]basic)\s+([a-z0-9+/]{8,}={0,2})"), 1, lower=True,
+               check=decodes_to_user_password),
+    bootstrap_token_spans,
+    regex_rule("aws-access-key-id", re.compile(rb"(?:AKIA|ASIA)[A-Z0-9]{16}(?![A-Za-z0-9])")),
+    regex_rule("gcp-api-key", re.compile(rb"AIza[0-9A-Za-z_-]{35}")),
+    regex_rule("gcp-oauth-token", re.compile(rb"ya29\.[0-9A-Za-z_-]{20,}")),
+    regex_rule("azure-storage-key", re.compile(rb"accountkey=([^;\s\"'\\]+)"), 1, lower=True),
+    regex_rule("azure-sas-signature", re.compile(rb"sig=(?<=[?&;\s]sig=)([^&\s\"'\\]{8,})"), 1, lower=True),
+    userinfo_spans,
+    # curl -u user:pw, etcdctl --user=root:pw (also as the next item of a YAML command list)
+    regex_rule("user-password", re.compile(
+        rb"-(?<![\w-]-)(?:u|-user|-username|-proxy-user)(?:[ \t]*=[ \t]*|[ \t]+|[ \t]*\r?\n[ \t]*-[ \t]+)"
+        rb"[\"']?[^\s\"':]{1,128}:([^\s\"',\]\\]+)"), 1, check=lambda v: is_secret_value(v, True)),
+    named_value_spans,
+    env_spans,
+    env_assignment_spans,
 ]
-ENV_SECRET_NAME = re.compile(r"^(\s*-?\s*name:\s*[\"']?)([A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY"
-                             r"|ACCESS_KEY|CREDENTIAL)[A-Za-z0-9_]*)", re.I)
-ENV_VALUE = re.compile(r"^(\s*value:\s*)(\S.*)$")
 
 
-def redact_text(text):
-    """Redact secrets from free text (logs, manifests, command output); return (text, count)."""
-    count = 0
-
-    def drop_key(match):
-        nonlocal count
-        if "PRIVATE KEY" in match.group(1):
-            count += 1
-            return "-----%s %s-----" % (REDACTED, match.group(1))
-        return match.group(0)
-
-    text = PEM_BLOCK.sub(drop_key, text)
-    lowered = text.lower()
-    hinted = []
-    for hints, pattern, repl in TEXT_RULES:
-        if hints is None:
-            text, n = pattern.subn(repl, text)
-            count += n
-        elif any(h in lowered for h in hints):
-            hinted.append((hints, pattern, repl))
-    lines = text.split("\n")
-    if hinted:
-        for i, line in enumerate(lines):
-            low = line.lower()
-            for hints, pattern, repl in hinted:
-                if any(h in low for h in hints):
-                    line, n = pattern.subn(repl, line)
-                    count += n
-            lines[i] = line
-    # env: - name: DB_PASSWORD / value: xyz  (the value sits on the next line)
-    for i in range(len(lines) - 1):
-        if ENV_SECRET_NAME.match(lines[i]) and ENV_VALUE.match(lines[i + 1]):
-            if REDACTED not in lines[i + 1]:
-                lines[i + 1] = ENV_VALUE.sub(r"\1" + REDACTED, lines[i + 1])
-                count += 1
-    return "\n".join(lines), count
+def find_secret_spans(data):
+    """Every secret in data (bytes), sorted, overlapping ones merged into the first."""
+    low = data.lower()
+    ranked = []
+    for rank, finder in enumerate(SECRET_FINDERS):
+        ranked.extend((span.start, rank, span) for span in finder(data, low))
+    ranked.sort(key=lambda r: r[:2])  # at one start, the more specific finder (listed first) names it
+    merged = []
+    for _, _, span in ranked:
+        if merged and span.start < merged[-1].end:
+            if span.end > merged[-1].end:
+                merged[-1] = merged[-1]._replace(end=span.end)
+            continue
+        merged.append(span)
+    return merged
 
 
-def redact_kubeconfig(text):
-    """Blank client keys, tokens and passwords; keep CA and client certificates (public)."""
-    text, count = KUBECONFIG_SECRET.subn(r"\1" + REDACTED, text)
-    text, more = redact_text(text)
-    return text, count + more
-
-
-def public_certificates(text):
-    """Keep only CERTIFICATE PEM blocks; everything else in the file (keys) is dropped."""
-    blocks = [m.group(0) for m in PEM_BLOCK.finditer(text) if m.group(1) == "CERTIFICATE"]
-    dropped = sum(1 for m in PEM_BLOCK.finditer(text) if m.group(1) != "CERTIFICATE")
-    return "\n".join(blocks) + ("\n" if blocks else ""), dropped
+def redact_bytes(data):
+    """(data with every secret replaced, number replaced)."""
+    spans = find_secret_spans(data)
+    out, last = [], 0
+    for span in spans:
+        out.extend((data[last:span.start], span.replacement or _REDACTED))
+        last = span.end
+    out.append(data[last:])
+    return b"".join(out), len(spans)
 
 
 def redact(mode, data):
-    """Apply one redaction mode to raw bytes; return (bytes, redaction count)."""
-    if mode == "none":
-        return data, 0
-    text = data.decode("utf-8", "replace")
+    """Apply one redaction mode to raw bytes: "cert" keeps complete certificates only, "text"
+    replaces every secret; return (bytes, redaction count)."""
     if mode == "cert":
-        text, count = public_certificates(text)
-    elif mode == "kubeconfig":
-        text, count = redact_kubeconfig(text)
-    else:
-        text, count = redact_text(text)
-    return text.encode("utf-8"), count
+        return public_certificates(data)
+    return redact_bytes(data)
+
+
+MAX_FINDINGS_PER_KIND = 100
+
+
+def find_secrets(data):
+    """Sorted (line number, kind) of every secret in data (bytes): what --verify reports."""
+    found = set()
+    per_kind = collections.Counter()
+    newlines = None
+    for span in find_secret_spans(data):
+        per_kind[span.kind] += 1
+        if per_kind[span.kind] > MAX_FINDINGS_PER_KIND:
+            continue
+        if newlines is None:
+            newlines = [m.start() for m in re.finditer(b"\n", data)]
+        found.add((bisect.bisect_left(newlines, span.start) + 1, span.kind))
+    return sorted(found)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -341,17 +686,77 @@ def redact(mode, data):
 # ---------------------------------------------------------------------------------------------
 def read_static_pod_flags(root, name):
     """Return {flag: value} from a static pod manifest's command list (stdlib: no YAML parser)."""
-    path = os.path.join(root, "etc/kubernetes/manifests", name + ".yaml")
     flags = {}
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                match = re.match(r"^\s*-\s+[\"']?--([a-z0-9-]+)=(.*?)[\"']?\s*$", line)
-                if match:
-                    flags[match.group(1)] = match.group(2)
+        text = read_node_file(root, "/etc/kubernetes/manifests/%s.yaml" % name, FILE_CAP)[0]
     except OSError:
-        pass
+        return flags
+    for line in text.decode("utf-8", "replace").splitlines():
+        match = re.match(r"^\s*-\s+[\"']?--([a-z0-9-]+)=(.*?)[\"']?\s*$", line)
+        if match:
+            flags[match.group(1)] = match.group(2)
     return flags
+
+
+def confined(root, node_path):
+    """The real path of a node path (symlinks followed as the node would): never outside the root."""
+    return resolve_in_root(root, node_path)[1]
+
+
+ADMIN_CONF = "/etc/kubernetes/admin.conf"
+KubeAccess = collections.namedtuple("KubeAccess", "source config left_out why")
+# What a kubeconfig may hold besides a client certificate: plugins that run as root on this
+# machine, credentials and routes that the disk (not the user) would choose.
+KUBECONFIG_LEFT_OUT = ("exec", "auth-provider", "token", "tokenFile", "username", "password", "proxy-url",
+                       "as", "as-groups")
+KUBECONFIG_FIELD = re.compile(r"^[ \t]*-?[ \t]*\"?([A-Za-z-]+)\"?[ \t]*:[ \t]*\"?([^\"\s,{}]*)", re.M)
+HTTPS_SERVER = re.compile(r"^https://[A-Za-z0-9.:\[\]-]+(?:/[A-Za-z0-9._~/-]*)?$")
+
+
+def client_cert_kubeconfig(root, node_path):
+    """A kubeconfig for kubectl made from the node's: server, CA and client certificate, nothing else.
+
+    Returns KubeAccess(node path, JSON kubeconfig or None, fields left out, why None). Certificate
+    files it names are read inside the root and embedded, so kubectl opens nothing the disk names.
+    """
+    try:
+        text = read_node_file(root, node_path, FILE_CAP)[0].decode("utf-8", "replace")
+    except OSError as exc:
+        return KubeAccess(node_path, None, [], "cannot read: %s" % (exc.strerror or exc))
+    fields = {}
+    for key, value in KUBECONFIG_FIELD.findall(text):
+        fields.setdefault(key, value)
+    left_out = [k for k in KUBECONFIG_LEFT_OUT if k in fields]
+
+    def data(name):
+        value = fields.get(name + "-data")
+        if not value and fields.get(name):
+            value = base64.b64encode(read_node_file(root, fields[name], FILE_CAP)[0]).decode("ascii")
+        return value if value and re.match(r"^[A-Za-z0-9+/]+=*$", value) else None
+
+    try:
+        cert, key, ca = data("client-certificate"), data("client-key"), data("certificate-authority")
+    except OSError as exc:
+        why = "cannot read a file it names: %s" % (exc.strerror or exc)
+        return KubeAccess(node_path, None, left_out, why)
+    server = fields.get("server", "")
+    if not (cert and key):
+        why = "no client certificate and key (never used: exec and auth-provider plugins, tokens, passwords)"
+    elif not HTTPS_SERVER.match(server):
+        why = "no https server address"
+    else:
+        cluster = {"server": server}
+        if ca:
+            cluster["certificate-authority-data"] = ca
+        elif fields.get("insecure-skip-tls-verify") == "true":
+            cluster["insecure-skip-tls-verify"] = True
+        user = {"client-certificate-data": cert, "client-key-data": key}
+        config = {"apiVersion": "v1", "kind": "Config", "current-context": "node",
+                  "clusters": [{"name": "node", "cluster": cluster}],
+                  "users": [{"name": "node", "user": user}],
+                  "contexts": [{"name": "node", "context": {"cluster": "node", "user": "node"}}]}
+        return KubeAccess(node_path, json.dumps(config), left_out, None)
+    return KubeAccess(node_path, None, left_out, why)
 
 
 class Context(object):
@@ -378,30 +783,32 @@ class Context(object):
         tls = [("cacert", apiserver.get("etcd-cafile") or etcd.get("trusted-ca-file")),
                ("cert", apiserver.get("etcd-certfile") or etcd.get("cert-file")),
                ("key", apiserver.get("etcd-keyfile") or etcd.get("key-file"))]
-        if all(v for _, v in tls):
-            self.values["etcd_tls"] = ["--%s=%s" % (k, self.under_root(v)) for k, v in tls]
-        else:
-            self.missing["etcd_tls"] = "etcd TLS file paths not found in the etcd/API server manifests"
-        data_dir = self.under_root(etcd.get("data-dir") or "/var/lib/etcd")
-        if os.path.isdir(data_dir):
-            self.values["etcd_data_dir"] = data_dir
-        else:
-            self.missing["etcd_data_dir"] = "etcd data dir %s not found" % data_dir
-        admin = self.under_root("/etc/kubernetes/admin.conf")
-        if os.path.exists(admin):
-            self.values["admin_conf"] = admin
-        else:
-            self.missing["admin_conf"] = "no /etc/kubernetes/admin.conf"
-        journal = self.under_root("/var/log/journal")
+        try:
+            if not all(v for _, v in tls):
+                raise OSError("etcd TLS file paths not found in the etcd/API server manifests")
+            self.values["etcd_tls"] = ["--%s=%s" % (k, confined(root, v)) for k, v in tls]
+        except OSError as exc:
+            self.missing["etcd_tls"] = str(exc)
+        self.optional_dir("etcd_data_dir", etcd.get("data-dir") or "/var/lib/etcd", "etcd data dir")
+        self.kubeconfig = client_cert_kubeconfig(root, ADMIN_CONF)
+        if not self.kubeconfig.config:
+            self.missing["admin_conf"] = "%s: %s" % (ADMIN_CONF, self.kubeconfig.why)
         if root == "/":
             self.values["journal_dir"] = []
-        elif os.path.isdir(journal):
-            self.values["journal_dir"] = ["--directory=" + journal]
-        else:
-            self.missing["journal_dir"] = "no journal under --root (%s)" % journal
+        elif self.optional_dir("journal_dir", "/var/log/journal", "journal under --root"):
+            self.values["journal_dir"] = ["--directory=" + self.values["journal_dir"]]
 
-    def under_root(self, path):
-        return os.path.join(self.root, path.lstrip("/"))
+    def optional_dir(self, name, node_path, what):
+        """Set values[name] to the folder's real path, confined to the root; False when it is not one."""
+        try:
+            real = confined(self.root, node_path)
+            if not os.path.isdir(real):
+                raise OSError("not a folder")
+        except OSError as exc:
+            self.missing[name] = "%s %s: %s" % (what, node_path, exc)
+            return False
+        self.values[name] = real
+        return True
 
     def use_containers(self, containers):
         """Without etcdctl on the host, run the etcd image's own etcdctl through `crictl exec`.
@@ -460,16 +867,57 @@ def from_line_start(data):
     return data[newline + 1:] if 0 <= newline < len(data) - 1 else data
 
 
-def read_tail(path, cap):
-    """Read at most cap bytes, keeping the end (newest log lines); return (bytes, truncated)."""
-    with open(path, "rb") as handle:
-        handle.seek(0, os.SEEK_END)
-        size = handle.tell()
-        if size <= cap:
-            handle.seek(0)
-            return handle.read(), False
-        handle.seek(size - cap)
-        return from_line_start(handle.read(cap)), True
+def open_regular(real):
+    """Open a regular file read-only; OSError for anything else (FIFO, device, socket, folder).
+
+    Checked before opening (opening a device can act on it) and again with fstat on the open
+    descriptor; O_NONBLOCK so a FIFO swapped in between cannot block, O_NOFOLLOW so a link
+    swapped in cannot lead out of the root.
+    """
+    before = os.lstat(real)
+    if not stat.S_ISREG(before.st_mode):
+        raise OSError(errno.EINVAL, "not a regular file (%s)" % file_type(before.st_mode))
+    fd = os.open(real, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | getattr(os, "O_NOCTTY", 0))
+    now = os.fstat(fd)
+    if not stat.S_ISREG(now.st_mode) or (now.st_dev, now.st_ino) != (before.st_dev, before.st_ino):
+        os.close(fd)
+        raise OSError(errno.EINVAL, "not a regular file (changed while opening)")
+    return fd, now
+
+
+def file_type(mode):
+    for test, name in ((stat.S_ISFIFO, "FIFO"), (stat.S_ISCHR, "character device"),
+                       (stat.S_ISBLK, "block device"), (stat.S_ISSOCK, "socket"), (stat.S_ISDIR, "folder"),
+                       (stat.S_ISLNK, "symbolic link")):
+        if test(mode):
+            return name
+    return "special file"
+
+
+def read_tail(real, cap):
+    """Read at most cap bytes of a regular file, keeping the end (newest log lines); (bytes, truncated).
+
+    Files of /proc and /sys say size 0 and cannot seek from their end: they are read from the
+    start, keeping the last cap bytes, and never more than READ_LIMIT bytes in all.
+    """
+    fd, info = open_regular(real)
+    with os.fdopen(fd, "rb") as handle:
+        if info.st_size > cap:
+            handle.seek(info.st_size - cap)
+            return from_line_start(handle.read(cap)), True
+        tail = TailBuffer(cap)
+        read = 0
+        for chunk in iter(lambda: handle.read(MB), b""):
+            tail.add(chunk)
+            read += len(chunk)
+            if read >= READ_LIMIT:
+                break
+        return tail.value()
+
+
+def read_node_file(root, node_path, cap):
+    """read_tail of a node path, links resolved inside the root."""
+    return read_tail(confined(root, node_path), cap)
 
 
 class TailBuffer(object):
@@ -742,6 +1190,14 @@ class Runner(object):
         self.cached_containers = None
         self.deadline = time.monotonic() + options.deadline
         self.host_ok = options.root == "/" or options.host_commands
+        self.cluster_ok = options.root == "/" or options.cluster_commands
+        if self.cluster_ok and self.ctx.kubeconfig.config:
+            # private (the staging folder is 0700, the file 0600) and removed with the staging folder
+            path = os.path.join(staging, ".kubeconfig")
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(self.ctx.kubeconfig.config)
+            self.ctx.values["admin_conf"] = path
 
     def run(self):
         specs = selected_specs(self.opt.exclude)
@@ -811,6 +1267,8 @@ class Runner(object):
     def skip_reason(self, spec):
         if spec.scope == "host" and not self.host_ok:
             return "host command skipped: --root is not / (use --host-commands to run it anyway)"
+        if spec.scope == "cluster" and not self.cluster_ok:
+            return CLUSTER_SKIPPED
         if spec.needs and not self.gates.get(spec.needs):
             return "skipped: the API server did not answer /healthz"
         if time.monotonic() >= self.deadline:
@@ -905,13 +1363,16 @@ class Runner(object):
     def run_command(self, spec, values, rel, stdin_path=None, **extra):
         """Run one command (a row, or one target of an "each" row) and record it."""
         started = utcnow()
+        reason = self.skip_reason(spec)
+        if reason:
+            self.record(spec, spec.source, started, skipped=reason, **extra)
+            return
         try:
             argv = self.ctx.expand(spec.source, values)
         except KeyError as exc:
             self.record(spec, spec.source, started, skipped="not applicable: %s" % exc.args[0], **extra)
             return
-        reason = self.skip_reason(spec)
-        if reason is None and shutil.which(argv[0]) is None:
+        if shutil.which(argv[0]) is None:
             reason = "not installed: %s not found on PATH" % argv[0]
         if reason:
             self.record(spec, argv, started, skipped=reason, **extra)
@@ -967,6 +1428,10 @@ class SignalGuard(object):
         return False
 
 
+CLUSTER_SKIPPED = ("cluster command skipped: --root is a mounted disk, whose configuration is not run "
+                   "(use --cluster-commands to reach the cluster it names)")
+
+
 def last_line(data):
     lines = [line for line in data.decode("utf-8", "replace").splitlines() if line.strip()]
     return lines[-1][:300] if lines else "(no stderr)"
@@ -975,28 +1440,27 @@ def last_line(data):
 # ---------------------------------------------------------------------------------------------
 # Node identity, manifest, archive.
 # ---------------------------------------------------------------------------------------------
-def read_first_line(path):
+def read_first_line(root, node_path):
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            return handle.readline().strip()
+        return read_node_file(root, node_path, 4096)[0].decode("utf-8", "replace").split("\n")[0].strip()
     except OSError:
         return ""
 
 
 def os_pretty_name(root):
     try:
-        with open(os.path.join(root, "etc/os-release"), encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("PRETTY_NAME="):
-                    return line.split("=", 1)[1].strip().strip('"')
+        text = read_node_file(root, "/etc/os-release", 64 * 1024)[0].decode("utf-8", "replace")
     except OSError:
-        pass
+        return ""
+    for line in text.splitlines():
+        if line.startswith("PRETTY_NAME="):
+            return line.split("=", 1)[1].strip().strip('"')
     return ""
 
 
 def node_identity(options):
     live = options.root == "/"
-    name = options.node_name or read_first_line(os.path.join(options.root, "etc/hostname")) \
+    name = options.node_name or read_first_line(options.root, "/etc/hostname") \
         or (socket.gethostname() if live else "") or "unknown-node"
     ips = []
     if live:
@@ -1026,7 +1490,14 @@ def safe_name(name):
     return re.sub(r"[^A-Za-z0-9._-]", "_", name)[:63] or "node"
 
 
-def build_manifest(options, identity, started, items, partial):
+def kubeconfig_record(access, cluster_ok):
+    """What kubectl authenticated with: the manifest's `kubeconfig` field."""
+    return {"source": access.source,
+            "used": "client certificate only (sanitised copy)" if cluster_ok and access.config else None,
+            "left_out": access.left_out, "why": access.why or (None if cluster_ok else CLUSTER_SKIPPED)}
+
+
+def build_manifest(options, identity, started, items, partial, kubeconfig):
     redactions = {}
     for item in items:
         if item["redactions"]:
@@ -1040,7 +1511,9 @@ def build_manifest(options, identity, started, items, partial):
         "clock": clock_facts(options.root == "/" or options.host_commands),
         "options": {"root": options.root, "since": options.since_arg, "deadline": options.deadline,
                     "exclude": options.exclude or [], "host_commands": options.host_commands,
+                    "cluster_commands": options.root == "/" or options.cluster_commands,
                     "obfuscate": options.obfuscate or []},
+        "kubeconfig": kubeconfig,
         "complete": not partial,
         "redactions": {"total": sum(redactions.values()), "by_item": redactions},
         "items": items,
@@ -1095,6 +1568,9 @@ def parse_args(argv):
                         help="list every item and command without reading or running anything")
     parser.add_argument("--host-commands", action="store_true",
                         help="with --root, still run host commands (ss, iptables, df ...) on this host")
+    parser.add_argument("--cluster-commands", action="store_true",
+                        help="with --root, still run etcdctl and kubectl against the cluster the disk names "
+                             "(kubectl with the kubeconfig's client certificate only, never its plugins)")
     parser.add_argument("--node-name", help="node name to record (default: the hostname)")
     parser.add_argument("--node-ip", action="append", help="extra node IP to record (repeatable)")
     parser.add_argument("--quiet", "-q", action="store_true", help="no progress on stderr")
@@ -1118,8 +1594,11 @@ PREVIEW = {"container_id": "<container id>", "namespace": "<namespace>", "name":
 def dry_run(options, out):
     ctx = Context(options.root, options.since_arg)
     host_ok = options.root == "/" or options.host_commands
+    cluster_ok = options.root == "/" or options.cluster_commands
     if host_ok:
         ctx.use_containers([Container("<etcd container id>", "etcd", "", "kube-system", 0, True, 0)])
+    if ctx.kubeconfig.config:
+        ctx.values["admin_conf"] = "<client-certificate copy of %s>" % ctx.kubeconfig.source
     for spec in selected_specs(options.exclude):
         if spec.kind == "command":
             try:
@@ -1135,6 +1614,8 @@ def dry_run(options, out):
             extra = " [redact %s, cap %d KiB]" % (spec.redact, spec.cap // 1024)
         if spec.scope == "host" and not host_ok:
             what = "skip (host item, --root is not /; --host-commands runs it on this host)"
+        if spec.scope == "cluster" and not cluster_ok:
+            what = "skip without --cluster-commands (--root is a mounted disk), else: " + what
         out.write("%-28s %s%s\n" % (spec.id, what, extra))
     out.write("never read: %s\n" % ", ".join(FORBIDDEN))
     out.write("size caps: logs %d MiB in total, everything %d MiB\n" % (LOGS_TOTAL_CAP // MB,
@@ -1310,70 +1791,9 @@ def collect_over_ssh(options, args, log):
 
 
 # =============================================================================================
-# Trust 1/3: secret scanner (--verify, and `kubetriage verify`, which imports find_secrets).
-# Written independently of the redaction rules above on purpose: it re-reads the finished
-# bundle, so a redaction gap is caught here instead of in a support ticket.
+# Trust 1/3: --verify scans the finished bundle with the same finder the redaction used (a value
+# is only missed by both, never found by one alone), after every cut and obfuscation.
 # =============================================================================================
-_NOT_REDACTED = r"(?!REDACTED)"
-SECRET_PATTERNS = [
-    # every PEM private key type: PRIVATE, RSA, EC, DSA, OPENSSH, ENCRYPTED, PGP ... BLOCK
-    ("private-key", re.compile(r"-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----")),
-    # the same, base64-encoded once (kubeconfig client-key-data, Secret data): "-----BEGIN "
-    ("private-key-base64", re.compile(r"LS0tLS1CRUdJTi[A-Za-z0-9+/]{60}")),
-    ("putty-private-key", re.compile(r"PuTTY-User-Key-File-\d+:")),
-    ("kubeconfig-credential", re.compile(
-        r"^[ \t]*-?[ \t]*(?:client-key-data|token|id-token|refresh-token|access-token"
-        r"|password|client-secret)[ \t]*:[ \t]*[\"']?" + _NOT_REDACTED + r"[^\s\"'#]{6,}", re.M | re.I)),
-    ("jwt", re.compile(r"\beyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}")),
-    ("bearer-token", re.compile(r"\bbearer\s+" + _NOT_REDACTED + r"[A-Za-z0-9._~+/-]{16,}", re.I)),
-    ("basic-auth", re.compile(r"\bauthorization:\s*basic\s+" + _NOT_REDACTED + r"[A-Za-z0-9+/]{8,}", re.I)),
-    ("bootstrap-token", re.compile(r"\b[a-z0-9]{6}\.[a-z0-9]{16}\b")),
-    ("aws-access-key-id", re.compile(r"\b(?:AKIA|ASIA)[A-Z0-9]{16}\b")),
-    ("aws-secret-access-key", re.compile(
-        r"aws_?secret_?access_?key[\"']?\s*[:=]\s*[\"']?" + _NOT_REDACTED + r"[A-Za-z0-9/+]{40}", re.I)),
-    ("gcp-api-key", re.compile(r"\bAIza[0-9A-Za-z_-]{35}")),
-    ("gcp-oauth-token", re.compile(r"\bya29\.[0-9A-Za-z_-]{20,}")),
-    ("azure-storage-key", re.compile(r"AccountKey=" + _NOT_REDACTED + r"[A-Za-z0-9+/]{40,}", re.I)),
-    ("azure-sas-signature", re.compile(r"[?&;\s]sig=" + _NOT_REDACTED + r"[A-Za-z0-9%+/]{30,}", re.I)),
-    ("password-flag", re.compile(
-        r"--?[a-z0-9-]*(?:token|password|passwd|secret)(?![a-z0-9-]*-(?:file|dir|path))[a-z0-9-]*"
-        r"(?:=|[ \t]+)(?!-|(?:true|false)\b)[\"']?" + _NOT_REDACTED + r"[^\s\"',]{3,}", re.I)),
-    ("secret-assignment", re.compile(
-        r"[\"']?\b[a-z0-9_.-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[\"']?"
-        r"[ \t]*[:=][ \t]*[\"']?(?!(?:true|false|null|REDACTED)\b)[^\s\"',{}\[\]$]{3,}", re.I)),
-    ("secret-env", re.compile(
-        r"^[ \t]*-?[ \t]*name:[ \t]*[\"']?[A-Za-z0-9_]*(?:PASSWORD|PASSWD|SECRET|TOKEN|API_KEY|ACCESS_KEY"
-        r"|CREDENTIAL)[A-Za-z0-9_]*[\"']?[ \t]*\r?\n[ \t]*value:[ \t]*[\"']?" + _NOT_REDACTED + r"[^\s\"']",
-        re.M | re.I)),
-]
-MAX_FINDINGS_PER_KIND = 100
-
-
-def _is_base64_private_key(match):
-    """Certificates are base64 PEM too: only a decoded PRIVATE KEY header counts."""
-    return b"PRIVATE KEY" in base64.b64decode(match.group(0)[:64])
-
-
-SECRET_CHECKS = {"private-key-base64": _is_base64_private_key}
-
-
-def find_secrets(data):
-    """Return sorted (line number, kind) for everything secret-shaped in data (bytes)."""
-    text = data.decode("utf-8", "replace")
-    newlines = None
-    found = set()
-    for kind, pattern in SECRET_PATTERNS:
-        check = SECRET_CHECKS.get(kind)
-        hits = (m for m in pattern.finditer(text) if check is None or check(m))
-        for count, match in enumerate(hits):
-            if count >= MAX_FINDINGS_PER_KIND:
-                break
-            if newlines is None:
-                newlines = [m.start() for m in re.finditer("\n", text)]
-            found.add((bisect.bisect_left(newlines, match.start()) + 1, kind))
-    return sorted(found)
-
-
 def verify_archive(path):
     """Scan every member of a written bundle; return ["member:line: kind", ...]."""
     found = []
@@ -1651,7 +2071,8 @@ def main(argv=None):
         except Interrupted:
             partial = True
             log("interrupted: writing a partial bundle")
-        manifest = build_manifest(options, identity, started, runner.items, partial)
+        manifest = build_manifest(options, identity, started, runner.items, partial,
+                                  kubeconfig_record(runner.ctx.kubeconfig, runner.cluster_ok))
         if obfuscator:
             obfuscator.apply(staging, manifest)
             obfuscator.write_map(map_path)

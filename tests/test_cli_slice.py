@@ -100,10 +100,14 @@ def test_non_bundle_file_exits_2_with_one_line(tmp_path, content):
     assert "Traceback" not in err
 
 
-def test_folder_without_manifest_exits_2(tmp_path):
-    (tmp_path / "random.txt").write_text("x")
-    code, _, err = run("analyze", str(tmp_path))
-    assert code == 2 and "not a kubetriage bundle" in err
+def test_folder_without_a_bundle_is_read_as_loose_files_and_an_empty_one_exits_2(tmp_path):
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "random.txt").write_text("x")
+    code, out, _ = run("analyze", str(tmp_path / "files"))
+    assert code == 0 and out.startswith("Input not understood: none of its 1 line(s)")
+    (tmp_path / "empty").mkdir()
+    code, _, err = run("analyze", str(tmp_path / "empty"))
+    assert code == 2 and "no bundle and no file to read" in err
 
 
 def test_version():
@@ -138,7 +142,7 @@ def test_a_bug_ends_in_one_line_not_a_traceback(monkeypatch, capsys):
     def broken(*args: object) -> None:
         raise RuntimeError("boom\nsecond line")
 
-    monkeypatch.setattr(cli, "run_analysis", broken)
+    monkeypatch.setattr("analyzer.report.analyze", broken)
     monkeypatch.setattr("sys.argv", ["kubetriage", "analyze", str(SAMPLE)])
     monkeypatch.delenv("KUBETRIAGE_DEBUG", raising=False)
     with pytest.raises(SystemExit) as exit_info:

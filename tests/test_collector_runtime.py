@@ -97,8 +97,8 @@ def test_hang_fail_absent_recorded_within_deadline(env, tmp_path, python):
     standin(bin_dir, "journalctl", hang(pids))  # etcdctl: absent
     deadline = 5
     began = time.monotonic()
-    result = collect(root, out, bin_dir, "--deadline", str(deadline), "--host-commands", "--quiet",
-                     python=python)
+    result = collect(root, out, bin_dir, "--deadline", str(deadline), "--host-commands", "--cluster-commands",
+                     "--quiet", python=python)
     wall = time.monotonic() - began
     assert result.returncode == 0, result.stderr
     assert wall < deadline + 4, f"run took {wall:.1f}s with --deadline {deadline}"
@@ -164,8 +164,8 @@ case "$*" in
   *) echo "crictl $*" ;;
 esac
 """)
-    result = collect(root, out, bin_dir, "--deadline", "60", "--host-commands", "--quiet",
-                     "--exclude", "journal.*", "k8s.*", "net.*", "host.*")
+    result = collect(root, out, bin_dir, "--deadline", "60", "--host-commands", "--cluster-commands",
+                     "--quiet", "--exclude", "journal.*", "k8s.*", "net.*", "host.*")
     assert result.returncode == 0, result.stderr
     manifest, files = read_bundle(bundle_in(out))
     items = by_id(manifest)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 from analyzer.causality import RELATIONS
+from analyzer.evidence.paste import split
+from analyzer.evidence.reader import PASTED_ITEM
+from analyzer.evidence.types import TYPES
 from analyzer.rules import all_rules
 from analyzer.rulesdoc import markdown
 from collector.kubetriage_collect import SPECS
@@ -22,10 +26,24 @@ def test_every_rule_has_complete_metadata():
         assert r.needs, f"{r.id} declares no evidence"
 
 
+EVIDENCE_ITEMS = {t.item_id for t in TYPES.values()} | {PASTED_ITEM}
+
+
 def test_every_needed_item_is_collected_or_loose():
     for r in RULES:
         for need in r.needs:
-            assert need in ITEM_IDS or need.startswith("loose."), f"{r.id} needs unknown item {need}"
+            assert need in ITEM_IDS or need in EVIDENCE_ITEMS, f"{r.id} needs unknown item {need}"
+
+
+def test_every_evidence_type_has_a_parser_or_is_scanned_and_a_real_example_read_as_it():
+    """The registry's rows: each example exists (real output, tests/fixtures) and the product reads it
+    as that type (the per-type CLI tests are in tests/test_evidence_paste.py and test_loose_detect.py)."""
+    fixtures = Path(__file__).parent / "fixtures"
+    for evidence in TYPES.values():
+        assert evidence.parser is not None or evidence.is_log, evidence.name
+        if evidence.example:
+            text = (fixtures / evidence.example).read_text(errors="replace")
+            assert evidence.name in {s.type for s in split(text)}, evidence.name
 
 
 def test_causal_relations_name_real_rules_and_have_no_cycle():
@@ -48,3 +66,9 @@ def test_causal_relations_name_real_rules_and_have_no_cycle():
 def test_rules_doc_is_up_to_date():
     assert (REPO / "docs" / "rules.md").read_text() == markdown(), \
         "docs/rules.md is stale: python -m analyzer.rulesdoc > docs/rules.md"
+
+
+def test_docs_evidence_lists_every_type():
+    doc = (REPO / "docs" / "evidence.md").read_text()
+    for name in TYPES:
+        assert f"## `{name}`" in doc, f"docs/evidence.md misses {name}"

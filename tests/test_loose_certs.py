@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 
 from analyzer.cli import main
+from analyzer.evidence.recognise import detect
 from analyzer.facts import ClusterView
 from analyzer.facts.pki import CertificateFact
-from analyzer.loose import detect
 from analyzer.parsers.kubeadm_certs import parse_check_expiration
 from analyzer.parsers.x509 import issued_by, parse_pem
 from analyzer.parsers.x509_text import parse_x509_text

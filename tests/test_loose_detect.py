@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gzip
+import json
 import shutil
 import subprocess
 from pathlib import Path
@@ -12,10 +13,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from analyzer.bundle import open_bundles
 from analyzer.cli import main
-from analyzer.errors import InputError
-from analyzer.loose import TYPES, detect, open_loose
+from analyzer.evidence.recognise import detect
 from analyzer.report import analyze
 from tests.lab.journal import JOURNAL_REMOTE, LogLine, write_journal
 
@@ -84,16 +83,20 @@ SAMPLES = [
 ]
 
 
+def _json(*args: str) -> dict:
+    result = CliRunner().invoke(main, ["analyze", *args, "-f", "json"])
+    assert result.exit_code == 0, result.stderr
+    return json.loads(result.stdout)
+
+
 @pytest.mark.parametrize("kind, path", SAMPLES, ids=[p.name for _, p in SAMPLES])
-def test_type_is_detected_and_mapped_to_the_collector_item(kind, path):
+def test_type_is_detected_and_read_through_the_product_path(kind, path):
     assert detect(path.read_text(errors="replace")) == kind
-    bundle = open_loose(path)
-    try:
-        [item] = bundle.manifest.items
-        assert item.id == TYPES[kind].item_id and item.path == path.name
-        assert bundle.read_bytes(item.path) == path.read_bytes()
-    finally:
-        bundle.close()
+    report = _json(str(path))
+    [account] = report["inputs"]
+    assert kind in {t for _, _, t in account["segments"]}
+    assert account["parsed"] >= account["lines"] / 2
+    assert not any("did not parse" in c["reason"] for c in report["coverage"])
 
 
 def _openssl_pem(tmp_path: Path, *extra: str) -> Path:
@@ -117,22 +120,21 @@ def test_pem_and_openssl_text_with_its_pem_block_are_certificates(tmp_path, extr
     assert [c.info.subject for c in view_certs] == ["CN=loose-test"]
 
 
-def test_unknown_content_is_a_clear_error_alone_and_a_notice_beside_known_evidence(tmp_path):
+def test_unknown_content_alone_is_input_not_understood_and_beside_known_evidence_is_scanned(tmp_path):
     notes = tmp_path / "notes.txt"
     notes.write_text("the customer says it broke on tuesday\n")
-    with pytest.raises(InputError, match=r"unknown evidence type \(use --as TYPE; types: klog, "):
-        open_bundles([notes])
-    report = analyze([notes, LOGS / "etcd-zap-nospace-1.log"])
-    assert any("notes.txt: unknown evidence type" in p for p in report.view.problems)
-    assert [f.id for f in report.findings] == ["ETCD_DB_SPACE_EXCEEDED_LOG"]
+    report = _json(str(notes))
+    assert report["verdict"]["kind"] == "not-understood"
+    assert report["verdict"]["summary"].startswith("Input not understood: none of its 1 line(s)")
+    report = _json(str(notes), str(LOGS / "etcd-zap-nospace-1.log"))
+    assert [f["id"] for f in report["findings"]] == ["ETCD_DB_SPACE_EXCEEDED_LOG"]
+    assert {a["file"]: a["scanned"] for a in report["inputs"]}["notes.txt"] == 1
 
 
-def test_cli_one_line_for_unknown_and_as_overrides(tmp_path):
+def test_cli_as_overrides_and_unknown_as_is_one_line(tmp_path):
     runner = CliRunner()
     notes = tmp_path / "notes.txt"
     notes.write_text("the customer says it broke on tuesday\n")
-    result = runner.invoke(main, ["analyze", str(notes), "-f", "json"])
-    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "--as TYPE" in result.stderr
     # --as wins over detection: a df output read as an etcd log is scanned (and finds nothing)
     df = REAL / "df-h-full-root-minikube-9024.txt"
     result = runner.invoke(main, ["analyze", "--as", "etcd-zap", str(df), "-f", "json"])

@@ -136,7 +136,7 @@ def test_no_canary_survives_collection_from_a_real_etcd_node(tmp_path: Path) -> 
         assert all(v in stored for v in data_values(in_data).values())
         member.write_node_logs()
         planted = plant(member.root, in_files)
-        proc = run_collector(member.root, out, "--verify", "--node-name", "cp-1")
+        proc = run_collector(member.root, out, "--verify", "--node-name", "cp-1", "--cluster-commands")
     assert pid and member.proc is None, "the member started here was stopped"
     assert proc.returncode == 0, proc.stderr  # --verify found nothing the redaction missed
     (bundle,) = out.glob("*.tar.gz")

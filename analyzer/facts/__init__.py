@@ -10,7 +10,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from .. import progress
-from ..bundle import Bundle, Manifest
+from ..bundle import Bundle, ItemRecord, Manifest
+from ..evidence.types import PROBES
 from .components import ComponentFact, components, mirror_components
 from .containers import ContainerFact, containers
 from .etcd import EtcdFacts, node_etcd
@@ -57,8 +58,11 @@ class ClusterView:
     host: list[NodeHost] = field(default_factory=list)
     #: log signatures per node, component and signature, and their minute timeline (facts/logs.py)
     logs: LogFacts = field(default_factory=LogFacts)
-    #: item ids collected on at least one node: rules use it to say "not checked"
+    #: item ids read without problems on at least one node: rules use it to say "not checked"
     available: set[str] = field(default_factory=set)
+    #: item ids that were there but could not be used (timed out, failed, skipped, did not parse),
+    #: with the first reason: why a rule needing them was not checked
+    unusable: dict[str, str] = field(default_factory=dict)
     #: parse problems and reader warnings, shown in the report's inventory
     problems: list[str] = field(default_factory=list)
 
@@ -80,6 +84,31 @@ def _unique_names(bundles: list[Bundle]) -> list[str]:
     return names
 
 
+def unusable_reason(item: ItemRecord, src: Source) -> str | None:
+    """Why a record cannot count as evidence read, or None when it can. A probe's failure (etcdctl
+    that gets no answer, a failing health check) is itself evidence (analyzer/evidence/types.py)."""
+    if item.path is not None and item.path in src.unparsed:
+        return f"{item.path} did not parse ({src.unparsed[item.path]})"
+    if item.id in PROBES and item.collected:
+        return None
+    if item.timed_out:
+        return f"{item.id} timed out after {item.duration_s:.0f}s"
+    if item.skipped:
+        return f"{item.id} was skipped ({item.skipped})"
+    if item.error and (item.exit_code not in (0, None) or not item.collected):
+        return f"{item.id} failed ({' '.join(item.error.split())[:160]})"
+    return None if item.collected else f"{item.id} was not collected"
+
+
+def _usable(view: ClusterView, src: Source) -> None:
+    for item in src.bundle.manifest.items:
+        reason = unusable_reason(item, src)
+        if reason is None:
+            view.available.add(item.id)
+        else:
+            view.unusable.setdefault(item.id, f"{src.node}: {reason}")
+
+
 def build_view(bundles: list[Bundle]) -> ClusterView:
     """Run every fact builder over every bundle and merge the results."""
     view = ClusterView()
@@ -87,7 +116,6 @@ def build_view(bundles: list[Bundle]) -> ClusterView:
         src = Source(name, bundle)
         progress.step("reading evidence", name)
         view.nodes.append(NodeFacts(name, bundle.manifest, str(bundle.source)))
-        view.available.update(i.id for i in bundle.manifest.items if i.collected)
         view.certificates.extend(certificates(src, view.kubeconfig_servers))
         node_components = components(src)
         view.components.extend(node_components)
@@ -99,6 +127,9 @@ def build_view(bundles: list[Bundle]) -> ClusterView:
         view.host.append(host(src, node_objects))
         view.logs.extend(log_facts(src))
         view.problems.extend(src.problems)
+        _usable(view, src)
         view.problems.extend(f"{name}: {w}" for w in bundle.warnings)
     view.components.extend(mirror_components(view.k8s.pods, view.components))
+    for item_id in view.available:
+        view.unusable.pop(item_id, None)
     return view

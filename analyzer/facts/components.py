@@ -62,7 +62,7 @@ def components(src: Source) -> list[ComponentFact]:
         assert item.path is not None
         pod = parse_static_pod(text)
         for problem in pod.problems:
-            src.problem(f"{item.path}: {problem}")
+            src.item_problem(item, problem)
         if pod.problems:
             continue
         out.append(ComponentFact(src.node, pod.component, "manifest", item.id, item.path, item.source,

@@ -120,7 +120,7 @@ def _read(src: Source, item_id: str, parse: Callable[[str], Listing]) -> list[Li
         assert item.path is not None
         listing = parse(text)
         for problem in listing.problems:
-            src.problem(f"{item.path}: {problem}")
+            src.item_problem(item, problem)
         ran = _ran_at(src, item.started_at)
         out += [(c, Origin(src.node, item.id, item.path, c.line, now), ran) for c in listing.containers]
     return out

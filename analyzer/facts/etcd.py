@@ -9,26 +9,29 @@ refused), and "unknown" without evidence.
 
 from __future__ import annotations
 
-import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from ..bundle import ItemRecord
+from ..evidence.types import TYPES
 from ..findings import Evidence
 from ..parsers.etcdctl import (
     Alarm,
     ClientWarning,
+    EndpointHealth,
     EndpointStatus,
     Member,
+    Parsed,
     cause_kind,
     host_port,
     most_specific,
     parse_alarm_list,
     parse_client_errors,
-    parse_endpoint_health,
     parse_endpoint_status,
     parse_member_list,
     parse_version,
 )
+from ..parsers.host import parse_du
 from ..parsers.kversion import KubeVersion
 from ..parsers.kversion import parse_version as parse_kube_version
 from .components import ComponentFact
@@ -38,9 +41,9 @@ from .source import Source
 QUOTA_DEFAULT = 2 * 1024**3
 STATUS_ITEMS = ("etcd.endpoint_status", "etcd.endpoint_status_local")
 #: the etcdctl commands that talk to etcd (`etcdctl version` does not)
-ETCDCTL_ITEMS = ("etcd.endpoint_health", *STATUS_ITEMS, "etcd.member_list", "etcd.alarm_list")
+ETCDCTL_ITEMS = ("etcd.endpoint_health", "etcd.cluster_health", *STATUS_ITEMS, "etcd.member_list",
+                 "etcd.alarm_list")
 EXCERPT = 300
-DU_LINE = re.compile(r"^(\d+)\s+(\S.*)$", re.M)
 
 
 def _evidence(src: Source, item: ItemRecord, path: str | None, line: int | None, excerpt: str) -> Evidence:
@@ -300,6 +303,49 @@ def _stderr(src: Source, item: ItemRecord) -> str:
     return src.text(replace(item, path=item.stderr_path)) or ""
 
 
+def _health_rows(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str, err_text: str) -> list[str]:
+    """`endpoint health` (v3) or `cluster-health` (v2): rows on stdout or stderr (etcdctl uses both)."""
+    parse = TYPES["etcdctl-cluster-health" if item.id == "etcd.cluster_health" else "etcdctl-health"].parser
+    problems: list[str] = []
+    for text, path in ((stdout, item.path), (err_text, item.stderr_path)):
+        health = parse(text) if parse else None
+        assert isinstance(health, Parsed)
+        problems += health.problems
+        known = {h.endpoint for h in node.health}
+        node.health += [HealthFact(h.endpoint, h.healthy, h.error, _evidence(src, item, path, h.line, h.raw))
+                        for h in health.rows if isinstance(h, EndpointHealth) and h.endpoint not in known]
+    return problems
+
+
+def _status_rows(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str, err_text: str) -> list[str]:
+    status = parse_endpoint_status(stdout)
+    assert item.path is not None
+    node.statuses += [StatusFact(s, item.path, _evidence(src, item, None, s.line, s.raw))
+                      for s in status.rows]
+    return status.problems
+
+
+def _member_rows(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str, err_text: str) -> list[str]:
+    members = parse_member_list(stdout)
+    if members.members:
+        node.members = [MemberFact(m, _evidence(src, item, None, m.line, m.raw)) for m in members.members]
+        node.cluster_id = members.cluster_id
+    return members.problems
+
+
+def _alarm_rows(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str, err_text: str) -> list[str]:
+    alarms = parse_alarm_list(stdout)
+    node.alarms += [AlarmFact(a, _evidence(src, item, None, a.line, a.raw)) for a in alarms.rows]
+    return alarms.problems
+
+
+#: how each etcdctl item's text becomes the node's facts
+_READERS: dict[str, Callable[[Source, NodeEtcd, ItemRecord, str, str], list[str]]] = {
+    "etcd.endpoint_health": _health_rows, "etcd.cluster_health": _health_rows,
+    **{item_id: _status_rows for item_id in STATUS_ITEMS},
+    "etcd.member_list": _member_rows, "etcd.alarm_list": _alarm_rows}
+
+
 def _run(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str) -> None:
     """Parse one etcdctl record's stdout and stderr into the node's facts."""
     assert item.path is not None
@@ -308,32 +354,9 @@ def _run(src: Source, node: NodeEtcd, item: ItemRecord, stdout: str) -> None:
     err_path = item.stderr_path
     node.warnings += [(w, _evidence(src, item, err_path, w.line, w.raw)) for w in errors.warnings]
     before = (len(node.health), len(node.statuses), len(node.alarms), node.members is not None)
-    problems: list[str] = []
-    if item.id == "etcd.endpoint_health":
-        for text, path in ((stdout, item.path), (err_text, err_path)):
-            health = parse_endpoint_health(text)
-            problems += health.problems
-            known = {h.endpoint for h in node.health}
-            node.health += [
-                HealthFact(h.endpoint, h.healthy, h.error, _evidence(src, item, path, h.line, h.raw))
-                for h in health.rows if h.endpoint not in known]
-    elif item.id in STATUS_ITEMS:
-        status = parse_endpoint_status(stdout)
-        problems += status.problems
-        node.statuses += [StatusFact(s, item.path, _evidence(src, item, None, s.line, s.raw))
-                          for s in status.rows]
-    elif item.id == "etcd.member_list":
-        members = parse_member_list(stdout)
-        problems += members.problems
-        if members.members:
-            node.members = [MemberFact(m, _evidence(src, item, None, m.line, m.raw)) for m in members.members]
-            node.cluster_id = members.cluster_id
-    elif item.id == "etcd.alarm_list":
-        alarms = parse_alarm_list(stdout)
-        problems += alarms.problems
-        node.alarms += [AlarmFact(a, _evidence(src, item, None, a.line, a.raw)) for a in alarms.rows]
+    problems = _READERS[item.id](src, node, item, stdout, err_text)
     for problem in problems:
-        src.problem(f"{item.path}: {problem}")
+        src.item_problem(item, problem)
     after = (len(node.health), len(node.statuses), len(node.alarms), node.members is not None)
     healthy_answer = any(h.healthy for h in node.health[before[0]:])
     answered = (item.exit_code == 0 and not item.timed_out) or healthy_answer or after[1:] != before[1:]
@@ -363,12 +386,12 @@ def node_etcd(src: Source, components: list[ComponentFact]) -> NodeEtcd:
         version = parse_version(text)
         node.etcdctl_version = version.etcdctl
         for problem in version.problems:
-            src.problem(f"{item.path}: {problem}")
+            src.item_problem(item, problem)
     for item, text in src.texts("etcd.data_dir_usage"):
-        match = DU_LINE.search(text)
-        if match:
-            node.data_dir = DataDirUsage(match.group(2).strip(), int(match.group(1)),
-                                         _evidence(src, item, None, 1, match.group(0)))
+        usage = parse_du(text)
+        if usage is not None:
+            node.data_dir = DataDirUsage(usage.path, usage.kib,
+                                         _evidence(src, item, None, usage.line, usage.text))
         elif text.strip():
-            src.problem(f"{item.path}: not `du -sk` output")
+            src.item_problem(item, "not `du -sk` output")
     return node

@@ -21,7 +21,7 @@ from ..bundle import ItemRecord, parse_time
 from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.host import Disk, TimeSync, parse_chrony, parse_df, parse_timedatectl
-from ..parsers.kversion import KubeVersion, parse_version
+from ..parsers.kversion import KubeVersion, parse_version_output
 from .k8s import K8sFacts
 from .network import ItemRef
 from .source import Source
@@ -114,7 +114,7 @@ def host(src: Source, objects: K8sFacts) -> NodeHost:
         usage = parse_df(text)
         out.disks, out.disk_ref = usage.disks, ItemRef(item.id, item.path)
         for problem in usage.problems:
-            src.problem(f"{item.path}: {problem}")
+            src.item_problem(item, problem)
     for item_id, parse in (("host.timedatectl", parse_timedatectl), ("host.chrony", parse_chrony)):
         for item, text in src.texts(item_id):
             assert item.path is not None
@@ -126,10 +126,9 @@ def host(src: Source, objects: K8sFacts) -> NodeHost:
         if len(words) >= 3 and words[0] == "du":
             out.etcd_data_dir = words[-1]
     out.ahead = _lease_bounds(src, objects)
-    for item, text in src.texts("host.kubelet_version"):  # "Kubernetes v1.29.4"
+    for item, text in src.texts("host.kubelet_version"):
         assert item.path is not None
-        words = text.split()
-        version = parse_version(words[-1]) if words else None
+        version = parse_version_output(text)
         if version is not None:
             out.kubelet = version, Evidence(src.node, item.path, 1, text.strip()[:200], item.id)
     return out

@@ -8,7 +8,7 @@ the copy, never the analyst's clock.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -23,17 +23,8 @@ from ..parsers.kubectl import (
     Node,
     Pod,
     VersionInfo,
-    componentstatus_from_row,
-    load_objects,
-    node_from_row,
-    parse_componentstatus,
-    parse_event,
-    parse_lease,
-    parse_node,
-    parse_pod,
-    parse_table,
+    parse_kubectl_text,
     parse_version_json,
-    pod_from_row,
 )
 from .source import Source
 
@@ -162,15 +153,31 @@ def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
     return list(chosen.values())
 
 
-def _objects(src: Source, item_id: str) -> Iterable[tuple[dict[str, Any], Origin]]:
-    now = src.bundle.manifest.collected_at
-    for item, text in src.texts(item_id):
-        assert item.path is not None
-        objects = load_objects(text)
-        for problem in objects.problems:
-            src.problem(f"{item.path}: {problem}")
-        for obj, line in zip(objects.items, objects.lines, strict=True):
-            yield obj, Origin(src.node, item.id, item.path, line, now)
+def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) -> K8sFacts:
+    """The objects of one kubectl output of any form (`-o yaml|json` or a `get` table), each cited
+    at its own line; what could not be parsed goes to `problems`."""
+    parsed = parse_kubectl_text(text)
+    if problems is not None:
+        problems += parsed.problems
+    facts = K8sFacts()
+    if origin.item_id == "k8s.node_leases":
+        facts.node_leases = [LeaseFact(x, _at(origin, x.line)) for x in parsed.leases]
+    else:
+        facts.leases = [LeaseFact(x, _at(origin, x.line)) for x in parsed.leases]
+    facts.pods = [PodFact(x, _at(origin, x.line)) for x in parsed.pods]
+    facts.nodes = [NodeObjectFact(x, _at(origin, x.line)) for x in parsed.nodes]
+    facts.events = [EventFact(x, _at(origin, x.line)) for x in parsed.events]
+    facts.componentstatuses = [ComponentStatusFact(x, _at(origin, x.line)) for x in parsed.componentstatuses]
+    return facts
+
+
+def _at(origin: Origin, line: int | None) -> Origin:
+    return Origin(origin.node, origin.item_id, origin.path, line, origin.collected_at)
+
+
+#: the records whose text is kubectl objects
+OBJECT_ITEMS = ("k8s.pods", "k8s.pending_pods", "k8s.nodes", "k8s.events", "k8s.leases", "k8s.node_leases",
+                "k8s.componentstatuses")
 
 
 def _stderr(src: Source, item: ItemRecord) -> str:
@@ -210,18 +217,18 @@ def _health(src: Source) -> list[HealthFact]:
 
 
 def k8s_facts(src: Source) -> K8sFacts:
-    """One node's bundle: the API objects its kubectl commands saved."""
+    """One node's bundle: the API objects its kubectl commands saved, and its health checks."""
     facts = K8sFacts()
-    for item_id in ("k8s.pods", "k8s.pending_pods"):
-        facts.pods += [PodFact(parse_pod(obj, o.line), o) for obj, o in _objects(src, item_id)
-                       if obj.get("kind") in (None, "Pod")]
-    facts.nodes = [NodeObjectFact(parse_node(obj, o.line), o) for obj, o in _objects(src, "k8s.nodes")]
-    facts.events = [EventFact(parse_event(obj, o.line), o) for obj, o in _objects(src, "k8s.events")]
-    facts.leases = [LeaseFact(parse_lease(obj, o.line), o) for obj, o in _objects(src, "k8s.leases")]
-    facts.node_leases = [LeaseFact(parse_lease(obj, o.line), o)
-                         for obj, o in _objects(src, "k8s.node_leases")]
-    facts.componentstatuses = [ComponentStatusFact(parse_componentstatus(obj, o.line), o)
-                               for obj, o in _objects(src, "k8s.componentstatuses")]
+    now = src.bundle.manifest.collected_at
+    for item_id in OBJECT_ITEMS:
+        for item, text in src.texts(item_id):
+            assert item.path is not None
+            problems: list[str] = []
+            found = k8s_from_text(text, Origin(src.node, item.id, item.path, None, now), problems)
+            for problem in problems:
+                src.item_problem(item, problem)
+            for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses"):
+                getattr(facts, name).extend(getattr(found, name))
     facts.health = _health(src)
     now = src.bundle.manifest.collected_at
     for item, text in src.texts("k8s.version"):
@@ -232,39 +239,3 @@ def k8s_facts(src: Source) -> K8sFacts:
     merged = K8sFacts()
     merged.merge(facts)
     return merged
-
-
-def k8s_from_text(text: str, origin: Origin) -> K8sFacts:
-    """Loose evidence (one pasted kubectl output): `-o yaml|json` objects of any kind this module knows,
-    a `kubectl get pods|nodes|cs` table, or a health endpoint body."""
-    facts = K8sFacts()
-    objects = load_objects(text)
-    if objects.items:
-        for obj, line in zip(objects.items, objects.lines, strict=True):
-            at = Origin(origin.node, origin.item_id, origin.path, line, origin.collected_at)
-            kind = obj.get("kind")
-            if kind == "Pod":
-                facts.pods.append(PodFact(parse_pod(obj, line), at))
-            elif kind == "Node":
-                facts.nodes.append(NodeObjectFact(parse_node(obj, line), at))
-            elif kind == "Event":
-                facts.events.append(EventFact(parse_event(obj, line), at))
-            elif kind == "Lease":
-                facts.leases.append(LeaseFact(parse_lease(obj, line), at))
-            elif kind == "ComponentStatus":
-                facts.componentstatuses.append(ComponentStatusFact(parse_componentstatus(obj, line), at))
-        return facts
-    rows = parse_table(text)
-    header = set(rows[0]) if rows else set()
-    for row in rows:
-        at = Origin(origin.node, origin.item_id, origin.path, int(row["_line"]), origin.collected_at)
-        if {"READY", "RESTARTS"} <= header:
-            facts.pods.append(PodFact(pod_from_row(row), at))
-        elif "VERSION" in header and "ROLES" in header:
-            facts.nodes.append(NodeObjectFact(node_from_row(row), at))
-        elif "MESSAGE" in header:
-            facts.componentstatuses.append(ComponentStatusFact(componentstatus_from_row(row), at))
-    health = None if rows else _health_fact(text, "healthz", origin)
-    if health is not None:
-        facts.health.append(health)
-    return facts

@@ -27,16 +27,18 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from ..bundle import ItemRecord
 from ..errors import InputError
+from ..evidence.reader import notice
 from ..findings import Evidence
 from ..logs.formats import known_components, normalize_component, to_datetime
 from ..logs.scan import ScanResult, SignatureCount, scan_stream
+
+if TYPE_CHECKING:
+    import pandas as pd
 from ..logs.signatures import Signature
-from ..loose import notice
 from .source import Source
 
 LOG_ITEM_PREFIXES = ("logs.", "journal.", "cri.logs")
@@ -145,6 +147,8 @@ class LogFacts:
         return max(times, default=None)
 
     def timeline(self) -> pd.DataFrame:
+        import pandas as pd  # only reports with a log chart pay for importing pandas (~0.4 s)
+
         rows = [(minute, node, component, sig, count)
                 for (minute, node, component, sig), count in self.minutes.items()]
         frame = pd.DataFrame(rows, columns=TIMELINE_COLUMNS)
@@ -183,7 +187,7 @@ def log_facts(src: Source) -> LogFacts:
             src.problem(str(exc))
             continue
         if result.error:
-            src.problem(f"{item.path}: {result.error}")
+            src.item_problem(item, f"{result.error}")
         facts.add(src.node, item, result)
         _raise_loose_now(src, result)
     return facts

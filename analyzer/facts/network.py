@@ -75,13 +75,13 @@ def network(src: Source) -> NodeNetwork:
         parsed = parse_ip_addr(text)
         out.addresses.extend(parsed.addresses)
         for problem in parsed.problems:
-            src.problem(f"{item.path}: {problem}")
+            src.item_problem(item, problem)
     for item, text in src.texts("net.listening"):
         assert item.path is not None
         out.listening = parse_ss(text)
         out.listening_ref = ItemRef(item.id, item.path)
         for problem in out.listening.problems:
-            src.problem(f"{item.path}: {problem}")
+            src.item_problem(item, problem)
     families = {"net.iptables_save": "ipv4", "net.ip6tables_save": "ipv6"}
     xtables: set[str] = set()
     for item_id, family in families.items():

@@ -84,7 +84,7 @@ def certificates(src: Source, servers: list[KubeconfigServer]) -> list[Certifica
         assert item.path is not None
         certs, problems = parse_pem(text)
         for p in problems:
-            src.problem(f"{item.path}: {p}")
+            src.item_problem(item, p)
         for info in certs:
             name = KUBEADM_CERT_NAMES.get(item.source) if info.line == 1 else None
             out.append(CertificateFact(src.node, item.id, item.source, item.path, info, name))
@@ -92,13 +92,13 @@ def certificates(src: Source, servers: list[KubeconfigServer]) -> list[Certifica
         assert item.path is not None
         kubeconfig = parse_kubeconfig(text)
         for p in kubeconfig.problems:
-            src.problem(f"{item.path}: {p}")
+            src.item_problem(item, p)
         servers.extend(KubeconfigServer(src.node, item.source, item.path, server, line_of(text, server))
                        for server in kubeconfig.servers)
         for user in kubeconfig.users:
             certs, problems = parse_pem(user.client_certificate_pem)
             for p in problems:
-                src.problem(f"{item.path}: user {user.name}: {p}")
+                src.item_problem(item, f"user {user.name}: {p}")
             for info in certs[:1]:
                 out.append(CertificateFact(
                     src.node, item.id, f"{item.source}#{user.name}", item.path,
@@ -133,12 +133,12 @@ def _text_certificates(src: Source) -> list[CertificateFact]:
         assert item.path is not None
         table = parse_check_expiration(text)
         for p in table.problems:
-            src.problem(f"{item.path}: {p}")
+            src.item_problem(item, p)
         out.extend(_table_row(src, item.id, item.path, row) for row in table.rows)
     for item, text in src.texts("loose.x509_text"):
         assert item.path is not None
         certs, problems = parse_x509_text(text)
         for p in problems:
-            src.problem(f"{item.path}: {p}")
+            src.item_problem(item, p)
         out.extend(CertificateFact(src.node, item.id, item.source, item.path, info, None) for info in certs)
     return out

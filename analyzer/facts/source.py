@@ -16,6 +16,8 @@ class Source:
     node: str
     bundle: Bundle
     problems: list[str] = field(default_factory=list)
+    #: records read with problems (path -> the first problem): rules needing only these are not checked
+    unparsed: dict[str, str] = field(default_factory=dict)
 
     def items(self, item_id: str) -> list[ItemRecord]:
         """The collected records with this id (a glob item has one per file)."""
@@ -35,8 +37,15 @@ class Source:
             return self.bundle.read_text(item.path)
         except InputError as exc:
             self.problem(f"{exc}")
+            self.unparsed.setdefault(item.path, str(exc))
             return None
 
     def problem(self, message: str) -> None:
         """Record one problem as one line (parser errors such as YAML's span several)."""
         self.problems.append(f"{self.node}: {' '.join(message.split())}")
+
+    def item_problem(self, item: ItemRecord, message: str) -> None:
+        """A problem parsing one record: recorded, and the record no longer counts as evidence read."""
+        self.problem(f"{item.path}: {message}")
+        if item.path is not None:
+            self.unparsed.setdefault(item.path, " ".join(message.split())[:200])

@@ -30,10 +30,11 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass
 from functools import lru_cache
+
+from ..parsers.yamlsafe import load_json
 
 #: reference time of the doctests above
 REF = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
@@ -120,7 +121,7 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
     with the runtime's or journald's prefix removed."""
     if line.startswith('{"log":'):
         try:
-            record = json.loads(line)
+            record = load_json(line)
         except ValueError:
             return line, None, None, None, False
         if isinstance(record, dict) and isinstance(record.get("log"), str):

@@ -40,13 +40,13 @@ datetime.timedelta(seconds=21600))
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from .kubectl import parse_timestamp
+from .yamlsafe import load_json
 
 #: table STATE words and CRI enum names -> running | exited | created | unknown
 _STATES = {"running": "running", "exited": "exited", "created": "created", "unknown": "unknown"}
@@ -186,7 +186,7 @@ def parse_docker_ps(text: str) -> Listing:
 
 def _load(text: str, listing: Listing, what: str) -> Any:
     try:
-        return json.loads(text)
+        return load_json(text)
     except ValueError as exc:
         listing.problem(f"not {what} JSON: {exc}")
         return None

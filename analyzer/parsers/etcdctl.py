@@ -35,6 +35,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
+from .yamlsafe import load_json
+
 #: etcdctl output is small; anything past this is not etcdctl output
 MAX_JSON_CHARS = 16 * 1024 * 1024
 #: etcdserverpb.AlarmType as `alarm list -w json` prints it
@@ -208,8 +210,8 @@ def _load_json(text: str, problems: list[str]) -> Any:
         problems.append(f"larger than {MAX_JSON_CHARS} characters: not read")
         return None
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError) as exc:  # JSONDecodeError, over-long ints, deep nesting
+        return load_json(text)
+    except ValueError as exc:  # JSONDecodeError, over-long ints, deep nesting
         problems.append(f"not valid JSON: {str(exc)[:120]}")
         return None
 
@@ -353,6 +355,45 @@ def parse_endpoint_health(text: str) -> Parsed[EndpointHealth]:
         took = message.rsplit("took = ", 1)[1] if healthy and "took = " in message else ""
         error = "" if healthy else message.removeprefix("failed to commit proposal: ")
         out.rows.append(EndpointHealth(endpoint, healthy, took, error, number, line.strip()))
+    return out
+
+
+# -- cluster-health (API v2) -----------------------------------------------------------------------
+_V2_MEMBER = re.compile(r"^member ([0-9a-f]+) is (healthy|unhealthy|unreachable): (.*)$")
+_V2_FAILED = re.compile(r"^failed to check the health of member ([0-9a-f]+) on (\S+?): (.*)$")
+_V2_URL = re.compile(r"(?:from |\[)(\w+://[^\s\]]+)")
+
+
+def parse_cluster_health(text: str) -> Parsed[EndpointHealth]:
+    """`etcdctl cluster-health` (API v2): one row per member, keyed by the client URL it names.
+
+    >>> rows = parse_cluster_health(
+    ...     "member 2eacd324a7820934 is healthy: got healthy result from http://172.17.8.102:2379\\n"
+    ...     "failed to check the health of member 65de4ea85ff20848 on http://172.17.8.103:2379: Get "
+    ...     "http://172.17.8.103:2379/health: dial tcp 172.17.8.103:2379: i/o timeout\\n"
+    ...     "member 65de4ea85ff20848 is unreachable: [http://172.17.8.103:2379] are all unreachable\\n"
+    ...     "cluster is healthy\\n").rows
+    >>> [(r.endpoint, r.healthy, r.error[-11:]) for r in rows]
+    [('http://172.17.8.102:2379', True, ''), ('http://172.17.8.103:2379', False, 'i/o timeout')]
+    """
+    out: Parsed[EndpointHealth] = Parsed()
+    seen: dict[str, int] = {}
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        failed, member = _V2_FAILED.match(line), _V2_MEMBER.match(line)
+        if failed:
+            endpoint, healthy, error = failed.group(2), False, failed.group(3)
+        elif member:
+            url = _V2_URL.search(member.group(3))
+            endpoint = url.group(1) if url else member.group(1)
+            healthy = member.group(2) == "healthy"
+            error = "" if healthy else member.group(3)
+        else:
+            continue
+        if endpoint in seen:  # the cause ("failed to check") came first: keep it
+            continue
+        seen[endpoint] = number
+        out.rows.append(EndpointHealth(endpoint, healthy, "", error, number, line))
     return out
 
 

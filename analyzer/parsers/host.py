@@ -152,3 +152,86 @@ def parse_chrony(text: str) -> TimeSync:
         if out.line is None:
             out.line = out.offset_line
     return out
+
+
+# -- du -sk ----------------------------------------------------------------------------------------
+_DU_LINE = re.compile(r"^(\d+)\s+(\S.*)$", re.M)
+
+
+@dataclass(frozen=True)
+class DirUsage:
+    path: str
+    kib: int
+    line: int
+    text: str
+
+
+def parse_du(text: str) -> DirUsage | None:
+    """`du -sk DIR`: the first total and its folder; None when there is none.
+
+    >>> parse_du("20652\\t/var/lib/etcd\\n")
+    DirUsage(path='/var/lib/etcd', kib=20652, line=1, text='20652\\t/var/lib/etcd')
+    """
+    match = _DU_LINE.search(text)
+    if match is None:
+        return None
+    return DirUsage(match.group(2).strip(), int(match.group(1)), text.count("\n", 0, match.start()) + 1,
+                    match.group(0))
+
+
+# -- systemctl status ------------------------------------------------------------------------------
+_UNIT = re.compile(r"^\s*[●○×*]?\s*([\w@.-]+\.service)\s+-\s+(.*)$")
+_ACTIVE = re.compile(r"^\s*Active:\s+(\w+)\s+\(([^)]*)\)(?:\s+\(Result:\s+([\w-]+)\))?(?:\s+since\s+(.*?);)?")
+_EXIT = re.compile(r"code=(\w+), status=(\d+)(?:/(\w+))?")
+
+
+@dataclass(frozen=True)
+class UnitStatus:
+    """One unit in `systemctl status`: its state, why it last stopped, the line that says so."""
+
+    unit: str
+    active: str  # active | activating | inactive | failed | ...
+    sub: str  # running | auto-restart | dead | ...
+    result: str  # exit-code, signal, ... ('' when systemd gave none)
+    exit_status: int | None
+    line: int
+    text: str
+
+    @property
+    def failing(self) -> bool:
+        """Not running, or restarting after a failure."""
+        return self.active in ("failed", "inactive") or bool(self.result) or self.sub == "auto-restart"
+
+
+def parse_systemctl_status(text: str) -> list[UnitStatus]:
+    """`systemctl status UNIT...`, indented as systemd prints it or flush left as web forms keep it
+    (tests/fixtures/real/systemctl-status-kubelet-failed-kubelet-4.txt, trimmed):
+
+    >>> [u] = parse_systemctl_status('''● kubelet.service - kubelet: The Kubernetes Node Agent
+    ...    Loaded: loaded (/usr/lib/systemd/system/kubelet.service; enabled; vendor preset: disabled)
+    ...    Active: activating (auto-restart) (Result: exit-code) since Tue 2019-09-10 16:17:59 EDT; 5s ago
+    ...  Main PID: 8695 (code=exited, status=255)''')
+    >>> u.unit, u.active, u.sub, u.result, u.exit_status, u.line, u.failing
+    ('kubelet.service', 'activating', 'auto-restart', 'exit-code', 255, 3, True)
+    """
+    units: list[UnitStatus] = []
+    name, active = "", None
+    for number, line in enumerate(text.splitlines(), start=1):
+        head = _UNIT.match(line)
+        if head:
+            if active is not None:
+                units.append(active)
+            name, active = head.group(1), None
+            continue
+        match = _ACTIVE.match(line)
+        if match and name:
+            active = UnitStatus(name, match.group(1), match.group(2), match.group(3) or "", None, number,
+                                line.strip())
+        exits = active is not None and re.match(r"\s*(?:Main PID|Process):", line)
+        code = _EXIT.search(line) if exits else None
+        if code and active is not None and active.exit_status is None:
+            active = UnitStatus(active.unit, active.active, active.sub, active.result, int(code.group(2)),
+                                active.line, active.text)
+    if active is not None:
+        units.append(active)
+    return units

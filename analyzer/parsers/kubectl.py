@@ -32,7 +32,6 @@ A real `kubectl get pods -A` table (kubernetes/kubernetes#117293):
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,7 +40,7 @@ import yaml
 
 from .kversion import KubeVersion, parse_version
 from .manifests import as_dict, as_list, dig, parse_flags
-from .yamlsafe import load_yaml
+from .yamlsafe import load_json, load_yaml
 
 
 def parse_timestamp(value: object) -> dt.datetime | None:
@@ -105,8 +104,8 @@ def load_objects(text: str) -> Objects:
     """A `kubectl get -o yaml|json` output: a List (items) or a single object."""
     out = Objects()
     try:
-        doc = load_yaml(text) if text.lstrip()[:1] != "{" else json.loads(text)
-    except (yaml.YAMLError, ValueError, RecursionError) as exc:
+        doc = load_yaml(text) if text.lstrip()[:1] != "{" else load_json(text)
+    except (yaml.YAMLError, ValueError) as exc:
         out.problems.append(f"not valid YAML: {str(exc)[:200]}")
         return out
     if not isinstance(doc, dict):
@@ -328,8 +327,8 @@ def parse_version_json(text: str) -> VersionInfo | None:
     25
     """
     try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError):
+        doc = load_json(text)
+    except ValueError:
         return None
     if not isinstance(doc, dict):
         return None
@@ -440,3 +439,96 @@ def node_from_row(row: dict[str, str]) -> Node:
     version = row.get("VERSION", "")
     return Node(row.get("NAME", ""), parse_version(version) if version else None, roles,
                 {"Ready": (ready, status, "")}, [], int(row.get("_line", "0")) or None)
+
+
+@dataclass
+class KubectlText:
+    """Every object one kubectl output holds, whatever its form (`-o yaml|json` or a `get` table)."""
+
+    pods: list[Pod] = field(default_factory=list)
+    nodes: list[Node] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    leases: list[Lease] = field(default_factory=list)
+    componentstatuses: list[ComponentStatus] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.pods or self.nodes or self.events or self.leases or self.componentstatuses)
+
+
+#: describe's Events rows (Type Reason Age From Message) and `get events` rows (LAST SEEN TYPE REASON
+#: OBJECT MESSAGE), cells apart by two spaces or more
+_DESCRIBE_EVENT = re.compile(r"^\s*(Normal|Warning)\s+(\w+)\s+(\S+(?: \(x(\d+) over \S+\))?)\s{2,}(\S+)"
+                             r"\s{2,}(.*)$")
+_GET_EVENT = re.compile(r"^(?:(\S+)\s+)?\S+\s+(Normal|Warning)\s+(\w+)\s+(\S+)/(\S+)\s{2,}(.*)$")
+
+
+def _event_rows(text: str) -> list[Event]:
+    """Events printed as rows: `kubectl describe`'s Events section or a `kubectl get events` table.
+
+    >>> [e] = _event_rows("  Warning  Unhealthy       21h (x2 over 21h)        kubelet  "
+    ...                   "Liveness probe failed: "
+    ...                   "Get \\"https://192.168.56.11:6443/livez\\": dial tcp 192.168.56.11:6443: connect: "
+    ...                   "connection refused")
+    >>> e.type, e.reason, e.count, e.source, e.line, e.message[:21]
+    ('Warning', 'Unhealthy', 2, 'kubelet', 1, 'Liveness probe failed')
+    """
+    events: list[Event] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        described = _DESCRIBE_EVENT.match(line)
+        if described:
+            kind, reason, _, count, source, message = described.groups()
+            events.append(Event(reason, message.strip(), kind, count=int(count or 1), source=source,
+                                line=number))
+            continue
+        listed = _GET_EVENT.match(line)
+        if listed:
+            namespace, kind, reason, object_kind, name, message = listed.groups()
+            events.append(Event(reason, message.strip(), kind, namespace=namespace or "",
+                                object_kind=object_kind.capitalize(), object_name=name, line=number))
+    return events
+
+
+def parse_kubectl_text(text: str) -> KubectlText:
+    """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table.
+
+    >>> from pathlib import Path
+    >>> real = Path(__file__).parents[2] / "tests/fixtures/real/kubectl-get-pods-restart-loop-k8s-117293.txt"
+    >>> pods = parse_kubectl_text(real.read_text()).pods
+    >>> [(p.name, p.containers[0].restart_count) for p in pods if not p.ready]
+    [('kube-apiserver-mango', 14)]
+    """
+    out = KubectlText()
+    out.events = _event_rows(text)
+    if out.events:
+        return out
+    rows = parse_table(text) if re.search(r"^(?:NAME|NAMESPACE)\s", text, re.M) else []
+    if not rows:
+        objects = load_objects(text)
+        out.problems += objects.problems
+        for obj, line in zip(objects.items, objects.lines, strict=True):
+            kind = obj.get("kind")
+            if kind in (None, "Pod"):
+                out.pods.append(parse_pod(obj, line))
+            elif kind == "Node":
+                out.nodes.append(parse_node(obj, line))
+            elif kind == "Event":
+                out.events.append(parse_event(obj, line))
+            elif kind == "Lease":
+                out.leases.append(parse_lease(obj, line))
+            elif kind == "ComponentStatus":
+                out.componentstatuses.append(parse_componentstatus(obj, line))
+        return out
+    header = set(rows[0])
+    for row in rows:
+        if {"READY", "RESTARTS"} <= header:
+            out.pods.append(pod_from_row(row))
+        elif {"VERSION", "ROLES"} <= header:
+            out.nodes.append(node_from_row(row))
+        elif "MESSAGE" in header and "STATUS" in header:
+            out.componentstatuses.append(componentstatus_from_row(row))
+    if out.empty:
+        out.problems.append("a kubectl table kubetriage cannot read as pods, nodes or componentstatuses: "
+                            + " ".join(sorted(h for h in header if h != "_line")))
+    return out

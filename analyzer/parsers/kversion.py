@@ -50,3 +50,13 @@ def parse_version(text: str) -> KubeVersion | None:
         return None
     major, minor, patch = int(match[1]), int(match[2]), int(match[3] or 0)
     return KubeVersion(major, minor, patch, tag)
+
+
+def parse_version_output(text: str) -> KubeVersion | None:
+    """`kubelet --version` ("Kubernetes v1.29.4"): the version its last word names.
+
+    >>> parse_version_output("Kubernetes v1.29.4\\n").minor
+    29
+    """
+    words = text.split()
+    return parse_version(words[-1]) if words else None

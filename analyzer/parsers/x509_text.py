@@ -112,6 +112,8 @@ def _certificate(block: str, line: int) -> CertInfo | str:
 def parse_x509_text(text: str) -> tuple[list[CertInfo], list[str]]:
     """Every certificate in the text (each from its 'Certificate:' line, or the whole text when that
     was not pasted) with the line it starts on, and problems met."""
+    if not _FIELD["Not After"].search(text) and any(_DATE_LINE.match(ln) for ln in text.splitlines()):
+        return parse_openssl_dates(text)  # `-enddate`/`-dates`: the fragment that names the dates
     starts = [m.start() for m in _CERT_START.finditer(text)] or [0]
     certs: list[CertInfo] = []
     problems: list[str] = []
@@ -125,4 +127,43 @@ def parse_x509_text(text: str) -> tuple[list[CertInfo], list[str]]:
             problems.append(found)
         else:
             certs.append(found)
+    return certs, problems
+
+
+_DATE_LINE = re.compile(r"^\s*(notBefore|notAfter|subject|issuer)\s*=\s*(.*?)\s*$")
+
+
+def parse_openssl_dates(text: str) -> tuple[list[CertInfo], list[str]]:
+    """`openssl x509 -noout -enddate` / `-dates` / `-subject -enddate`: one certificate per notAfter
+    line, with the notBefore, subject and issuer lines printed with it.
+
+    >>> [cert], problems = parse_openssl_dates("notAfter=Apr 26 04:09:08 2017 GMT\\n")
+    >>> str(cert.not_after), cert.line, cert.fingerprint_sha256[:5], problems
+    ('2017-04-26 04:09:08+00:00', 1, 'text:', [])
+    """
+    certs: list[CertInfo] = []
+    problems: list[str] = []
+    shown: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = _DATE_LINE.match(line)
+        if not match:
+            continue
+        shown[match.group(1)] = match.group(2)
+        if match.group(1) != "notAfter":
+            continue
+        not_after = _time(shown["notAfter"])
+        if not_after is None:
+            problems.append(f"line {number}: {shown['notAfter'][:40]!r} is not a date")
+        else:
+            subject, issuer = _name(shown.get("subject", "")), _name(shown.get("issuer", ""))
+            certs.append(CertInfo(
+                subject=subject, common_name=_common_name(subject), issuer=issuer,
+                not_before=_time(shown.get("notBefore", "")), not_after=not_after, is_ca=False, dns_names=(),
+                ip_addresses=(), server_auth=False, client_auth=False,
+                fingerprint_sha256=text_fingerprint(subject, issuer, shown.get("notBefore", ""),
+                                                    shown["notAfter"], str(number)),
+                subject_key_id="", authority_key_id="", line=number))
+        shown = {}
+    if not certs and not problems:
+        problems.append("no notAfter= line")
     return certs, problems

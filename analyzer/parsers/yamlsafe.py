@@ -1,4 +1,6 @@
-"""YAML loading for untrusted input: safe constructors only, bounded size, nodes and aliases.
+"""YAML and JSON loading for untrusted input: safe constructors only, bounded size, depth, nodes
+and aliases. A document past a bound raises a ValueError or yaml.YAMLError like a malformed one, so
+the item is skipped with a problem line, never a RecursionError that ends the run.
 
 >>> load_yaml("a: [1, 2]")
 {'a': [1, 2]}
@@ -14,6 +16,16 @@ analyzer.parsers.yamlsafe.YAMLLimitError: YAML has more than 10 aliases
 Traceback (most recent call last):
 ...
 analyzer.parsers.yamlsafe.YAMLLimitError: YAML expands to more than 2000000 nodes
+>>> load_json('{"a": [1, {"b": null}]}')
+{'a': [1, {'b': None}]}
+>>> load_json("[" * 201 + "]" * 201)
+Traceback (most recent call last):
+...
+analyzer.parsers.yamlsafe.JSONLimitError: JSON nests deeper than 200
+>>> load_json("[" * 100_000 + "]" * 100_000)
+Traceback (most recent call last):
+...
+analyzer.parsers.yamlsafe.JSONLimitError: JSON nests deeper than 200
 """
 
 from __future__ import annotations
@@ -31,6 +43,34 @@ MAX_DEPTH = 200
 
 class YAMLLimitError(yaml.YAMLError):
     """The document is larger, deeper or more aliased than we accept."""
+
+
+class JSONLimitError(ValueError):
+    """The JSON document nests deeper than we accept (code walking it could exhaust the stack)."""
+
+
+def _depth_exceeds(doc: Any, limit: int) -> bool:
+    """Whether containers nest more than `limit` deep, walked without recursion."""
+    level: list[Any] = [doc]
+    for _ in range(limit):
+        level = [child for node in level for child in (node.values() if isinstance(node, dict) else node)
+                 if isinstance(child, (dict, list))]
+        if not level:
+            return False
+    return bool(level)
+
+
+def load_json(text: str | bytes) -> Any:
+    """json.loads for untrusted text; ValueError when it is malformed or nests deeper than MAX_DEPTH."""
+    try:
+        doc = json.loads(text)
+    except RecursionError:
+        raise JSONLimitError(f"JSON nests deeper than {MAX_DEPTH}") from None
+    opening = text.count("[") + text.count("{") if isinstance(text, str) else \
+        text.count(b"[") + text.count(b"{")
+    if opening > MAX_DEPTH and _depth_exceeds(doc, MAX_DEPTH):
+        raise JSONLimitError(f"JSON nests deeper than {MAX_DEPTH}")
+    return doc
 
 
 _LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -82,8 +122,8 @@ def load_yaml(text: str, max_aliases: int = MAX_ALIASES) -> Any:
         raise YAMLLimitError(f"YAML larger than {MAX_YAML_BYTES} bytes")
     if text.lstrip()[:1] in ("{", "["):
         try:  # JSON is YAML too, and json parses it about ten times faster
-            return json.loads(text)
-        except (ValueError, RecursionError):
+            return load_json(text)
+        except ValueError:  # not JSON after all, or too deep: the YAML checks below say which
             pass
     _check_limits(text, max_aliases)
     return yaml.load(text, Loader=_LOADER)  # noqa: S506 - a safe loader

@@ -10,6 +10,7 @@ from collections import defaultdict
 from ..findings import Finding
 from ..report import Report
 from ..rules import Coverage
+from ..safetext import visible
 
 #: characters XML 1.0 forbids even escaped; log excerpts can hold them (terminal colour codes)
 XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
@@ -40,7 +41,7 @@ def _case(suite: ET.Element, cov: Coverage, findings: list[Finding], report: Rep
 def to_junit(report: Report) -> str:
     """The report as JUnit XML (the common Ant/Jenkins dialect)."""
     by_rule: dict[str, list[Finding]] = defaultdict(list)
-    for finding in report.findings:
+    for finding in report.active:
         by_rule[finding.id].append(finding)
     by_category: dict[str, list[Coverage]] = defaultdict(list)
     for cov in report.coverage:
@@ -74,5 +75,6 @@ def to_junit(report: Report) -> str:
         for suite in root:
             suite.insert(0, props)
     ET.indent(root)
-    text = XML_INVALID.sub("\ufffd", ET.tostring(root, encoding="unicode"))
+    # control characters as escapes first (the file is often read in a terminal), then what XML forbids
+    text = XML_INVALID.sub("\ufffd", visible(ET.tostring(root, encoding="unicode")))
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + text + "\n"

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from ..facts import ClusterView
 from ..facts.logs import TIMELINE_COLUMNS
 from .svg import MinuteCount
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 
 def _minute(value: Any) -> dt.datetime:
+    import pandas as pd  # imported where the chart is drawn, not at start-up
+
     moment: dt.datetime = pd.Timestamp(value).to_pydatetime()
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 

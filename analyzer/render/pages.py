@@ -1,5 +1,10 @@
 """The HTML and Markdown reports: Jinja2 templates in reports/templates/, with the pictures and a
-Content-Security-Policy that lets only the page's own inline style and script run."""
+Content-Security-Policy that lets only the page's own inline style and script run.
+
+Bundle text is text on both: HTML is autoescaped, Markdown goes through the filters below (code
+spans that no backtick ends early, no link, image or raw HTML from the evidence), and in both every
+control character is shown as an escape (\\x1b, \\u202e) so none can reorder or hide what is read.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,14 @@ from dataclasses import dataclass
 from importlib.resources import files
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from .. import __version__
 from ..facts import ClusterView
 from ..facts.etcd import EtcdFacts
 from ..facts.logs import is_log_item
 from ..report import Report
+from ..safetext import visible
 from . import svg
 from .etcdchart import etcd_chart
 from .logdata import log_cells, meanings
@@ -86,25 +92,64 @@ def _fence(text: str) -> str:
     return "`" * max(3, longest + 1)
 
 
+#: characters that start Markdown inline syntax (emphasis, code, links, images, strikethrough)
+_MD_INLINE = re.compile(r"([\\`*_\[\]~!])")
+#: what makes the start of a line a heading, list item or quote
+_MD_BLOCK_START = re.compile(r"^([#+=-]|\d+(?=[.)]))")
+
+
 def _mdtext(text: object) -> str:
-    """Text for a Markdown line: no raw HTML, no line breaks."""
-    return " ".join(str(text).split()).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    """Text for a Markdown line, shown as written: no raw HTML, link, emphasis or line break."""
+    flat = visible(" ".join(str(text).split()))
+    escaped = _MD_INLINE.sub(r"\\\1", flat).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _MD_BLOCK_START.sub(lambda m: m.group() + "\\" if m.group()[0].isdigit() else "\\" + m.group(),
+                               escaped)
 
 
 def _mdcell(text: object) -> str:
     return _mdtext(text).replace("|", "\\|")
 
 
+def _code(text: object) -> str:
+    """An inline code span holding `text` exactly: its fence is longer than any backtick run inside.
+
+    >>> _code("cp-1"), _code("a`<img src=x>`b"), _code("`x")
+    ('`cp-1`', '``a`<img src=x>`b``', '`` `x ``')
+    """
+    flat = visible(" ".join(str(text).split()))
+    fence = "`" * (max((len(m) for m in re.findall(r"`+", flat)), default=0) + 1)
+    pad = " " if flat[:1] in ("`", " ") or flat[-1:] in ("`", " ") else ""
+    return f"{fence}{pad}{flat}{pad}{fence}"
+
+
+def _codecell(text: object) -> str:
+    """A code span in a table cell: GFM splits cells at `|` before it sees code spans."""
+    return _code(text).replace("|", "\\|")
+
+
+def _htmltext(text: object) -> str:
+    """Text inside the raw HTML the Markdown report holds (<summary>): escaped for HTML, not Markdown."""
+    return str(escape(visible(" ".join(str(text).split()))))
+
+
+def _shown(value: object) -> object:
+    """Every value a template prints: control characters made visible, our own markup left alone."""
+    return visible(value) if isinstance(value, str) and not isinstance(value, Markup) else value
+
+
 def _environment(html: bool) -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("reports", "templates"),
         autoescape=html, trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
+        keep_trailing_newline=True, finalize=_shown,
     )
     env.filters["when"] = lambda moment: moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     env.filters["mdtext"] = _mdtext
     env.filters["mdcell"] = _mdcell
     env.filters["fence"] = _fence
+    env.filters["code"] = _code
+    env.filters["codecell"] = _codecell
+    env.filters["htmltext"] = _htmltext
     env.globals["version"] = __version__
     return env
 

@@ -49,7 +49,7 @@ def to_sarif(report: Report) -> dict[str, Any]:
     """The report as a SARIF 2.1.0 log."""
     rules = all_rules()
     rule_index = {r.id: i for i, r in enumerate(rules)}
-    results = [_result(f, rule_index, report.status(f)) for f in report.findings]
+    results = [_result(f, rule_index, report.status(f)) for f in report.active]
     delta = report.delta
     for gone in delta.resolved if delta else []:
         absent: dict[str, Any] = {

@@ -1,8 +1,8 @@
 """Inline SVG pictures for the HTML report, drawn in Python: certificate lifetimes against the
 collection time, error signatures over time per component and node, etcd members across nodes.
 
-Every piece of text and every attribute value goes through `markupsafe.escape`: labels come from
-bundles (certificate names, log signatures) and must never become markup.
+Every piece of text and every attribute value goes through `_esc`: labels come from bundles
+(certificate names, log signatures) and must never become markup, nor hide or reorder text.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from markupsafe import Markup, escape
 
 from ..facts.pki import CertificateFact
+from ..safetext import visible
 
 DAY = dt.timedelta(days=1)
 #: certificates expiring within this many days of collection are drawn as "soon"
@@ -41,6 +42,11 @@ def _num(value: float) -> str:
     return f"{value:.1f}".rstrip("0").rstrip(".")
 
 
+def _esc(value: object) -> Markup:
+    """Escaped for SVG, with control characters shown as escapes (newlines kept: tooltips have lines)."""
+    return escape(value if isinstance(value, Markup) else visible(str(value)))
+
+
 class Canvas:
     """An SVG document built from escaped parts."""
 
@@ -50,12 +56,12 @@ class Canvas:
 
     @staticmethod
     def _attrs(attrs: Mapping[str, object]) -> str:
-        return "".join(f' {k.replace("_", "-")}="{escape(_num(v) if isinstance(v, float) else v)}"'
+        return "".join(f' {k.replace("_", "-")}="{_esc(_num(v) if isinstance(v, float) else v)}"'
                        for k, v in attrs.items() if v is not None)
 
     def _shape(self, tag: str, tip: str | None, attrs: Mapping[str, object]) -> None:
         if tip:
-            self.parts.append(f"<{tag}{self._attrs(attrs)}><title>{escape(tip)}</title></{tag}>")
+            self.parts.append(f"<{tag}{self._attrs(attrs)}><title>{_esc(tip)}</title></{tag}>")
         else:
             self.parts.append(f"<{tag}{self._attrs(attrs)}/>")
 
@@ -74,7 +80,7 @@ class Canvas:
 
     def text(self, x: float, y: float, content: str, size: int = 11, fill: str = INK,
              anchor: str = "start", tip: str | None = None, **attrs: object) -> None:
-        inner = escape(content) + (Markup("<title>{}</title>").format(tip) if tip else "")
+        inner = _esc(content) + (Markup("<title>{}</title>").format(_esc(tip)) if tip else "")
         attributes = self._attrs({"x": float(x), "y": float(y), "font_size": size, "fill": fill,
                                   "text_anchor": anchor, **attrs})
         self.parts.append(f"<text{attributes}>{inner}</text>")
@@ -83,7 +89,7 @@ class Canvas:
         head = (f'<svg xmlns="http://www.w3.org/2000/svg" class="{escape(css_class)}" role="img" '
                 f'viewBox="0 0 {_num(self.width)} {_num(self.height)}" width="{_num(self.width)}" '
                 f'height="{_num(self.height)}" font-family="system-ui, sans-serif">'
-                f"<title>{escape(self.title)}</title>")
+                f"<title>{_esc(self.title)}</title>")
         return Markup(head + "".join(self.parts) + "</svg>")
 
 

@@ -1,4 +1,8 @@
-"""The one-screen summary `kubetriage analyze` prints when no output file is given."""
+"""The one-screen summary `kubetriage analyze` prints when no output file is given, and progress lines.
+
+Everything taken from the evidence (node names, titles) goes through `one_line` before it is styled:
+only the colours this module adds reach the terminal as escape sequences.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +10,15 @@ import os
 import time
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..findings import Finding, Severity
-from ..report import Report
+from ..safetext import one_line
+
+if TYPE_CHECKING:
+    from ..report import Report
 
 COLOURS = {Severity.CRITICAL: "red", Severity.ERROR: "red", Severity.WARNING: "yellow",
            Severity.INFO: "blue"}
@@ -20,19 +28,30 @@ TOP = 8
 
 def _line(finding: Finding, width: int, indent: str = "  ") -> str:
     sev = click.style(f"{finding.severity.value.upper():8}", fg=COLOURS[finding.severity], bold=True)
-    nodes = f" [{', '.join(finding.nodes)}]" if finding.nodes else ""
-    room = max(20, width - len(indent) - 9 - len(finding.id) - 2 - len(nodes))
-    title = finding.title if len(finding.title) <= room else finding.title[: room - 1] + "…"
-    return f"{indent}{sev} {finding.id}  {title}{nodes}"
+    nodes = one_line(f" [{', '.join(finding.nodes)}]") if finding.nodes else ""
+    rule_id, title = one_line(finding.id), one_line(finding.title)
+    room = max(20, width - len(indent) - 9 - len(rule_id) - 2 - len(nodes))
+    title = title if len(title) <= room else title[: room - 1] + "…"
+    return f"{indent}{sev} {rule_id}  {title}{nodes}"
+
+
+def _shown(report: Report, finding: Finding, width: int) -> list[str]:
+    waiver = report.waived.get(finding.key)
+    return [_line(finding, width)] + ([f"      waived: {one_line(waiver.reason)}"] if waiver else [])
+
+
+def _cut(text: str, width: int) -> str:
+    return text if len(text) <= max(width, 20) else text[: max(width, 20) - 1] + "…"
 
 
 def summary(report: Report, width: int = 100) -> str:
     """Verdict, counts, the root causes and top findings with their ids, and where to go next."""
     c = report.counts()
-    worst = report.worst or Severity.INFO
-    out = [click.style(report.verdict, fg=COLOURS[worst] if report.worst else "green", bold=True)
+    judged = report.judgement
+    colour = (COLOURS[report.worst] if report.worst else "green" if judged.kind == "clean" else "yellow")
+    out = [click.style(report.verdict, fg=colour, bold=True)
            + f" — {c['critical']} critical, {c['error']} error, {c['warning']} warning, {c['info']} info",
-           "nodes: " + ", ".join(f"{n.name} (collected {n.collected_at:%Y-%m-%d %H:%M} UTC"
+           "nodes: " + ", ".join(f"{one_line(n.name)} (collected {n.collected_at:%Y-%m-%d %H:%M} UTC"
                                  f"{'' if n.manifest.complete else ', PARTIAL'})" for n in report.view.nodes)]
     delta = report.delta
     if delta is not None:
@@ -42,24 +61,36 @@ def summary(report: Report, width: int = 100) -> str:
     if report.has_links:
         out.append("root causes:")
         for tree in report.cause_forest()[:TOP]:
-            out.append(_line(tree.finding, width))
+            out.extend(_shown(report, tree.finding, width))
             symptoms = report.symptoms_of(tree.finding)
             if symptoms:
                 out.append(f"      explains {len(symptoms)} other finding(s): "
-                           + ", ".join(dict.fromkeys(s.id for s in symptoms)))
+                           + one_line(", ".join(dict.fromkeys(s.id for s in symptoms))))
             shown.update(f.key for f in [tree.finding, *symptoms])
     elif report.findings:
         out.append("top findings:")
-        out.extend(_line(f, width) for f in report.findings[:TOP])
+        for finding in report.findings[:TOP]:
+            out.extend(_shown(report, finding, width))
         shown.update(f.key for f in report.findings[:TOP])
     rest = len(report.findings) - len(shown)
     if rest > 0:
         out.append(f"  … and {rest} more finding(s)")
+    if report.waived:
+        out.append(f"{len(report.waived)} finding(s) waived (--waivers): shown, not failing --fail-on")
     unchecked = sum(1 for cov in report.coverage if not cov.checked)
-    out.append(f"coverage: {len(report.coverage) - unchecked} rule(s) checked, {unchecked} not checked "
-               "(missing evidence)")
-    if report.view.problems:
-        out.append(f"{len(report.view.problems)} problem(s) reading the evidence")
+    out.append(f"coverage: {len(report.coverage) - unchecked} rule(s) checked, {unchecked} not checked")
+    for reason in list(dict.fromkeys(report.view.unusable.values()))[:TOP]:
+        out.append(f"  not checked: {_cut(reason, width - 16)}")
+    for account in (a for n in report.view.nodes for a in n.manifest.options.get("accounts", [])):
+        kinds = ", ".join(dict.fromkeys(s[2] for s in account["segments"]))
+        out.append(_cut(f"read {account['file']}: {account['parsed']} line(s) parsed, "
+                        f"{account['scanned']} scanned only, {account['ignored']} ignored ({kinds})", width))
+    problems = report.view.problems
+    if problems:
+        out.append(f"{len(problems)} problem(s) reading the evidence:")
+        out.extend(f"  {_cut(p, width - 2)}" for p in problems[:TOP])
+        if len(problems) > TOP:
+            out.append(f"  … and {len(problems) - TOP} more (in the full report)")
     out.append("Write the full report with -o report.html (or --format md|json|sarif|junit).")
     return "\n".join(out) + "\n"
 
@@ -89,4 +120,5 @@ class ProgressPrinter:
     def __call__(self, phase: str, node: str | None) -> None:
         if self.enabled:
             where = f"{node}: " if node else ""
-            click.echo(f"kubetriage: [{time.monotonic() - self.started:6.1f}s] {where}{phase}", err=True)
+            click.echo(f"kubetriage: [{time.monotonic() - self.started:6.1f}s] {one_line(where + phase)}",
+                       err=True)

@@ -113,12 +113,15 @@ def all_rules() -> list[Rule]:
 
 
 def run_rules(view: ClusterView) -> tuple[list[Finding], list[Coverage]]:
-    """Run every rule whose evidence exists; report the others as not checked."""
+    """Run every rule whose evidence was read without problems; report the others as not checked, with
+    the reason (missing, or there but timed out, failed or unparsed)."""
     findings: list[Finding] = []
     coverage: list[Coverage] = []
     for r in all_rules():
         if not any(n in view.available for n in r.needs):
-            coverage.append(Coverage(r, False, "no " + " or ".join(r.needs) + " in the evidence", 0))
+            reasons = [view.unusable[n] for n in r.needs if n in view.unusable]
+            reason = "; ".join(reasons[:2]) if reasons else "no " + " or ".join(r.needs) + " in the evidence"
+            coverage.append(Coverage(r, False, reason, 0))
             continue
         found = list(r.check(view))
         findings.extend(found)

@@ -14,6 +14,7 @@ from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kubectl import ContainerStatus
 from . import rule
 from .certificates import restart_static_pod
+from .shell import quote, quote_glob
 
 #: restarts that, with the last one recent, make a running static pod a crash loop
 RESTARTS = 5
@@ -122,7 +123,7 @@ def _crashloop_finding(rule_id: str, component: str, category: Category, severit
     log_dir = f"/var/log/pods/kube-system_{pod}_*/{component}/"
     # dockershim-era nodes (a `docker ps` listing) have no crictl
     tool, name = ("docker", f"--filter name=k8s_{component}_") if docker else \
-        ("crictl", f"--name {component}")
+        ("crictl", f"--name {quote(component)}")
     return Finding(
         id=rule_id, severity=severity, category=category, title=title,
         detail=(f"{what} A static pod that keeps exiting is almost always rejected "
@@ -134,7 +135,7 @@ def _crashloop_finding(rule_id: str, component: str, category: Category, severit
             f"then restart the static pod by moving its manifest out of the folder and back.",
             (f"{tool} ps -a {name}",
              f"{tool} logs $({tool} ps -a {name} -q | head -n 1)",
-             f"tail -n 50 {log_dir}*.log",
+             f"tail -n 50 /var/log/pods/kube-system_{quote_glob(pod)}_*/{quote(component)}/*.log",
              restart_static_pod(component))),
         evidence=evidence, nodes=[node], objects=[obj])
 
@@ -234,8 +235,8 @@ def removed_flag_findings(view: ClusterView, rule_id: str, component: str,
                 f"when the manifest changes. If kubeadm manages the cluster, also drop the flag from the "
                 f"ClusterConfiguration extraArgs in the kubeadm-config ConfigMap so upgrades do not put it "
                 f"back.",
-                (f"cp {manifest} {backup}",
-                 f"sed -i '/- --{flag}\\(=\\|$\\)/d' {manifest}",
+                (f"cp {quote(manifest)} {backup}",
+                 f"sed -i '/- --{flag}\\(=\\|$\\)/d' {quote(manifest)}",
                  "kubectl -n kube-system edit configmap kubeadm-config")),
             evidence=[comp.evidence(flag), comp.evidence()],
             nodes=[comp.node], objects=[comp.location])
@@ -253,11 +254,11 @@ def apiserver_removed_flag(view: ClusterView) -> Iterator[Finding]:
 
 def _health_commands(view: ClusterView, node: str, endpoint: str, failed: list[str]) -> tuple[str, ...]:
     commands = [f"kubectl get --raw='/{endpoint}?verbose'"]
-    commands += [f"kubectl get --raw='/{endpoint}/{name}'" for name in failed[:3]]
+    commands += [f"kubectl get --raw={quote(f'/{endpoint}/{name}')}" for name in failed[:3]]
     if "etcd" in failed:
         servers = next((c.flags.get("etcd-servers", "") for c in view.components
                         if c.node == node and c.component == "kube-apiserver"), "") or "https://127.0.0.1:2379"
-        commands.append(f"ETCDCTL_API=3 etcdctl --endpoints={servers} "
+        commands.append(f"ETCDCTL_API=3 etcdctl --endpoints={quote(servers)} "
                         "--cacert=/etc/kubernetes/pki/etcd/ca.crt "
                         "--cert=/etc/kubernetes/pki/apiserver-etcd-client.crt "
                         "--key=/etc/kubernetes/pki/apiserver-etcd-client.key endpoint health")

@@ -11,6 +11,7 @@ from ..facts.pki import CA, ETCD_CA, EXPECTED_ISSUER, FRONT_PROXY_CA, Certificat
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.x509 import issued_by
 from . import rule
+from .shell import quote
 
 SOON = dt.timedelta(days=30)
 VERY_SOON = dt.timedelta(days=7)
@@ -29,8 +30,9 @@ USED_BY = {
 
 def restart_static_pod(component: str) -> str:
     """Static pods have no Deployment: the kubelet recreates one when its manifest comes back."""
-    manifest = f"/etc/kubernetes/manifests/{component}.yaml"
-    return f"mv {manifest} /etc/kubernetes/ && sleep 20 && mv /etc/kubernetes/{component}.yaml {manifest}"
+    manifest = quote(f"/etc/kubernetes/manifests/{component}.yaml")
+    aside = quote(f"/etc/kubernetes/{component}.yaml")
+    return f"mv {manifest} /etc/kubernetes/ && sleep 20 && mv {aside} {manifest}"
 
 
 def remediation(cert: CertificateFact, nodes: list[str]) -> Remediation:
@@ -44,7 +46,7 @@ def remediation(cert: CertificateFact, nodes: list[str]) -> Remediation:
             f"which re-issues every certificate it signed, on every control-plane node ({where}).",
             ("kubeadm certs check-expiration",))
     if cert.kubeadm_name:
-        commands = ["kubeadm certs check-expiration", f"kubeadm certs renew {cert.kubeadm_name}"]
+        commands = ["kubeadm certs check-expiration", f"kubeadm certs renew {quote(cert.kubeadm_name)}"]
         component = USED_BY.get(cert.kubeadm_name)
         if component:
             commands.append(restart_static_pod(component))
@@ -64,7 +66,8 @@ def remediation(cert: CertificateFact, nodes: list[str]) -> Remediation:
             "/var/lib/kubelet/pki/kubelet-client*), restart the kubelet and wait for "
             "kubelet-client-current.pem, then point kubelet.conf's client-certificate and client-key "
             "at /var/lib/kubelet/pki/kubelet-client-current.pem and restart the kubelet again.",
-            (f"kubeadm kubeconfig user --org system:nodes --client-name system:node:{node} > kubelet.conf",
+            (f"kubeadm kubeconfig user --org system:nodes --client-name {quote('system:node:' + node)} "
+             "> kubelet.conf",
              "systemctl restart kubelet"))
     if cert.node_path.startswith("/var/lib/kubelet/pki/kubelet.crt"):
         return Remediation(
@@ -75,7 +78,7 @@ def remediation(cert: CertificateFact, nodes: list[str]) -> Remediation:
              "systemctl restart kubelet"))
     return Remediation(
         f"Replace this certificate with one from the issuing CA ({cert.info.issuer}) and restart what "
-        "uses it.", ("openssl x509 -noout -subject -issuer -dates -in " + cert.node_path,))
+        "uses it.", ("openssl x509 -noout -subject -issuer -dates -in " + quote(cert.node_path),))
 
 
 def _groups(view: ClusterView) -> Iterator[list[CertificateFact]]:
@@ -200,9 +203,9 @@ def ca_mismatch(view: ClusterView) -> Iterator[Finding]:
             f"with {ca_path} ({ca.info.subject}), which did not sign it: they reject it with "
             f"'x509: certificate signed by unknown authority' / 'tls: bad certificate'.", [cert])
         name = cert.kubeadm_name
-        commands = [f"openssl verify -CAfile {ca_path} {cert.node_path}"]
+        commands = [f"openssl verify -CAfile {quote(ca_path)} {quote(cert.node_path)}"]
         if name:
-            commands += [f"kubeadm certs renew {name}"]
+            commands += [f"kubeadm certs renew {quote(name)}"]
             if USED_BY.get(name):
                 commands.append(restart_static_pod(USED_BY[name]))
         finding.remediation = Remediation(
@@ -315,8 +318,8 @@ def san_missing(view: ClusterView) -> Iterator[Finding]:
             "ClusterConfiguration (apiServer.certSANs, etcd.local.serverCertSANs/peerCertSANs): add "
             "them there, move the old certificate and key aside (renew keeps the old SANs), and let "
             "kubeadm create new ones.",
-            (f"mv {cert.node_path} {cert.node_path}.bak && "
-             f"mv {cert.node_path[:-4]}.key {cert.node_path[:-4]}.key.bak",
-             f"kubeadm init phase certs {name} --config kubeadm-config.yaml",
+            (f"mv {quote(cert.node_path)} {quote(cert.node_path + '.bak')} && "
+             f"mv {quote(cert.node_path[:-4] + '.key')} {quote(cert.node_path[:-4] + '.key.bak')}",
+             f"kubeadm init phase certs {quote(name)} --config kubeadm-config.yaml",
              restart_static_pod(component)))
         yield finding

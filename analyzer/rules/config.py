@@ -11,6 +11,7 @@ from ..facts.containers import CNI, RUNTIME_ITEMS
 from ..findings import Category, Finding, Remediation, Severity
 from . import rule
 from .apiserver import runtime_crashloops
+from .shell import comment, quote
 
 FROZEN_REGISTRY = "k8s.gcr.io/"
 ALL_INTERFACES = ("0.0.0.0", "::", "[::]")
@@ -39,9 +40,9 @@ def frozen_registry(view: ClusterView) -> Iterator[Finding]:
                 "Point the image at registry.k8s.io (for kubeadm: imageRepository: registry.k8s.io in the "
                 "ClusterConfiguration, which the next `kubeadm upgrade` applies). Pre-pull before editing "
                 "the manifest; keep the backup outside /etc/kubernetes/manifests.",
-                (f"crictl pull {new}",
-                 f"cp {comp.location} /root/{comp.component}.yaml.bak",
-                 f"sed -i 's#image: {FROZEN_REGISTRY}#image: registry.k8s.io/#' {comp.location}")),
+                (f"crictl pull {quote(new)}",
+                 f"cp {quote(comp.location)} {quote(f'/root/{comp.component}.yaml.bak')}",
+                 f"sed -i 's#image: {FROZEN_REGISTRY}#image: registry.k8s.io/#' {quote(comp.location)}")),
             evidence=[comp.evidence()], nodes=[comp.node], objects=[comp.location])
 
 
@@ -64,8 +65,8 @@ def bind_all(view: ClusterView) -> Iterator[Finding]:
                 f"Set --bind-address=127.0.0.1 in {comp.manifest_path} (backup outside the manifests "
                 f"folder; the kubelet restarts the pod on change), or restrict port {port} with the "
                 f"firewall if something scrapes it remotely.",
-                (f"cp {comp.manifest_path} /root/{comp.component}.yaml.bak",
-                 f"sed -i 's/--bind-address=[^ ]*/--bind-address=127.0.0.1/' {comp.manifest_path}",
+                (f"cp {quote(comp.manifest_path)} /root/{comp.component}.yaml.bak",
+                 f"sed -i 's/--bind-address=[^ ]*/--bind-address=127.0.0.1/' {quote(comp.manifest_path)}",
                  f"ss -ltnp | grep {port}")),
             evidence=[comp.evidence("bind-address")], nodes=[comp.node], objects=[comp.location])
 
@@ -94,8 +95,9 @@ def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
                 "Read the failing container's previous log and the pod's events; common causes are a wrong "
                 "pod CIDR, a blocked overlay port in the firewall, or the agent unable to reach the API "
                 "server.",
-                (f"kubectl -n {pod.namespace} describe pod {pod.name}",
-                 f"kubectl -n {pod.namespace} logs {pod.name} --all-containers --previous --tail=50")),
+                (f"kubectl -n {quote(pod.namespace)} describe pod {quote(pod.name)}",
+                 f"kubectl -n {quote(pod.namespace)} logs {quote(pod.name)} --all-containers --previous "
+                 "--tail=50")),
             evidence=[fact.origin.evidence(f"{pod.name} {pod.phase} ready={pod.ready} {states}")],
             nodes=[node], objects=[f"{pod.namespace}/{pod.name}"])
     for loop in runtime_crashloops(view, CNI):  # the API is down or older than the runtime's listing
@@ -110,8 +112,8 @@ def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
                 "Read the agent's previous log; common causes are a wrong pod CIDR, a blocked overlay "
                 "port in the firewall, or the agent unable to reach the API server. Its DaemonSet "
                 "recreates the pod once the cause is fixed.",
-                (f"# on {h.node}", f"crictl ps -a --name {h.name}",
-                 f"crictl logs $(crictl ps -a --name {h.name} -q | head -n 1)")),
+                (comment(f"on {h.node}"), f"crictl ps -a --name {quote(h.name)}",
+                 f"crictl logs $(crictl ps -a --name {quote(h.name)} -q | head -n 1)")),
             evidence=[e for a in h.attempts[:3] for e in a.evidence()],
             nodes=[h.node], objects=[h.newest.subject])
 

@@ -19,6 +19,7 @@ from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.ss import IPAddress
 from . import rule
 from .certificates import restart_static_pod
+from .shell import comment, quote, quote_words
 
 FIREWALL_ITEMS = ("net.iptables_save", "net.ip6tables_save", "net.nft_ruleset", "net.ufw_status")
 
@@ -146,7 +147,7 @@ def _accept_commands(manager: str, outcome: Outcome, blocked: list[Verdict]) -> 
         return [*commands, "firewall-cmd --reload"]
     if manager == "ufw":
         for local, src in sources:
-            origin = "from 127.0.0.1" if local else (f"from {src}" if src else "from any")
+            origin = "from 127.0.0.1" if local else (f"from {quote(src)}" if src else "from any")
             on = "on lo " if local else ""
             commands += [f"ufw insert 1 allow in {on}{origin} to any port {p} proto tcp" for p in ports]
         return commands
@@ -154,17 +155,17 @@ def _accept_commands(manager: str, outcome: Outcome, blocked: list[Verdict]) -> 
     if manager == "nft":
         family = outcome.source.ruleset.tables[_table_key(outcome)].family if outcome.source else "ip"
         for local, src in sources:
-            match = 'iifname "lo"' if local else (f"ip saddr {src}" if src else "")
+            match = 'iifname "lo"' if local else (f"ip saddr {quote(src)}" if src else "")
             chain = anchor.chain if anchor else outcome.chain
-            commands.append(f"nft insert rule {family} {outcome.table} {chain} {match} "
+            commands.append(f"nft insert rule {quote(family)} {quote(outcome.table)} {quote(chain)} {match} "
                             f"tcp dport {{ {', '.join(map(str, ports))} }} accept".replace("  ", " "))
         return commands
     binary = _iptables_binary(outcome)
     chain = anchor.chain if anchor else outcome.chain
-    where = f"-I {chain} {anchor.position}" if anchor else f"-A {chain}"
+    where = f"-I {quote(chain)} {anchor.position}" if anchor else f"-A {quote(chain)}"
     for local, src in sources:
-        match = "-i lo" if local else (f"-s {src}" if src else "")
-        commands.append(f"{binary} -t {outcome.table} {where} {match} -p tcp -m multiport "
+        match = "-i lo" if local else (f"-s {quote(src)}" if src else "")
+        commands.append(f"{binary} -t {quote(outcome.table)} {where} {match} -p tcp -m multiport "
                         f"--dports {port_list} -j ACCEPT".replace("  ", " "))
     return commands
 
@@ -183,16 +184,18 @@ def _delete_commands(manager: str, net: NodeNetwork, outcome: Outcome) -> list[s
     if manager == "firewalld":
         return []
     if kind == "iptables-save" and rule_.text.startswith("-A "):
-        return [f"{_iptables_binary(outcome)} -t {rule_.table} -D {rule_.text[3:]}"]
+        return [f"{_iptables_binary(outcome)} -t {quote(rule_.table)} -D {quote_words(rule_.text[3:])}"]
     if kind == "iptables-list":
         binary = _iptables_binary(outcome)
-        return [f"{binary} -t {rule_.table} -L {rule_.chain} -n --line-numbers",
-                f"{binary} -t {rule_.table} -D {rule_.chain} {rule_.position}"]
+        return [f"{binary} -t {quote(rule_.table)} -L {quote(rule_.chain)} -n --line-numbers",
+                f"{binary} -t {quote(rule_.table)} -D {quote(rule_.chain)} {rule_.position}"]
     family = outcome.source.ruleset.tables[_table_key(outcome)].family
+    chain = f"{quote(family)} {quote(rule_.table)} {quote(rule_.chain)}"
     if rule_.handle is not None:  # the collector lists the ruleset with -a
-        return [f"nft delete rule {family} {rule_.table} {rule_.chain} handle {rule_.handle}"]
-    return [f"nft -a list chain {family} {rule_.table} {rule_.chain}",
-            f"nft delete rule {family} {rule_.table} {rule_.chain} handle <handle shown for: {rule_.text}>"]
+        return [f"nft delete rule {chain} handle {rule_.handle}"]
+    return [f"nft -a list chain {chain}",
+            comment(f"the handle the listing shows for: {rule_.text}"),
+            f"nft delete rule {chain} handle HANDLE"]
 
 
 def _evidence(net: NodeNetwork, outcome: Outcome) -> list[Evidence]:
@@ -314,8 +317,8 @@ def not_listening(view: ClusterView) -> Iterator[Finding]:
                         "Check whether the container runs and why it exits or does not bind, fix the cause, "
                         "then restart the static pod (move its manifest out of /etc/kubernetes/manifests "
                         "and back).",
-                        (f"crictl ps -a --name {name}",
-                         f"crictl logs --tail 100 $(crictl ps -a --name {name} -q | head -n 1)",
+                        (f"crictl ps -a --name {quote(name)}",
+                         f"crictl logs --tail 100 $(crictl ps -a --name {quote(name)} -q | head -n 1)",
                          f"ss -ltnp | grep ':{port} '", restart_static_pod(name))),
                     evidence=[component.evidence(flag if flag in component.flags else None),
                               Evidence(net.node, ref.path, None, f"no LISTEN socket on :{port} "

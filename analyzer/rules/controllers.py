@@ -11,6 +11,7 @@ from ..facts.containers import RUNTIME_ITEMS
 from ..findings import Category, Finding, Remediation, Severity
 from . import rule
 from .apiserver import RUNTIME_CHECK, crashloop_findings, removed_flag_findings
+from .shell import quote
 
 
 @rule("CONTROLLER_MANAGER_CRASHLOOP", Category.CONTROLLER_MANAGER, Severity.ERROR,
@@ -104,7 +105,7 @@ def pods_unschedulable(view: ClusterView) -> Iterator[Finding]:
         remediation=Remediation(
             "Compare the pods' requests, node selectors/affinity and tolerations with what the nodes offer "
             "(allocatable resources, labels, taints); fix the pod spec or add capacity.",
-            (f"kubectl -n {pods[0].split('/')[0]} describe pod {pods[0].split('/')[1]}",
+            (f"kubectl -n {quote(pods[0].split('/')[0])} describe pod {quote(pods[0].split('/')[1])}",
              "kubectl describe nodes | grep -A5 -E 'Taints|Allocated resources'",
              "kubectl get events -A --field-selector reason=FailedScheduling")),
         evidence=evidence[:10], objects=pods)

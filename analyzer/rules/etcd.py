@@ -26,6 +26,7 @@ from ..parsers.etcdctl import host_port
 from . import rule
 from .apiserver import RECENT, RESTARTS, RUNTIME_CHECK, crashloop_findings
 from .certificates import restart_static_pod
+from .shell import comment, quote
 
 NEAR_QUOTA = 0.80
 AT_QUOTA = 0.95
@@ -47,8 +48,8 @@ def _gib(size: int) -> str:
 def etcdctl(config: EtcdConfig | None, endpoints: Iterable[str]) -> str:
     """An etcdctl command prefix with this node's etcd TLS files (kubeadm's paths when unknown)."""
     ca, cert, key = ((config.cacert, config.cert, config.key) if config and config.cert else KUBEADM_TLS)
-    return (f"ETCDCTL_API=3 etcdctl --endpoints={','.join(endpoints)} --cacert={ca} --cert={cert} "
-            f"--key={key}")
+    return (f"ETCDCTL_API=3 etcdctl --endpoints={quote(','.join(endpoints))} --cacert={quote(ca)} "
+            f"--cert={quote(cert)} --key={quote(key)}")
 
 
 def _endpoints(view: ClusterView) -> list[str]:
@@ -63,7 +64,7 @@ def _config(view: ClusterView, node: str | None = None) -> EtcdConfig | None:
 
 
 def _container_checks(node: str) -> tuple[str, ...]:
-    return (f"# on {node}", "crictl ps -a --name etcd", f"crictl logs --tail 100 {ETCD_CONTAINER}")
+    return (comment(f"on {node}"), "crictl ps -a --name etcd", f"crictl logs --tail 100 {ETCD_CONTAINER}")
 
 
 def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
@@ -84,14 +85,14 @@ def _tls_advice(cause: str, run_flags: dict[str, str], config: EtcdConfig | None
         return (f"etcdctl rejected etcd's server certificate ({cause}). Check the server certificate's "
                 f"dates and that {ca} signed it; an expired one is renewed with `kubeadm certs renew "
                 f"etcd-server`, then etcd restarted.",
-                [f"openssl x509 -noout -subject -issuer -dates -in {server}", f"openssl verify -CAfile {ca} "
-                                                                              f"{server}",
+                [f"openssl x509 -noout -subject -issuer -dates -in {quote(server)}",
+                 f"openssl verify -CAfile {quote(ca)} {quote(server)}",
                  "kubeadm certs renew etcd-server", restart_static_pod("etcd")])
     return (f"etcd closed the connection during the handshake ({cause}): it rejected the client "
             f"certificate {client}. Check that the etcd CA signed it and that it has not expired "
             f"(etcd's log says `rejected connection ... tls:` with the reason).",
-            [f"openssl verify -CAfile {ca} {client}", f"openssl x509 -noout -subject -issuer -dates -in "
-                                                      f"{client}",
+            [f"openssl verify -CAfile {quote(ca)} {quote(client)}",
+             f"openssl x509 -noout -subject -issuer -dates -in {quote(client)}",
              f"crictl logs {ETCD_CONTAINER} 2>&1 | grep -E 'rejected connection|tls:' | tail -n 5"])
 
 
@@ -447,7 +448,7 @@ def _restore(view: ClusterView, up: list[MemberState]) -> tuple[str, list[str]]:
     version = view.etcd.version()
     tool = None if version is None else "etcdutl" if version.minor_key >= (3, 5) else "ETCDCTL_API=3 etcdctl"
     members = [m for m in view.etcd.voters() if m.name and m.peer_urls]
-    cluster = ",".join(f"{m.name}={m.peer_urls[0]}" for m in members)
+    cluster = quote(",".join(f"{m.name}={m.peer_urls[0]}" for m in members))
     commands: list[str] = []
     if up:
         endpoint = up[0].member.client_urls[:1] or ["https://127.0.0.1:2379"]
@@ -456,12 +457,14 @@ def _restore(view: ClusterView, up: list[MemberState]) -> tuple[str, list[str]]:
         config = view.etcd.config_of(member)
         data_dir = config.data_dir if config else "/var/lib/etcd"
         node = view.etcd.node_of(member) or member.name
-        commands += [f"# on {node}, with the same snapshot copied there",
+        commands += [comment(f"on {node}, with the same snapshot copied there"),
                      "mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/",
-                     f"{tool or 'etcdutl'} snapshot restore /var/lib/etcd-snapshot.db --name {member.name} "
-                     f"--initial-cluster {cluster} --initial-advertise-peer-urls {member.peer_urls[0]} "
-                     f"--data-dir {data_dir}-restored",
-                     f"mv {data_dir} {data_dir}.broken && mv {data_dir}-restored {data_dir}",
+                     f"{tool or 'etcdutl'} snapshot restore /var/lib/etcd-snapshot.db "
+                     f"--name {quote(member.name)} --initial-cluster {cluster} "
+                     f"--initial-advertise-peer-urls {quote(member.peer_urls[0])} "
+                     f"--data-dir {quote(data_dir + '-restored')}",
+                     f"mv {quote(data_dir)} {quote(data_dir + '.broken')} && "
+                     f"mv {quote(data_dir + '-restored')} {quote(data_dir)}",
                      "mv /etc/kubernetes/etcd.yaml /etc/kubernetes/manifests/etcd.yaml"]
     which = (f"etcd {version} restores with `{tool.split()[-1]} snapshot restore`" if version and tool else
              "the etcd version is unknown: use `etcdutl snapshot restore` on 3.5+, `etcdctl snapshot "

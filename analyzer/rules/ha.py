@@ -13,6 +13,7 @@ from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kversion import KubeVersion
 from . import rule
 from .certificates import restart_static_pod
+from .shell import comment, quote
 
 LEADER_LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
 #: leader changes per day of the lease's life that count as churn, and the least count worth judging
@@ -62,8 +63,8 @@ def lease_stale(view: ClusterView) -> Iterator[Finding]:
                 f"Check every {component} instance's log for 'failed to renew lease' or 'error retrieving "
                 f"resource lock' and fix its path to the API server; if the holder ({holder}) is hung, "
                 f"restart its static pod there.",
-                (f"kubectl -n kube-system get lease {fact.lease.name} -o yaml",
-                 f"crictl logs --tail 100 $(crictl ps -a --name {component} -q | head -n 1)",
+                (f"kubectl -n kube-system get lease {quote(fact.lease.name)} -o yaml",
+                 f"crictl logs --tail 100 $(crictl ps -a --name {quote(component)} -q | head -n 1)",
                  restart_static_pod(component))),
             evidence=[fact.origin.evidence(_lease_excerpt(fact))],
             nodes=[holder] if holder else [], objects=[f"kube-system/lease/{fact.lease.name}"])
@@ -100,8 +101,8 @@ def lease_churn(view: ClusterView) -> Iterator[Finding]:
             remediation=Remediation(
                 f"Look for 'leaderelection lost' and 'failed to renew lease' in every {component} log and "
                 "for slow etcd requests at the same times; fix those before tuning --leader-elect-* flags.",
-                (f"kubectl -n kube-system get lease {lease.name} -o yaml",
-                 f"kubectl -n kube-system get pods -l component={component} -o wide")),
+                (f"kubectl -n kube-system get lease {quote(lease.name)} -o yaml",
+                 f"kubectl -n kube-system get pods -l {quote('component=' + component)} -o wide")),
             evidence=[fact.origin.evidence(_lease_excerpt(fact))],
             objects=[f"kube-system/lease/{lease.name}"])
 
@@ -223,7 +224,7 @@ def etcd_servers_differ(view: ClusterView) -> Iterator[Finding]:
             "Make --etcd-servers the same on every control-plane node (kubeadm stacked etcd: "
             "https://127.0.0.1:2379 everywhere), editing /etc/kubernetes/manifests/kube-apiserver.yaml after "
             "backing it up outside that folder.",
-            tuple(f"grep -n -- --etcd-servers {c.manifest_path}  # on {node}"
+            tuple(f"grep -n -- --etcd-servers {quote(c.manifest_path)}  {comment(f'on {node}')}"
                   for node, c in sorted(apis.items()))),
         evidence=[c.evidence("etcd-servers") for _, c in sorted(apis.items())],
         nodes=sorted(apis), objects=[c.location for _, c in sorted(apis.items())])
@@ -259,6 +260,7 @@ def flags_differ(view: ClusterView) -> Iterator[Finding]:
             continue
         shown = "; ".join(f"--{f}: " + ", ".join(f"{n}={flags[n].get(f, '(unset)')}" for n in sorted(flags))
                           for f in differing[:5])
+        pattern = quote("--(" + "|".join(differing[:5]) + ")")
         yield Finding(
             id="CONTROL_PLANE_FLAGS_DIFFER", severity=Severity.WARNING, category=Category.HA,
             title=f"{component} flags differ between control-plane nodes: {', '.join(differing[:5])}",
@@ -268,7 +270,7 @@ def flags_differ(view: ClusterView) -> Iterator[Finding]:
             remediation=Remediation(
                 f"Decide which value is intended, put it in the kubeadm ClusterConfiguration "
                 f"({component.removeprefix('kube-')} extraArgs) and make every node's manifest match.",
-                tuple(f"grep -n -E -- '--({'|'.join(differing[:5])})' {c.manifest_path}  # on {n}"
+                tuple(f"grep -n -E -- {pattern} {quote(c.manifest_path)}  {comment(f'on {n}')}"
                       for n, c in sorted(comps.items()))),
             evidence=[c.evidence(f) for f in differing[:3] for _, c in sorted(comps.items()) if f in c.flags],
             nodes=sorted(comps), objects=[c.location for _, c in sorted(comps.items())])

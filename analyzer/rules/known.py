@@ -22,6 +22,7 @@ from ..findings import Category, Finding, Remediation, Severity
 from . import Rule, rule
 from .connectivity import probes
 from .logs import LOG_ITEMS, _by, _finding, _logs, _summary, _top, episode
+from .shell import comment
 
 #: which component a port, unit or operator name belongs to, for families categorised by it
 _BY_NAME: tuple[tuple[str, Category], ...] = (
@@ -368,7 +369,7 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
                 view, rule_, severity, category, f"{family.title} ({group[0].node})",
                 f"{_summary(group)}{where}: {group[0].signature.meaning}."
                 + (f" Seen: {details}." if details else ""),
-                Remediation(family.remedy, (f"# on {group[0].node}", *family.commands)),
+                Remediation(family.remedy, (comment(f"on {group[0].node}"), *family.commands)),
                 group, [f"{f.component}: {f.id}" for f in group], recovery=family.recovery)
 
 

@@ -20,9 +20,10 @@ from ..findings import Category, Evidence, Finding, Remediation, Severity
 from . import Rule, rule
 from .certificates import restart_static_pod
 from .etcd import _config, _endpoints, _reclaim, etcdctl
+from .shell import comment, quote
 
 LOG_ITEMS = ("logs.pod", "logs.syslog", "journal.control_plane", "journal.etcd", "journal.kubelet",
-             "journal.runtime")
+             "journal.runtime", "logs.kubeadm", "logs.kubectl", "logs.pasted")
 #: a signature still seen this close to the end of its log has not stopped
 STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip
@@ -137,7 +138,7 @@ def _by(facts: list[LogSignatureFact], *, component: bool = True) -> Iterator[li
 
 
 def _logs(component: str) -> str:
-    return f"crictl logs --tail 200 $(crictl ps -a --name {component} -q | head -n 1)"
+    return f"crictl logs --tail 200 $(crictl ps -a --name {quote(component)} -q | head -n 1)"
 
 
 @rule("APISERVER_ETCD_CONNECTION_FAILED", Category.APISERVER, Severity.CRITICAL,
@@ -151,7 +152,7 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(found):
         kinds = {f.id for f in facts}
         lasting = _lasting(view, facts)
-        commands = [f"# on {facts[0].node}", "crictl ps -a --name etcd", _logs("etcd"),
+        commands = [comment(f"on {facts[0].node}"), "crictl ps -a --name etcd", _logs("etcd"),
                     f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint health"]
         if kinds & {"APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED"}:
             why = (f"TLS to etcd fails: {_top(facts)}. The API server's etcd client certificate "
@@ -196,7 +197,8 @@ def bind_in_use(view: ClusterView) -> Iterator[Finding]:
             "control-plane node). The API server exits at once and the kubelet keeps restarting it.",
             Remediation("Find the process that holds 6443 and stop it (or move the load balancer to another "
                         "port), then let the kubelet restart the API server.",
-                        (f"# on {node}", "ss -ltnp 'sport = :6443'", "crictl ps -a --name kube-apiserver",
+                        (comment(f"on {node}"), "ss -ltnp 'sport = :6443'",
+                         "crictl ps -a --name kube-apiserver",
                          restart_static_pod("kube-apiserver"))), facts, [":6443"])
 
 
@@ -229,7 +231,7 @@ def slow_disk(view: ClusterView) -> Iterator[Finding]:
             "per fdatasync delays heartbeats, triggers elections and slows every API request.",
             Remediation("Give etcd a fast, dedicated disk (SSD/NVMe; not shared with container images or "
                         "logs) and check what else writes to it. Measure the fsync latency etcd sees.",
-                        (f"# on {node}", "iostat -x 1 5",
+                        (comment(f"on {node}"), "iostat -x 1 5",
                          "curl -s http://127.0.0.1:2381/metrics | grep -E "
                          "'etcd_disk_wal_fsync_duration_seconds_(sum|count)'",
                          "fio --rw=write --ioengine=sync --fdatasync=1 --directory=/var/lib/etcd "
@@ -270,7 +272,7 @@ def no_space_left(view: ClusterView) -> Iterator[Finding]:
             "kubelet/runtime creating containers.",
             Remediation("Free space on the filesystem that is full (etcd's data dir: /var/lib/etcd; images "
                         "and logs: /var/lib/containerd, /var/log).",
-                        (f"# on {node}", "df -h", "du -xh --max-depth=2 /var | sort -h | tail -n 20",
+                        (comment(f"on {node}"), "df -h", "du -xh --max-depth=2 /var | sort -h | tail -n 20",
                          "crictl rmi --prune", "journalctl --vacuum-size=500M")), facts, [f"{node}:disk"])
 
 
@@ -315,7 +317,7 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
             Remediation("Give the rejected client a certificate signed by etcd's CA "
                         "(/etc/kubernetes/pki/etcd/ca.crt) and within its validity; for kubeadm, renew the "
                         "etcd and API server client certificates and restart the static pods that use them.",
-                        (f"# on {facts[0].node}", "kubeadm certs check-expiration",
+                        (comment(f"on {facts[0].node}"), "kubeadm certs check-expiration",
                          "openssl verify -CAfile /etc/kubernetes/pki/etcd/ca.crt "
                          "/etc/kubernetes/pki/apiserver-etcd-client.crt /etc/kubernetes/pki/etcd/server.crt",
                          "kubeadm certs renew apiserver-etcd-client", "kubeadm certs renew etcd-server",
@@ -345,8 +347,9 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
             "at that time.",
             Remediation("The component recovers by itself once the API server answers promptly; fix the API "
                         "server / etcd problem first, then check the lease is renewed again.",
-                        (f"kubectl -n kube-system get lease {lease} -o yaml",
-                         "kubectl get --raw='/readyz?verbose'", f"# on {facts[0].node}", _logs(component))),
+                        (f"kubectl -n kube-system get lease {quote(lease)} -o yaml",
+                         "kubectl get --raw='/readyz?verbose'", comment(f"on {facts[0].node}"),
+                         _logs(component))),
             facts + locks, [component], recovery=("LEASE_ACQUIRED",))
 
 
@@ -370,11 +373,12 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
             continue
         component = facts[0].component
         authn = any(f.id in ("AUTHN_FAILED", "AUTHN_CERT_EXPIRED") for f in lasting)
-        commands = [f"# on {facts[0].node}", "kubeadm certs check-expiration"]
+        commands = [comment(f"on {facts[0].node}"), "kubeadm certs check-expiration"]
         if any(f.id == "RBAC_FORBIDDEN" for f in lasting):
-            commands += [f"kubectl auth can-i --list --as system:{component}",
-                         f"kubectl get clusterrolebinding system:{component} -o yaml",
-                         f"grep -A3 'users:' /etc/kubernetes/{component.removeprefix('kube-')}.conf"]
+            commands += [f"kubectl auth can-i --list --as {quote('system:' + component)}",
+                         f"kubectl get clusterrolebinding {quote('system:' + component)} -o yaml",
+                         "grep -A3 'users:' "
+                         + quote("/etc/kubernetes/" + component.removeprefix("kube-") + ".conf")]
         yield _finding(
             view, rbac, Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component}: persistent {'authentication' if authn else 'RBAC'} errors",
@@ -409,8 +413,8 @@ def scheduler_config(view: ClusterView) -> Iterator[Finding]:
             Remediation("Rewrite the --config file for this version (apiVersion: "
                         "kubescheduler.config.k8s.io/v1, kind: KubeSchedulerConfiguration), then restart the "
                         "scheduler.",
-                        (f"# on {node}",
-                         *([f"grep -n apiVersion {f}" for f in files]
+                        (comment(f"on {node}"),
+                         *([f"grep -n apiVersion {quote(f)}" for f in files]
                            or ["grep -n -- '--config' /etc/kubernetes/manifests/kube-scheduler.yaml"]),
                          "kube-scheduler --version", restart_static_pod("kube-scheduler"))),
             facts, [f"kube-scheduler --config={f}" for f in files] or ["kube-scheduler --config"])
@@ -439,7 +443,7 @@ def x509(view: ClusterView) -> Iterator[Finding]:
             "expired, signed by a CA the other does not trust, or does not name the address used.",
             Remediation("Check both sides' certificates against the CA and the names/addresses used; renew "
                         "expired kubeadm certificates and restart the static pods that load them.",
-                        (f"# on {facts[0].node}", "kubeadm certs check-expiration",
+                        (comment(f"on {facts[0].node}"), "kubeadm certs check-expiration",
                          "openssl x509 -noout -subject -issuer -enddate -ext subjectAltName -in "
                          "/etc/kubernetes/pki/apiserver.crt")),
             facts, [f"{component}->{t}" for t in sorted(targets)] or [component])
@@ -462,7 +466,7 @@ def handshakes(view: ClusterView) -> Iterator[Finding]:
             f"{_summary(facts)}: {_top(facts)}. A client does not trust this server's certificate "
             "(`remote error: tls: bad certificate`), presents a bad one, or speaks plain HTTP.",
             Remediation("Find the client by its address and check which CA it trusts and which certificate "
-                        "it sends.", (f"# on {facts[0].node}", "ss -tnp | grep -E ':6443|:2379'",
+                        "it sends.", (comment(f"on {facts[0].node}"), "ss -tnp | grep -E ':6443|:2379'",
                                       "kubeadm certs check-expiration")), facts, [component])
 
 
@@ -482,7 +486,7 @@ def refused(view: ClusterView) -> Iterator[Finding]:
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
             "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).",
             Remediation("Check that the target component runs and listens, then the firewall on its node.",
-                        (f"# on {facts[0].node}",
+                        (comment(f"on {facts[0].node}"),
                          "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",
                          "crictl ps -a", "iptables-save | grep -E 'REJECT|DROP'")),
             facts, [f"{component}->{t}" for t in targets] or [component])
@@ -507,7 +511,7 @@ def churn(view: ClusterView) -> Iterator[Finding]:
         "flaky network between members.",
         Remediation("Check disk latency and the network between members; raise --heartbeat-interval / "
                     "--election-timeout only for high-latency links.",
-                    (*(f"# on {node}: {_logs('etcd')}" for node in nodes),
+                    (*(comment(f"on {node}: {_logs('etcd')}") for node in nodes),
                      f"{etcdctl(_config(view, nodes[0]), _endpoints(view))} endpoint status -w table")),
         lost + elected, ["etcd leader"])
 
@@ -526,5 +530,5 @@ def corruption(view: ClusterView) -> Iterator[Finding]:
                         "(it resyncs from the leader). Without quorum, restore every member from one "
                         "snapshot (`etcdutl snapshot restore` on 3.5+, `etcdctl snapshot restore` on 3.4).",
                         (f"{etcdctl(_config(view), _endpoints(view))} member list -w table",
-                         f"# on {node}", "mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/",
+                         comment(f"on {node}"), "mv /etc/kubernetes/manifests/etcd.yaml /etc/kubernetes/",
                          "mv /var/lib/etcd /var/lib/etcd.corrupt")), facts, [f"{node}:etcd data"])

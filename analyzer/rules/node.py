@@ -10,6 +10,7 @@ from ..facts.host import NodeHost
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.host import Disk
 from . import rule
+from .shell import quote
 
 FULL_PERCENT = 95
 NEARLY_FULL_PERCENT = 85
@@ -50,8 +51,8 @@ def _disk_finding(rule_id: str, severity: Severity, host: NodeHost, disk: Disk, 
                   title: str) -> Finding:
     assert host.disk_ref is not None
     holds = f" It holds {'; '.join(roles)}." if roles else ""
-    commands = [f"df -h {disk.mount}",
-                f"du -xh --max-depth=2 {disk.mount} 2>/dev/null | sort -h | tail -n 20",
+    commands = [f"df -h {quote(disk.mount)}",
+                f"du -xh --max-depth=2 {quote(disk.mount)} 2>/dev/null | sort -h | tail -n 20",
                 "journalctl --vacuum-size=500M", "crictl rmi --prune"]
     text = ("Find what fills the filesystem and free space (old logs, unused images), or grow it. "
             "Do not delete files under the etcd data dir: if etcd's own database is large, compact and "

@@ -280,6 +280,49 @@ def hash_mismatch(folder: Path) -> Path:
     return write(folder, "hash-mismatch.tar.gz", tar_bytes(members))
 
 
+def deep_json_items(folder: Path) -> Path:
+    """crictl inspect and etcdctl JSON nested past the interpreter's recursion limit, and a pending-pods
+    list nested 900 deep: json loads that one, code walking it would not."""
+    items = good_items() + [
+        Item("cri.inspect", "commands/cri.inspect.out", b"[" * 100_000 + b"]" * 100_000, source="crictl"),
+        Item("etcd.endpoint_status", "commands/etcd.endpoint_status.out",
+             b'[{"Endpoint":' * 50_000 + b"1" + b"}]" * 50_000, source="etcdctl"),
+        Item("k8s.pending_pods", "commands/k8s.pending_pods.out",
+             b'{"items": [' + b'{"a":' * 900 + b"1" + b"}" * 900 + b"]}", source="kubectl")]
+    return write(folder, "deep-json-items.tar.gz", tar_bytes(bundle_members(items)))
+
+
+def deep_json_loose(folder: Path) -> Path:
+    return write(folder, "deep.json", b'[{"status": ' * 100_000 + b"{}" + b"}]" * 100_000)
+
+
+def shared_member(folder: Path, records: int = 10_000) -> Path:
+    """Thousands of manifest records naming one 400 KB log: each must not cost a parse of it."""
+    items = good_items()
+    log = items[3]
+    data = ((log.data or b"") * (400_000 // len(log.data or b"x") + 1))[:400_000]
+    ids = ("logs.pod", "k8s.static_pod_manifest", "cri.inspect", "etcd.endpoint_status")
+    shared = [Item(item_id, log.path, None) for item_id in ids for _ in range(records // len(ids))]
+    return write(folder, "shared-member.tar.gz",
+                 tar_bytes(bundle_members([*items[:3], Item("logs.pod", log.path, data), *shared])))
+
+
+def private_key_pem() -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    return ec.generate_private_key(ec.SECP256R1()).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL,
+        serialization.NoEncryption())
+
+
+def duplicate_member(folder: Path) -> Path:
+    """Two copies of ca.crt: first a private key, then the certificate the manifest hashed."""
+    members = bundle_members(good_items())
+    cert = next(m for m in members if m.name.endswith("ca.crt"))
+    members.insert(1, Member(cert.name, private_key_pem()))
+    return write(folder, "duplicate-member.tar.gz", tar_bytes(members))
+
+
 def garbage_cms(folder: Path) -> Path:
     return write(folder, "garbage.tar.gz.cms", b"\x30\x82\x01\x00" + os.urandom(4096))
 
@@ -295,7 +338,7 @@ def flipped_byte(folder: Path) -> Path:
 class Case:
     name: str
     build: Callable[[Path], Path]
-    outcome: str  # "error" | "partial"
+    outcome: str  # "error" | "partial" | "not-understood" (exit 2, the report says why)
     message: str
     needs_key: bool = False
     slow: bool = False
@@ -327,6 +370,10 @@ CASES = [
     Case("hash-mismatch", hash_mismatch, "partial", r"ca\.crt: content does not match the manifest's SHA"),
     Case("flipped-byte", flipped_byte, "error", r"not a kubetriage bundle"),
     Case("garbage-cms", garbage_cms, "error", r"cannot decrypt", needs_key=True),
+    Case("deep-json-items", deep_json_items, "partial", r"cri\.inspect\.out: .*nests deeper than \d+"),
+    Case("deep-json-loose", deep_json_loose, "not-understood", r"Input not understood"),
+    Case("shared-member", shared_member, "partial", r"manifest: 10000 more record\(s\) name .*0\.log"),
+    Case("duplicate-member", duplicate_member, "partial", r"member .*ca\.crt' appears 2 times"),
 ]
 
 

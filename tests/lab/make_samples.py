@@ -53,7 +53,7 @@ def collect(root: Path, out_dir: Path, node: str, exclude: list[str], *, wrap: l
             host_commands: bool = False, node_ip: str | None = None) -> Path:
     """Run the stand-alone collector as a customer would, with python3 only (-I: no site packages)."""
     argv = [*(wrap or []), sys.executable, "-I", str(COLLECTOR), "--root", str(root), "--output",
-            str(out_dir), "--node-name", node, "--quiet", "--deadline", "120"]
+            str(out_dir), "--node-name", node, "--quiet", "--deadline", "120", "--cluster-commands"]
     if host_commands:
         argv.append("--host-commands")
     if node_ip:

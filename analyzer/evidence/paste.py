@@ -1,0 +1,202 @@
+"""A paste is a document, not a file of one type: split it into segments and name each one's type.
+
+Lines are first cleaned of what pasting adds (Markdown quote markers and fences, `minikube logs`'
+`* ` prefix, carriage returns, a common indentation); every line keeps its number. Then prompt and
+command lines, fences and blank lines cut the text into blocks, and a block whose lines change
+format (log lines, then a table) is cut again where they change. A command line says what the
+output under it is; without one, the content does (analyzer/evidence/recognise.py). A segment no
+type recognises is still scanned for every log signature.
+
+>>> [(s.start, s.end, s.type, s.command) for s in split(
+...     "$ sudo ETCDCTL_API=3 etcdctl endpoint status -w table\\n"
+...     "+------------------------+\\n"
+...     "|        ENDPOINT        |\\n")]
+[(2, 3, 'etcdctl-status', 'sudo ETCDCTL_API=3 etcdctl endpoint status -w table')]
+>>> [(s.start, s.type) for s in split("> ```\\n> member 2eacd324a7820934 is healthy: got healthy result from "
+...                                  "http://172.17.8.102:2379\\n> ```\\n")]
+[(2, 'etcdctl-cluster-health')]
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .recognise import detect
+from .types import TYPES, by_command
+
+#: command words a prompt line or a bare command line starts with (after sudo and VAR=value)
+_TOOLS = (r"kubectl|k|etcdctl|kubeadm|journalctl|systemctl|service|openssl|crictl|docker|nerdctl|podman|"
+          r"minikube|k3s|rke2|microk8s|kind|cat|tail|head|less|grep|egrep|zcat|find|ls|date|curl|wget|ss|"
+          r"netstat|df|du|iptables|iptables-save|ip6tables|nft|ufw|timedatectl|chronyc|ntpq|kubelet|"
+          r"stern|for|while|echo|export|watch|ps|free|uptime|hostname|nc|telnet|ping|dig|nslookup|"
+          r"systemd-analyze|cd|mkdir|cp|mv|rm|chmod|chown|vi|vim|nano|swapoff|modprobe|sysctl|"
+          r"ETCDCTL_API=\d|apt|apt-get|yum|dnf|snap|helm|export|env|\./\S+|/\S+/\w+")
+_AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
+#: `$ `, `# `, `user@host:~$ `, `[root@node ~]# `, `root@node:/# `, `PS C:\> `
+_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*)?\s?[#$%]|[$#%>❯➜]|"
+                     r"PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
+_BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:kubectl|etcdctl|kubeadm|journalctl|systemctl|"
+                   r"openssl|"
+                   r"crictl|minikube|k3s|microk8s)\s+-?\w)(.*)$")
+_FENCE = re.compile(r"^\s*(?:```|~~~)")
+#: lines that are log lines whatever wraps them (the change of format that splits a block)
+_LOG_LINE = re.compile(r"^\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|"
+                       r"[^\W\d_]{3,5}\.? +\d{1,2} \d\d:\d\d:\d\d|\d{1,2}月 +\d{1,2} |\{\"(?:level|log)\":|"
+                       r"(?:raft|WARNING: |ERROR: |INFO: )\d{4}/\d\d/\d\d|\[pod/[^\]]+\] )")
+#: a few lines inside a log that are not log lines (a wrapped message, a stack) stay in the log
+_CONTINUATION = 3
+#: a paste larger than this is a log file, not a paste: it is read whole, as one type
+SPLIT_MAX_BYTES = 4 * 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Segment:
+    """Lines start..end (1-based, inclusive) of the cleaned text, what they are, and what said so."""
+
+    start: int
+    end: int
+    type: str | None  # None: no type recognised it (scanned for log signatures only)
+    command: str | None
+    text: str  # the segment's cleaned lines
+
+
+@dataclass(frozen=True)
+class Paste:
+    """A whole paste: its segments and how many lines were parsed, scanned only or ignored."""
+
+    segments: list[Segment]
+    lines: int
+
+    @property
+    def parsed(self) -> int:
+        return sum(s.end - s.start + 1 for s in self.segments if s.type)
+
+    @property
+    def scanned(self) -> int:
+        return sum(s.end - s.start + 1 for s in self.segments if not s.type)
+
+    @property
+    def ignored(self) -> int:
+        return self.lines - self.parsed - self.scanned
+
+
+def command_of(line: str) -> str | None:
+    """The command a prompt line or a bare command line runs, or None when the line is output."""
+    match = _PROMPT.match(line) or _BARE.match(line)
+    return match.group(1).strip() if match else None
+
+
+def _majority(lines: list[str], pattern: re.Pattern[str]) -> bool:
+    filled = [ln for ln in lines if ln.strip()]
+    return bool(filled) and sum(1 for ln in filled if pattern.match(ln)) >= 0.6 * len(filled)
+
+
+_QUOTE = re.compile(r"^\s*>(?: |$)")
+_STAR = re.compile(r"^\* ")
+
+
+def clean(lines: list[str]) -> list[str]:
+    """Undo what pasting added, line by line (the count never changes): carriage returns, Markdown
+    quote markers, a line wrapped in backticks, `minikube logs`' `* ` prefix, tabs turned into
+    spaces by a browser are left alone."""
+    out = [ln.rstrip("\r") for ln in lines]
+    if _majority(out, _QUOTE):
+        out = [_QUOTE.sub("", ln, count=1) for ln in out]
+    if _majority(out, _STAR):
+        out = [ln[2:] if ln.startswith("* ") else ln for ln in out]
+    return [ln[1:-1] if len(ln) > 2 and ln.startswith("`") and ln.endswith("`") and "`" not in ln[1:-1]
+            else ln for ln in out]
+
+
+def _dedent(lines: list[str]) -> list[str]:
+    widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
+    cut = min(widths, default=0)
+    return [ln[cut:] for ln in lines]
+
+
+def _runs(block: list[tuple[int, str]]) -> list[list[tuple[int, str]]]:
+    """Cut a block where its lines change between log lines and other text."""
+    kinds = [bool(_LOG_LINE.match(line)) for _, line in block]
+    runs: list[list[tuple[int, str]]] = []
+    start = 0
+    for i in range(1, len(block) + 1):
+        if i < len(block) and kinds[i] == kinds[start]:
+            continue
+        runs.append(block[start:i])
+        start = i
+    merged: list[list[tuple[int, str]]] = []
+    for run in runs:
+        is_log = bool(_LOG_LINE.match(run[0][1]))
+        if merged and not is_log and len(run) <= _CONTINUATION and _LOG_LINE.match(merged[-1][0][1]) \
+                and run is not runs[-1]:
+            merged[-1].extend(run)
+        elif merged and is_log and _LOG_LINE.match(merged[-1][0][1]):
+            merged[-1].extend(run)
+        else:
+            merged.append(list(run))
+    return merged
+
+
+Lines = list[tuple[int, str]]
+
+
+def _typed(block: Lines, command: str | None) -> list[tuple[Lines, str | None]]:
+    announced = by_command(command) if command else None
+    text = "\n".join(ln for _, ln in block)
+    found = detect(text)
+    if announced and found in (None, announced):
+        return [(block, announced)]
+    runs = _runs(block)
+    if found is not None and (len(runs) == 1 or not TYPES[found].is_log):
+        return [(block, found)]
+    # lines of a log that are not log lines (a banner, a usage text) belong to the log unless they
+    # are evidence of their own (etcdctl's JSON under its stderr warning)
+    fallback = found if found is not None and TYPES[found].is_log else None
+    return [(run, detect("\n".join(ln for _, ln in run)) or fallback) for run in runs]
+
+
+def split(text: str) -> list[Segment]:
+    """The segments of a paste, in order (see the module docstring)."""
+    return read(text).segments
+
+
+def read(text: str) -> Paste:
+    lines = clean(text.splitlines())
+    pieces: list[tuple[list[tuple[int, str]], str | None, str | None]] = []
+    command: str | None = None
+    block: list[tuple[int, str]] = []
+
+    def close() -> None:
+        if block:
+            dedented = _dedent([ln for _, ln in block])
+            numbered = [(n, ln) for (n, _), ln in zip(block, dedented, strict=True)]
+            pieces.extend((run, kind, command) for run, kind in _typed(numbered, command))
+            block.clear()
+
+    for number, line in enumerate(lines, start=1):
+        said = command_of(line)
+        if _FENCE.match(line) or said is not None:
+            close()
+            if said is not None:
+                command = said
+        elif not line.strip():
+            close()
+        else:
+            block.append((number, line))
+    close()
+    segments: list[Segment] = []
+    for run, kind, said in pieces:
+        start, end = run[0][0], run[-1][0]
+        body = "\n".join(ln for _, ln in run)
+        last = segments[-1] if segments else None
+        if last and kind is None and last.type and last.command == said:
+            kind = last.type  # a command's output goes on after a blank line (ufw's rules, kubeadm's CAs)
+        if last and last.type == kind and last.command == said:
+            gap = lines[last.end:start - 1]
+            if all(not g.strip() for g in gap):
+                padding = "\n" * (start - last.end)
+                segments[-1] = Segment(last.start, end, kind, said, last.text + padding + body)
+                continue
+        segments.append(Segment(start, end, kind, said, body))
+    return Paste(segments, len(lines))
