@@ -65,7 +65,8 @@ class Outcome:
     """What the analyzer made of one item."""
 
     item: Item
-    #: 'read', 'unread' (unknown evidence type), 'forced' (read only with --as) or 'failed' (any other error)
+    #: 'read', 'unread' (not understood: no known evidence type), 'forced' (read only with --as) or
+    #: 'failed' (any other error)
     status: str
     findings: tuple[Seen, ...]
     error: str = ""
@@ -114,6 +115,8 @@ def load_items(dirs: Iterable[Path]) -> list[Item]:
 def analyze(item: Item, runner: CliRunner, as_type: str | None = None) -> Outcome:
     forced = ["--as", as_type] if as_type else []
     result = runner.invoke(cli, ["analyze", str(item.evidence), "--format", "json", "--quiet", *forced])
+    if result.exit_code == 2 and '"not-understood"' in result.stdout:
+        return Outcome(item, "unread", (), json.loads(result.stdout)["verdict"]["summary"])
     if result.exit_code != 0:
         error = (result.stderr or str(result.exception or "")).strip()
         status = "unread" if "unknown evidence type" in error else "failed"
