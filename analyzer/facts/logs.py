@@ -39,6 +39,7 @@ from ..logs.scan import ScanResult, SignatureCount, scan_stream
 if TYPE_CHECKING:
     import pandas as pd
 from ..logs.signatures import Signature
+from ..logs.templates import Template, UnknownLines, mine
 from .source import Source
 
 LOG_ITEM_PREFIXES = ("logs.", "journal.", "cri.logs")
@@ -61,6 +62,23 @@ class ScannedLog:
     bytes: int
     newest: dt.datetime | None
     error: str | None
+
+
+@dataclass(frozen=True)
+class UnknownTemplate:
+    """Lines no signature knows, clustered: where, the template, and how often and when."""
+
+    node: str
+    component: str
+    template: Template
+
+    @property
+    def first_seen(self) -> dt.datetime | None:
+        return _when(self.template.first)
+
+    @property
+    def last_seen(self) -> dt.datetime | None:
+        return _when(self.template.last)
 
 
 @dataclass
@@ -102,6 +120,8 @@ class LogFacts:
     scanned: list[ScannedLog] = field(default_factory=list)
     #: (minute epoch seconds, node, component, signature id) -> lines
     minutes: Counter[tuple[int, str, str, str]] = field(default_factory=Counter)
+    #: (node, component) -> warning/error lines no signature knows (bounded; logs/templates.py)
+    unknown: dict[tuple[str, str], UnknownLines] = field(default_factory=dict)
 
     def add(self, node: str, item: ItemRecord, result: ScanResult) -> None:
         """Merge one item's scan (rotated files of one container add up under one key)."""
@@ -112,6 +132,13 @@ class LogFacts:
             self._merge(node, item, component, counted)
         for (minute, component, sig), count in result.minutes.items():
             self.minutes[(minute, node, component, sig)] += count
+        for component, lines in result.unknown.items():
+            self.unknown.setdefault((node, component), UnknownLines()).merge(lines, item.path)
+
+    def templates(self) -> list[UnknownTemplate]:
+        """The most frequent unrecognised templates of each component on each node (Drain3)."""
+        return [UnknownTemplate(node, component, t)
+                for (node, component), lines in sorted(self.unknown.items()) for t in mine(lines)]
 
     def _merge(self, node: str, item: ItemRecord, component: str, counted: SignatureCount) -> None:
         assert item.path is not None
@@ -132,6 +159,7 @@ class LogFacts:
 
     def extend(self, other: LogFacts) -> None:
         self.signatures.extend(other.signatures)
+        self.unknown.update(other.unknown)
         self.scanned.extend(other.scanned)
         self.minutes.update(other.minutes)
 

@@ -32,6 +32,7 @@ from typing import IO
 from .. import gz
 from .formats import REF, guess_component, normalize_component, parse_line
 from .signatures import ANCHORS, Signature, match_line
+from .templates import LEVEL_ANCHORS, UnknownLines, is_problem
 
 __all__ = ["REF", "Example", "ScanResult", "SignatureCount", "scan_stream"]
 
@@ -43,7 +44,8 @@ MATCH_BYTES = 16 * 1024
 EXCERPT_CHARS = 400
 FIRST_EXAMPLES = 3
 MAX_DETAILS = 50
-_ANCHOR_BYTES = tuple(a.encode() for a in ANCHORS)
+#: the signatures' anchors, then the level markers that make a line an unknown-error candidate
+_ANCHOR_BYTES = tuple(a.encode() for a in ANCHORS + LEVEL_ANCHORS)
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ class ScanResult:
     untimed: int = 0
     long_lines: int = 0
     error: str | None = None
+    #: per component: warning/error lines no signature knows (logs/templates.py)
+    unknown: dict[str, UnknownLines] = field(default_factory=dict)
 
 
 Finder = Callable[[bytes, bytes], Iterator[int]]
@@ -217,6 +221,8 @@ class _Scanner:
         component = normalize_component(parsed.ident) if parsed.ident else result.component
         sig = match_line(parsed.text, component, anchors)
         if sig is None:
+            if is_problem(parsed.level, parsed.text):
+                result.unknown.setdefault(component, UnknownLines()).add(parsed.text, parsed.ts, number)
             return
         ts = parsed.ts
         key = (component, sig.id)
