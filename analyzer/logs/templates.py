@@ -25,7 +25,7 @@ EXAMPLE_CHARS = 300
 #: what varies between two occurrences of one message, masked in order (plain (pattern, replacement)
 #: rows, as Drain3's masking does)
 MASKS: tuple[tuple[re.Pattern[str], str], ...] = tuple((re.compile(p), r) for p, r in (
-    (r'"[^"]{0,200}"', '"<STR>"'),
+    (r'=\\?"(?:[^"\\]|\\.){0,300}?\\?"', "=<STR>"),
     (r"\b\d{1,3}(?:\.\d{1,3}){3}(?::\d+)?\b", "<IP>"),
     (r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b", "<UUID>"),
     (r"\b(?=[0-9a-f]*\d)(?=[0-9a-f]*[a-f])[0-9a-f]{8,}\b", "<HEX>"),
@@ -41,8 +41,17 @@ LEVEL_ANCHORS = ('"level":"warn"', '"level":"error"', "level=error", "level=warn
 _ERROR_WORDS = re.compile(r"(?i)\b(?:error|failed|failure|fatal|panic|refused|timed? ?out|unable|cannot)\b")
 
 
+_ZAP_MSG = re.compile(r'"msg":"((?:[^"\\]|\\.)*)"')
+_ZAP_ERROR = re.compile(r'"error":"((?:[^"\\]|\\.)*)"')
+
+
 def key_of(text: str) -> str:
-    """The line with its variable parts masked: lines of one message share a key."""
+    """The line with its variable parts masked: lines of one message share a key (a zap JSON line's
+    message and error, not its field values)."""
+    if text.startswith("{"):
+        msg, error = _ZAP_MSG.search(text), _ZAP_ERROR.search(text)
+        if msg:
+            text = msg.group(1) + (f" error={error.group(1)}" if error else "")
     for pattern, replacement in MASKS:
         text = pattern.sub(replacement, text)
     return text.strip()

@@ -11,7 +11,7 @@ from ..facts.components import ComponentFact
 from ..facts.k8s import LeaseFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kversion import KubeVersion
-from . import rule
+from . import REGISTRY, rule
 from .certificates import restart_static_pod
 from .shell import comment, quote
 
@@ -51,8 +51,7 @@ def lease_stale(view: ClusterView) -> Iterator[Finding]:
         holder = _holder_node(fact.lease.holder)
         effect = ("controllers do not reconcile" if component == "kube-controller-manager"
                   else "no pod is scheduled")
-        yield Finding(
-            id="LEASE_STALE", severity=Severity.ERROR, category=Category.HA,
+        yield REGISTRY["LEASE_STALE"].finding(
             title=f"{component} has no active leader: lease last renewed {_age(age)} before collection",
             detail=(f"kube-system/{fact.lease.name} is held by {fact.lease.holder or 'nobody'} but was last "
                     f"renewed {_age(age)} before the bundle of {fact.origin.node} was collected, longer "
@@ -91,8 +90,7 @@ def lease_churn(view: ClusterView) -> Iterator[Finding]:
         rate = lease.transitions / days
         if rate < CHURN_PER_DAY:
             continue
-        yield Finding(
-            id="LEASE_CHURN", severity=Severity.WARNING, category=Category.HA,
+        yield REGISTRY["LEASE_CHURN"].finding(
             title=f"{component} leadership changed {lease.transitions} times in {days:.1f} days",
             detail=(f"kube-system/{lease.name} counts {lease.transitions} transitions since it was created "
                     f"{days:.1f} days before collection ({rate:.1f}/day). Leaders that keep losing the lease "
@@ -174,8 +172,7 @@ def skew_violations(view: ClusterView) -> list[tuple[str, list[Versioned]]]:
       ("k8s.static_pod_manifest", "k8s.pods", "k8s.nodes", "host.kubelet_version"))
 def version_skew(view: ClusterView) -> Iterator[Finding]:
     for why, involved in skew_violations(view):
-        yield Finding(
-            id="VERSION_SKEW", severity=Severity.ERROR, category=Category.HA,
+        yield REGISTRY["VERSION_SKEW"].finding(
             title=f"Version skew: {why.split(';')[0].split(' is ')[0]}",
             detail=f"{why}. Components outside the supported skew may fail to talk to each other.",
             remediation=Remediation(
@@ -214,8 +211,7 @@ def etcd_servers_differ(view: ClusterView) -> Iterator[Finding]:
     if len(set(sets.values())) <= 1:
         return
     lines = [f"{node}: {','.join(sorted(s)) or '(none)'}" for node, s in sorted(sets.items())]
-    yield Finding(
-        id="ETCD_SERVERS_DIFFER", severity=Severity.WARNING, category=Category.HA,
+    yield REGISTRY["ETCD_SERVERS_DIFFER"].finding(
         title="API servers point at different etcd endpoints",
         detail=("The API servers were given different --etcd-servers: " + "; ".join(lines) + ". API servers "
                 "of one cluster must use the same etcd cluster; a node pointing elsewhere serves other data "
@@ -261,8 +257,7 @@ def flags_differ(view: ClusterView) -> Iterator[Finding]:
         shown = "; ".join(f"--{f}: " + ", ".join(f"{n}={flags[n].get(f, '(unset)')}" for n in sorted(flags))
                           for f in differing[:5])
         pattern = quote("--(" + "|".join(differing[:5]) + ")")
-        yield Finding(
-            id="CONTROL_PLANE_FLAGS_DIFFER", severity=Severity.WARNING, category=Category.HA,
+        yield REGISTRY["CONTROL_PLANE_FLAGS_DIFFER"].finding(
             title=f"{component} flags differ between control-plane nodes: {', '.join(differing[:5])}",
             detail=(f"{shown}. Control-plane instances behind one endpoint should behave the same; a "
                     f"difference is usually a manual edit on one node that an upgrade or a failover will "

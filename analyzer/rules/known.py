@@ -126,7 +126,7 @@ FAMILIES: tuple[Family, ...] = (
            "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
            "enough). Remove the stale member, make the others healthy, then join again.",
            (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
-            _ETCDCTL + " member remove <stale member id>")),
+            "# then, for the member that never started: " + _ETCDCTL + " member remove MEMBER_ID")),
     Family("ETCD_DISK_FULL", Category.ETCD, Severity.CRITICAL, "etcd's disk is full",
            "No etcd log shows its WAL or snapshot write failing with `no space left on device`.",
            ("ETCD_WAL_NO_SPACE",),
@@ -260,7 +260,7 @@ FAMILIES: tuple[Family, ...] = (
            "bootstrap group may auto-approve (the `system:certificates.k8s.io:certificatesigningrequests:"
            "nodeclient` binding); a request Approved but never Issued means the controller-manager's "
            "signer does not run (--cluster-signing-cert-file/--cluster-signing-key-file).",
-           ("kubectl get csr", "kubectl certificate approve <csr name>",
+           ("kubectl get csr", "# for each request you expect: kubectl certificate approve CSR_NAME",
             "kubectl get clusterrolebinding | grep -i bootstrap",
             "grep cluster-signing /etc/kubernetes/manifests/kube-controller-manager.yaml")),
     # -- nodes -------------------------------------------------------------------------------------
@@ -286,7 +286,7 @@ FAMILIES: tuple[Family, ...] = (
            ("SYSTEMD_UNIT_FAILED", "SYSTEMD_RESTART_LOOP", "SERVICE_NOT_RUNNING"),
            "The unit exits at start: its own log (journalctl -u UNIT) says why; a 203/EXEC means the binary "
            "cannot be executed, status 1/255 an error at start (a bad flag, missing config).",
-           ("systemctl status <unit>", "journalctl -u <unit> --since -15m --no-pager | tail -n 50"),
+           ("systemctl --failed", "journalctl -p err -b --since -15m --no-pager | tail -n 50"),
            split="detail", also=_COMPONENT_CATEGORIES),
     Family("OPERATOR_DEGRADED", Category.APISERVER, Severity.ERROR, "A control-plane operator is Degraded",
            "No OpenShift cluster operator of the control plane reports Degraded (an error when it is also "
@@ -304,7 +304,7 @@ FAMILIES: tuple[Family, ...] = (
            "The load balancer cannot health-check the API servers: they are down, or its checks are blocked "
            "(SELinux `haproxy_connect_any`, a firewall, a wrong port).",
            ("systemctl status haproxy", "setsebool -P haproxy_connect_any 1",
-            "curl -k https://<apiserver>:6443/readyz")),
+            "curl -k https://127.0.0.1:6443/readyz")),
     Family("VIP_HEALTH_CHECK_FAILED", Category.HA, Severity.WARNING, "VIP health check fails",
            "No keepalived log shows its API server check failing or a FAULT state.", ("VIP_CHECK_FAILED",),
            "keepalived's check of the local API server fails on this node: it should not hold the VIP. Fix "
