@@ -239,6 +239,10 @@ SIGNATURES: tuple[Signature, ...] = (
          r"etcd cluster is unavailable or misconfigured|exceeded header timeout",
          "an etcd v2 client reached no working member (no leader, or every endpoint down)", Severity.ERROR,
          "Error:  client: etcd cluster is unavailable or misconfigured", _E + "3864"),
+    _sig("ETCD_ALREADY_BOOTSTRAPPED", ("bootstrapped",), r"member \S+ has already been bootstrapped",
+         "etcd was started with --initial-cluster-state=new for a member the cluster already knows (a re-installed "
+         "node): it exits", Severity.ERROR,
+         "May 20 17:57:39 localhost etcd2[761]: member 51eecfc041171d8f has already been bootstrapped", _E + "5422"),
     _sig("K3S_JOIN_ETCD_FAILED", ("nhealthy", "rror", "fail"), r"joining etcd cluster",
          "a k3s/RKE2 server could not join the embedded etcd cluster and exits", Severity.CRITICAL,
          'time="2023-05-05T04:16:13.681066910Z" level=fatal msg="starting kubernetes: preparing server: start '
@@ -300,6 +304,17 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.WARNING,
          "2021-08-20 14:11:52.748696 W | rafthttp: health check for peer b0c1d3f602268dc8 could not connect: "
          "net/http: TLS handshake timeout", "https://github.com/rancher-archives/rke/issues/2669"),
+    _sig("ETCD_STREAM_LOST", ("peer",), r"lost TCP streaming connection with remote peer|lost the TCP streaming connection",
+         "an etcd member lost its raft stream to a peer (the peer stopped, or the network between them broke)",
+         Severity.WARNING,
+         '{"level":"warn","ts":"2024-11-27T13:49:38.498261Z","caller":"rafthttp/stream.go:421","msg":"lost TCP streaming '
+         'connection with remote peer","stream-reader-type":"stream MsgApp v2","local-member-id":"888f71556fc51deb",'
+         '"remote-peer-id":"3667fe0856532cbb","error":"context canceled"}', _E + "18958"),
+    _sig("ETCD_CLOCK_DIFFERENCE", ("clock difference",), r"the clock difference against peer \S+ is too high",
+         "etcd members' clocks differ by more than 1 s: leases and TTLs misbehave; fix time synchronisation",
+         Severity.WARNING,
+         "2016-07-13 16:59:59.776094 W | rafthttp: the clock difference against peer 4e8d454852097618 is too high "
+         "[12.407738276s > 1s]", _E + "5938", duration=r"is too high \[([0-9hms.]+) >"),
     _sig("ETCD_PEER_ACTIVE", ("peer",), r"peer became active|established TCP streaming connection with remote peer",
          "an etcd peer connection is (again) up", Severity.INFO,
          '{"level":"info","ts":"2026-11-27T01:56:32.960Z","caller":"rafthttp/peer_status.go:51","msg":"peer became '
@@ -347,6 +362,18 @@ SIGNATURES: tuple[Signature, ...] = (
          'cluster.local","error":"remote error: tls: bad certificate"}', "https://github.com/bitnami/charts/issues/8591",
          ETCD, _REJECT_DETAIL),
     # -- certificates ----------------------------------------------------------------------------
+    _sig("CERT_FILE_NOT_FOUND", ("rror", "Fail"),
+         r"(?:unable to load|Failure to start kubelet client|couldn't load).*open \S+\.(?:crt|pem|key): no such file or directory",
+         "a component cannot find a certificate or key file it is configured to load: it exits at start",
+         Severity.CRITICAL,
+         "Error: unable to load client CA file: unable to load client CA file: open /etc/kubernetes/pki/root/tls.crt: "
+         "no such file or directory", "https://github.com/kubernetes-retired/cluster-api-provider-nested/issues/190"),
+    _sig("CERT_FILE_UNREADABLE", ("rror",),
+         r"unable to load (?:server certificate|client CA file).*permission denied",
+         "a component may not read its certificate or key file (ownership or mode): it exits at start",
+         Severity.CRITICAL,
+         "error: unable to load server certificate: open /etc/kubernetes/pki/apiserver.crt: permission denied",
+         "https://github.com/ReSearchITEng/kubeadm-playbook/issues/68"),
     _sig("AUTHN_CERT_EXPIRED", ("authenticate",),
          r"Unable to authenticate the request.*x509: certificate has expired",
          "the API server rejects a client whose certificate has expired", Severity.CRITICAL,
@@ -425,6 +452,13 @@ SIGNATURES: tuple[Signature, ...] = (
          "a write failed because the filesystem is full", Severity.CRITICAL,
          "Service '*' failed to build: mkdir /var/run/docker/libcontainerd/: no space left on device",
          "https://github.com/docker/for-linux/issues/214"),
+    _sig("CNI_NOT_READY", ("NetworkReady=false", "NetworkPluginNotReady"),
+         r"Container runtime network not ready|NetworkPluginNotReady",
+         "the kubelet has no working CNI network (no plugin installed yet, or its config/pods broken): the node "
+         "stays NotReady and pods cannot start", Severity.WARNING,
+         "kubelet.go:2073] Container runtime network not ready: NetworkReady=false reason:NetworkPluginNotReady "
+         "message:docker: network plugin is not ready: cni config uninitialized",
+         "https://github.com/kinvolk/kube-spawn/issues/13"),
     _sig("KUBELET_SWAP_ON", ("fail",), r"running with swap on is not supported|Running with swap on is not supported",
          "the kubelet refuses to start while swap is on", Severity.CRITICAL,
          "Oct 01 11:15:21 master kubelet[16173]: error: failed to run Kubelet: Running with swap on is not "
@@ -449,6 +483,11 @@ SIGNATURES: tuple[Signature, ...] = (
          "a node's kubelet stopped reporting: the node is NotReady (kubelet down, or cannot reach the API server)",
          Severity.ERROR, '    "message": "Kubelet stopped posting node status.",',
          "https://github.com/RHsyseng/openshift-checks/pull/52"),
+    _sig("SYSTEMD_FAILED_RESULT", ("Fail", "fail"),
+         r"\S+\.service: Failed with result|Unit \S+\.service entered failed state",
+         "systemd marks the service failed", Severity.CRITICAL,
+         "Unit kubelet.service entered failed state.", "https://github.com/easzlab/kubeasz/issues/210",
+         detail=UNIT_DETAIL),
     _sig("SYSTEMD_RESTART_LOOP", ("restart",), r"Scheduled restart job, restart counter is at \d+",
          "systemd keeps restarting the service: it exits again after every start", Severity.CRITICAL,
          "2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job, restart "
@@ -463,12 +502,41 @@ SIGNATURES: tuple[Signature, ...] = (
          "Oct 22 05:17:19 localhost.localdomain systemd[1]: kubelet.service: Main process exited, code=exited, "
          "status=203/EXEC", "https://github.com/kubernetes/minikube/issues/5690", detail=UNIT_DETAIL),
     # -- API server reachability -----------------------------------------------------------------
+    _sig("PROBE_RESTARTS", ("probe",),
+         r"Container (?:kube-apiserver|etcd|kube-scheduler|kube-controller-manager) failed (?:liveness|startup) probe|"
+         r"Liveness probe for \\?\"(?:kube-apiserver|etcd|kube-scheduler|kube-controller-manager)",
+         "the kubelet kills a control-plane container because its liveness probe fails (hung, overloaded, or "
+         "a probe that cannot pass)", Severity.ERROR,
+         'Oct 01 17:51:16.097400 gce-scale-cluster-master kubelet[2779]: I1001 17:51:16.095374    2779 '
+         'kuberuntime_manager.go:612] Container "kube-apiserver" ({"docker" '
+         '"13fad7ec052d788db8bfcf9678f50dbd1b1e17d0b51a8501097d41fb95cbea27"}) of pod '
+         'kube-apiserver-gce-scale-cluster-master_kube-system(ad5dcc4cf986873a44cd4b433aa90322): Container '
+         'kube-apiserver failed liveness probe, will be restarted', "https://github.com/kubernetes/kubernetes/pull/83390",
+         detail=r"(kube-apiserver|etcd|kube-scheduler|kube-controller-manager)"),
+    _sig("KUBELET_NODE_NOT_FOUND", ("not found",), r'node \\?"[^"\\]+\\?" not found',
+         "the kubelet finds no Node object for itself: it never registered (the API server refused or was down)",
+         Severity.WARNING,
+         'Feb 19 22:05:25 k8s-master kubelet[22041]: E0219 22:05:25.634050   22041 kubelet.go:2266] node '
+         '"k8s-master" not found', _K + "74262"),
+    _sig("APISERVER_CONNECT_TIMEOUT", ("Unable to connect",),
+         r"Unable to connect to the server: (?:net/http: TLS handshake timeout|dial tcp \S+: i/o timeout|EOF)",
+         "kubectl reaches no API server in time: it is down or overloaded, or a load balancer in front of it "
+         "accepts the connection and has no backend", Severity.ERROR,
+         "Unable to connect to the server: net/http: TLS handshake timeout",
+         "https://github.com/kubernetes/kubectl/issues/720"),
     _sig("APISERVER_PROBE_FAILED", ("fail",), r"(?:Liveness|Readiness|Startup) probe failed: .*:6443/",
          "the kubelet's probe of the API server fails: it is restarted (liveness) or never becomes ready",
          Severity.ERROR,
          '  Warning  Unhealthy       21h (x2 over 21h)        kubelet  Liveness probe failed: Get "https://192.168.'
          '56.11:6443/livez": dial tcp 192.168.56.11:6443: connect: connection refused',
          "https://github.com/kodekloudhub/certified-kubernetes-administrator-course/issues/150"),
+    _sig("APISERVICE_DISCOVERY_FAILED", ("server APIs",),
+         r"unable to retrieve the complete list of server APIs: \S+: the server is currently unable to handle the request",
+         "an aggregated API's service does not answer (often metrics-server): discovery through the API server fails",
+         Severity.WARNING,
+         "INFO[2020-11-17 21:28:46] E1117 21:28:46.748709   13036 resource_quota_controller.go:408] unable to "
+         "retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to "
+         "handle the request  component=kube-controller-manager", "https://github.com/k0sproject/k0s/issues/417"),
     _sig("APISERVICE_UNAVAILABLE", ("rror", "fail"),
          r"APIService \\?\"?[\w.]+\\?\"? (?:with err|failed with)|Error updating APIService",
          "the API server cannot reach an aggregated API (metrics-server and the like): its Service has no "
@@ -491,6 +559,9 @@ SIGNATURES: tuple[Signature, ...] = (
          "scheduler: Get https://127.0.0.1:6443/api/v1/namespaces/kube-system/endpoints/kube-scheduler?timeout=10s: "
          "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
          "https://github.com/rancher/rancher/issues/22384"),
+    _sig("KUBEADM_ERROR", ("rror",), r"Unfortunately, an error has occurred",
+         "kubeadm gave up: the control plane did not come up (its output lists the checks to run)", Severity.ERROR,
+         "Unfortunately, an error has occurred:", "https://github.com/kube-vip/kube-vip/issues/1138"),
     _sig("KUBEADM_API_NOT_HEALTHY", ("-check]", "timed out"),
          r"\[api-check\] The API server is not healthy|\[kubelet-check\] Initial timeout of|"
          r"timed out waiting for the condition.*control plane|\[control-plane-check\].* is not healthy",
@@ -515,7 +586,7 @@ SIGNATURES: tuple[Signature, ...] = (
          'W1102 22:46:05.395980       6 controller.go:351] Resetting endpoints for master service "kubernetes" to '
          '&TypeMeta{Kind:,APIVersion:,}', "https://github.com/kubernetes/kops/issues/790"),
     # -- load balancers in front of the API servers ----------------------------------------------
-    _sig("LB_NO_BACKEND", ("available", "servers left"),
+    _sig("LB_NO_BACKEND", ("available", "is DOWN"),
          r"has no server available|\b0 active and 0 backup servers left",
          "the load balancer has no API server left to send to: the API is down behind its address",
          Severity.CRITICAL,
@@ -583,6 +654,9 @@ SIGNATURES: tuple[Signature, ...] = (
          "taints that the pod didn't tolerate, 22 node(s) didn't match node selector.",
          "https://github.com/danisla/kubefunc/issues/10", detail=r"(\d+/\d+ nodes are available)"),
     # -- communication -----------------------------------------------------------------------------
+    _sig("GO_PANIC", ("panic",), r"^panic: |\"Observed a panic\"",
+         "the component crashed on a Go panic (a bug, or data it cannot handle): it exits and is restarted",
+         Severity.ERROR, "panic: runtime error: slice bounds out of range [:8] with capacity 5", _E + "15498"),
     _sig("TLS_HANDSHAKE_ERROR", ("handshake",),
          r"TLS handshake error from|failed to complete security handshake|does not look like a TLS handshake",
          "a client's TLS handshake failed (bad certificate, wrong CA, or plain HTTP)", Severity.WARNING,

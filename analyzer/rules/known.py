@@ -107,7 +107,7 @@ FAMILIES: tuple[Family, ...] = (
            recovery=("ETCD_ELECTED_LEADER",), current_is_worst=True, history=False, port=2380),
     Family("ETCD_PEER_UNREACHABLE", Category.ETCD, Severity.ERROR, "etcd members cannot reach each other",
            "No etcd log shows a peer refusing 2380, failing its health check or going inactive.",
-           ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE"),
+           ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE", "ETCD_STREAM_LOST"),
            "A member that refuses 2380 is down or not listening there; one that times out is cut off (a "
            "firewall, a routing problem). Start the member or open 2380 between the control-plane nodes.",
            ("ss -ltnp | grep -E ':2379|:2380'", "crictl ps -a --name etcd", _ETCD_LOGS,
@@ -122,7 +122,8 @@ FAMILIES: tuple[Family, ...] = (
            "No log shows `etcdserver: unhealthy cluster`, a server that is not a member of the etcd "
            "cluster, or "
            "k3s/RKE2 failing to join the embedded etcd.",
-           ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS"),
+           ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS",
+            "ETCD_ALREADY_BOOTSTRAPPED"),
            "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
            "enough). Remove the stale member, make the others healthy, then join again.",
            (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
@@ -158,7 +159,8 @@ FAMILIES: tuple[Family, ...] = (
            "No client (kubelet, scheduler, controller-manager, kubectl) is refused on 6443, times out "
            "waiting "
            "for the API server, or sees its probes fail; an API server's own start-up lines do not count.",
-           ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED"),
+           ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED",
+            "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND"),
            "Clients cannot reach the API server: it is down or restarting (see its container and log), "
            "overloaded, or a firewall rejects 6443.",
            ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
@@ -184,14 +186,14 @@ FAMILIES: tuple[Family, ...] = (
            "kubeadm: control plane never became healthy",
            "No kubeadm output says the API server is not healthy after its wait, or that a static pod's hash "
            "did not change during an upgrade.",
-           ("KUBEADM_API_NOT_HEALTHY", "KUBEADM_STATIC_POD_HASH", "KUBEADM_UPGRADE_FAILED"),
+           ("KUBEADM_API_NOT_HEALTHY", "KUBEADM_STATIC_POD_HASH", "KUBEADM_UPGRADE_FAILED", "KUBEADM_ERROR"),
            "kubeadm wrote the static pod manifests but the component never came up: read the kubelet's and "
            "the API server container's log for the real error.",
            ("journalctl -u kubelet --since -15m", "crictl ps -a | grep kube", _logs("kube-apiserver"))),
     Family("AGGREGATED_API_UNAVAILABLE", Category.APISERVER, Severity.WARNING,
            "API server cannot reach an aggregated API",
            "No API server log shows an APIService (metrics.k8s.io and the like) failing.",
-           ("APISERVICE_UNAVAILABLE",),
+           ("APISERVICE_UNAVAILABLE", "APISERVICE_DISCOVERY_FAILED"),
            "The aggregated API's Service has no ready endpoint, or the API server cannot reach pods (front "
            "proxy certificate, network to the pod network). Check the APIService and its pods.",
            ("kubectl get apiservice | grep -v True", "kubectl -n kube-system get pods -l "
@@ -230,7 +232,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("CERT_FILE_INVALID", Category.CERTIFICATES, Severity.CRITICAL, "A certificate file is empty or "
                                                                           "invalid",
            "No component says its serving certificate has no content or holds no PEM data.",
-           ("SERVING_CERT_MISSING",),
+           ("SERVING_CERT_MISSING", "CERT_FILE_NOT_FOUND", "CERT_FILE_UNREADABLE"),
            "Regenerate the certificate file (MicroK8s: `microk8s refresh-certs`; kubeadm: `kubeadm certs "
            "renew`); "
            "an empty file usually follows a full disk.",
@@ -283,7 +285,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("SERVICE_FAILING", Category.NODE, Severity.CRITICAL, "A control-plane service keeps failing",
            "No systemd output shows a control-plane service (kubelet, kube-apiserver, etcd, k3s ...) exiting "
            "with an error or restarting in a loop, and no inspection finds one not running.",
-           ("SYSTEMD_UNIT_FAILED", "SYSTEMD_RESTART_LOOP", "SERVICE_NOT_RUNNING"),
+           ("SYSTEMD_UNIT_FAILED", "SYSTEMD_FAILED_RESULT", "SYSTEMD_RESTART_LOOP", "SERVICE_NOT_RUNNING"),
            "The unit exits at start: its own log (journalctl -u UNIT) says why; a 203/EXEC means the binary "
            "cannot be executed, status 1/255 an error at start (a bad flag, missing config).",
            ("systemctl --failed", "journalctl -p err -b --since -15m --no-pager | tail -n 50"),
@@ -297,7 +299,36 @@ FAMILIES: tuple[Family, ...] = (
            "installer or static pod logs it names.",
            ("oc get co", "oc describe co kube-apiserver", "oc get pods -n openshift-kube-apiserver"),
            split="detail", also=_COMPONENT_CATEGORIES),
+    Family("CONTAINER_PROBE_RESTARTS", Category.APISERVER, Severity.ERROR,
+           "The kubelet restarts a control-plane container on failed probes",
+           "No kubelet log shows it killing a control-plane container for a failed liveness or startup "
+           "probe.",
+           ("PROBE_RESTARTS",),
+           "The container does not answer its probe in time: it is hung or overloaded (often waiting on "
+           "etcd), "
+           "or the probe cannot pass (a wrong port, anonymous auth disabled). Read the container's previous "
+           "log.",
+           ("crictl ps -a | grep -E 'kube-|etcd'", "grep -A8 -E 'livenessProbe|startupProbe' "
+            "/etc/kubernetes/manifests/kube-apiserver.yaml"),
+           split="detail", also=_COMPONENT_CATEGORIES),
+    Family("COMPONENT_PANIC", Category.APISERVER, Severity.ERROR, "A component crashed on a Go panic",
+           "No log shows a control-plane component panicking.", ("GO_PANIC",),
+           "A panic is a bug or data the component cannot handle: the stack trace after the panic line names "
+           "the code; look for a fixed release, and for corrupted data (etcd: its db file) it was reading.",
+           ("crictl ps -a", "journalctl --since -30m --no-pager | grep -A20 -E '^panic|Observed a panic'"),
+           split="component", also=_COMPONENT_CATEGORIES),
+    Family("CNI_NOT_READY_LOG", Category.CONNECTIVITY, Severity.WARNING,
+           "The node's pod network is not ready",
+           "No kubelet log says its container runtime network is not ready (CNI).", ("CNI_NOT_READY",),
+           "Install the cluster's CNI plugin (or fix its pods and /etc/cni/net.d): until it runs the node "
+           "stays "
+           "NotReady. Normal for a few minutes right after kubeadm init.",
+           ("ls -la /etc/cni/net.d /opt/cni/bin", "kubectl -n kube-system get pods -o wide")),
     # -- HA, scheduling ----------------------------------------------------------------------------
+    Family("ETCD_CLOCK_SKEW_LOG", Category.HA, Severity.WARNING, "etcd members' clocks differ",
+           "No etcd log says the clock difference against a peer is too high.", ("ETCD_CLOCK_DIFFERENCE",),
+           "Synchronise time on every control-plane node (chrony/NTP); leases, certificates and lease TTLs "
+           "depend on it.", ("timedatectl", "chronyc tracking")),
     Family("LB_BACKEND_DOWN", Category.HA, Severity.CRITICAL, "Load balancer marks API servers down",
            "No load balancer log (haproxy) marks an API server backend DOWN or has no server available.",
            ("LB_NO_BACKEND", "LB_BACKEND_DOWN"),
