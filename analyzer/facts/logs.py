@@ -43,6 +43,8 @@ from ..logs.templates import Template, UnknownLines, mine
 from .source import Source
 
 LOG_ITEM_PREFIXES = ("logs.", "journal.", "cri.logs")
+#: pasted text the log scan read (a parsed paste is scanned too, so the log rules can judge it)
+PASTED = "logs.pasted"
 #: what a journal item holds when its lines do not name their writer
 _JOURNAL_UNITS = {"journal.kubelet": "kubelet", "journal.etcd": "etcd", "journal.runtime": "containerd"}
 #: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log
@@ -203,10 +205,13 @@ def component_of(item: ItemRecord) -> str:
 
 
 def log_facts(src: Source) -> LogFacts:
-    """Scan every log item of one node's bundle once."""
+    """Scan every log item of one node's bundle once; pasted evidence is scanned whatever its type
+    (a known failure line in a command's output, `kubectl get cs` or `etcdctl cluster-health`, is
+    never lost because a parser read the rest)."""
     facts = LogFacts()
     manifest = src.bundle.manifest
-    for item in (i for i in manifest.items if i.collected and is_log_item(i.id)):
+    loose = bool(manifest.options.get("loose"))
+    for item in (i for i in manifest.items if i.collected and i.path and (loose or is_log_item(i.id))):
         assert item.path is not None
         try:
             with src.bundle.open(item.path) as stream:

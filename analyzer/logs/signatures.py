@@ -675,8 +675,13 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig("ETCD_CLUSTER_UNHEALTHY", ("cluster is",), r"^\s*cluster is unhealthy\s*$",
          "etcdctl cluster-health finds no quorum: the etcd cluster is down", Severity.CRITICAL,
          "cluster is unhealthy", "https://github.com/rancher/rancher/issues/9667"),
+    _sig("ETCD_CS_PROBE_UNREACHABLE", ("nhealthy",), r"etcd-\d+\s+Unhealthy\s+Get \S+: (?:dial tcp|net/http)",
+         "componentstatus could not reach etcd's /health from the API server (a name or socket it cannot dial): "
+         "says nothing certain about etcd itself", Severity.WARNING,
+         "etcd-0               Unhealthy   Get http://etcd.socket:2379/health: dial tcp: lookup etcd.socket on "
+         "127.0.0.53:53: no such host              ", _K + "70741"),
     _sig("ETCD_HEALTH_UNHEALTHY", ("nhealthy", "cluster is", "unreachable"),
-         r"etcd-\d+\s+Unhealthy|member \S+ is unhealthy|cluster is (?:unhealthy|degraded)|"
+         r"etcd-\d+\s+Unhealthy\s+(?!Get )|member \S+ is unhealthy|cluster is (?:unhealthy|degraded)|"
          r"member \S+ is unreachable|\S+:2379 is unhealthy",
          "an etcd health check reports a member or the cluster unhealthy", Severity.ERROR,
          "etcd-1               Unhealthy   HTTP probe failed with statuscode: 503",

@@ -136,7 +136,8 @@ FAMILIES: tuple[Family, ...] = (
            ("df -h /var/lib/etcd", "du -xh --max-depth=2 /var/lib | sort -h | tail", _ETCD_LOGS)),
     Family("ETCD_UNHEALTHY_REPORTED", Category.ETCD, Severity.CRITICAL, "etcd health check fails",
            "No health check output (`kubectl get cs`, `etcdctl cluster-health`/`endpoint health`) reports an "
-           "etcd member or the cluster unhealthy.", ("ETCD_CLUSTER_UNHEALTHY", "ETCD_HEALTH_UNHEALTHY"),
+           "etcd member or the cluster unhealthy.", ("ETCD_CLUSTER_UNHEALTHY", "ETCD_HEALTH_UNHEALTHY",
+                                                           "ETCD_CS_PROBE_UNREACHABLE"),
            "Find which members fail and why (down, no leader, an active alarm) from each member's own log.",
            (_ETCDCTL + " endpoint health --cluster", _ETCDCTL + " alarm list", _ETCD_LOGS)),
     Family("ETCD_PROBE_TLS_FAILED", Category.CERTIFICATES, Severity.WARNING,

@@ -15,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..facts import ClusterView
-from ..facts.logs import LogSignatureFact
+from ..facts.logs import PASTED, LogSignatureFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from . import Rule, rule
 from .certificates import restart_static_pod
@@ -23,7 +23,7 @@ from .etcd import _config, _endpoints, _reclaim, etcdctl
 from .shell import comment, quote
 
 LOG_ITEMS = ("logs.pod", "logs.syslog", "journal.control_plane", "journal.etcd", "journal.kubelet",
-             "journal.runtime", "logs.kubeadm", "logs.kubectl", "logs.pasted")
+             "journal.runtime", "logs.kubeadm", "logs.kubectl", PASTED)
 #: a signature still seen this close to the end of its log has not stopped
 STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip
