@@ -323,6 +323,10 @@ SIGNATURES: tuple[Signature, ...] = (
          "etcd (re)started and serves clients", Severity.INFO,
          "Jun 19 15:05:09 host1 etcd[5039]: ready to serve client requests", _E + "9871"),
     # -- etcd: data ----------------------------------------------------------------------------
+    _sig("ETCD_SNAPSHOT_RECOVERY_FAILED", ("panic", "fail"),
+         r"failed to recover v3 backend from snapshot|failed to find database snapshot file",
+         "etcd cannot load the snapshot its WAL points at (a .snap.db lost in a crash): the member cannot start",
+         Severity.CRITICAL, "panic: failed to recover v3 backend from snapshot", _E + "14749"),
     _sig("ETCD_CORRUPTION", ("panic", "mismatch", "alarm", "rror", "fail"),
          r"crc mismatch|checksum mismatch|alarm raised.*CORRUPT|found data inconsistency|"
          r"panic: .*(?:[Pp]age|freelist|bolt|corrupt)|freepages: failed to get all reachable pages|"
@@ -518,7 +522,7 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.WARNING,
          'Feb 19 22:05:25 k8s-master kubelet[22041]: E0219 22:05:25.634050   22041 kubelet.go:2266] node '
          '"k8s-master" not found', _K + "74262"),
-    _sig("APISERVER_CONNECT_TIMEOUT", ("Unable to connect",),
+    _sig("APISERVER_CONNECT_TIMEOUT", ("Unable",),
          r"Unable to connect to the server: (?:net/http: TLS handshake timeout|dial tcp \S+: i/o timeout|EOF)",
          "kubectl reaches no API server in time: it is down or overloaded, or a load balancer in front of it "
          "accepts the connection and has no backend", Severity.ERROR,
@@ -537,6 +541,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "INFO[2020-11-17 21:28:46] E1117 21:28:46.748709   13036 resource_quota_controller.go:408] unable to "
          "retrieve the complete list of server APIs: metrics.k8s.io/v1beta1: the server is currently unable to "
          "handle the request  component=kube-controller-manager", "https://github.com/k0sproject/k0s/issues/417"),
+    _sig("APISERVICE_METRICS_UNAVAILABLE", ("rror",),
+         r"the server is currently unable to handle the request \(get \S+\.metrics\.k8s\.io\)",
+         "kubectl top gets 503 from the metrics API: metrics-server is not running or the API server cannot "
+         "reach it", Severity.WARNING,
+         "Error from server (ServiceUnavailable): the server is currently unable to handle the request (get "
+         "nodes.metrics.k8s.io)", _OPS + "470"),
     _sig("APISERVICE_UNAVAILABLE", ("rror", "fail"),
          r"APIService \\?\"?[\w.]+\\?\"? (?:with err|failed with)|Error updating APIService",
          "the API server cannot reach an aggregated API (metrics-server and the like): its Service has no "
@@ -551,6 +561,27 @@ SIGNATURES: tuple[Signature, ...] = (
          'Jul 27 17:22:17 kubernetes kubelet[10401]: E0727 17:22:17.032125   10401 kubelet_node_status.go:103] '
          'Unable to register node "kubernetes" with API server: Post https://192.168.1.19:6443/api/v1/nodes: dial '
          'tcp 192.168.1.19:6443: connect: connection refused', _KADM + "1026", detail=_REFUSED_DETAIL),
+    _sig("KUBEADM_JOIN_API_UNREACHABLE", ("rror",),
+         r"couldn't validate the identity of the API Server",
+         "kubeadm join cannot reach the API server it was told to join (down, firewalled, or a wrong address)",
+         Severity.ERROR,
+         'error execution phase preflight: couldn\'t validate the identity of the API Server: Get '
+         '"https://172.31.20.26:6443/api/v1/namespaces/kube-public/configmaps/cluster-info?timeout=10s": net/http: '
+         'request canceled while waiting for connection (Client.Timeout exceeded while awaiting headers)',
+         _KADM + "2740"),
+    _sig("APISERVER_SERVICE_UNAVAILABLE", ("rror",),
+         r"Error from server \(ServiceUnavailable\): the server is currently unable to handle the request\s*$",
+         "the API server answers 503 to every request: it is up but cannot serve (etcd unavailable, still "
+         "starting)", Severity.ERROR,
+         "Error from server (ServiceUnavailable): the server is currently unable to handle the request",
+         _K3S + "3723"),
+    _sig("KUBELET_NODE_STATUS_RETRIES", ("Unable",),
+         r"Unable to update node status: update node status exceeds retry count",
+         "the kubelet cannot update its node's status through the API server: the node turns NotReady",
+         Severity.WARNING,
+         "May 06 01:05:41 kube-mxxxx01 kubelet[1135]: E0506 01:05:41.704187    1135 kubelet_node_status.go:457] "
+         "Unable to update node status: update node status exceeds retry count",
+         "https://github.com/kubernetes-sigs/metrics-server/issues/744"),
     _sig("APISERVER_CLIENT_TIMEOUT", ("exceeded", "handshake"),
          r"Client\.Timeout exceeded while awaiting headers|:6443\b.*TLS handshake timeout",
          "a client's request to the API server got no answer in time: the API server (or its etcd) is "
@@ -559,6 +590,20 @@ SIGNATURES: tuple[Signature, ...] = (
          "scheduler: Get https://127.0.0.1:6443/api/v1/namespaces/kube-system/endpoints/kube-scheduler?timeout=10s: "
          "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
          "https://github.com/rancher/rancher/issues/22384"),
+    _sig("KUBEADM_PREFLIGHT_LEFTOVERS", ("[ERROR",),
+         r"\[ERROR (?:Port-\d+|FileAvailable--\S+|DirAvailable--\S+)\]",
+         "kubeadm's preflight finds a control plane already on this node (ports in use, manifests or etcd data "
+         "left): a previous init/join was not reset", Severity.ERROR,
+         "        [ERROR FileAvailable--etc-kubernetes-manifests-kube-apiserver.yaml]: "
+         "/etc/kubernetes/manifests/kube-apiserver.yaml already exists", _KADM + "1616",
+         detail=r"\[ERROR (Port-\d+|FileAvailable|DirAvailable)"),
+    _sig("KUBEADM_PREFLIGHT_CRI", ("[ERROR",), r"\[ERROR CRI\]: container runtime is not running",
+         "kubeadm cannot talk to the container runtime (not running, or too old for the CRI v1 API)",
+         Severity.CRITICAL,
+         '\t[ERROR CRI]: container runtime is not running: output: time="2023-02-01T13:51:00-08:00" level=fatal '
+         'msg="validate service connection: CRI v1 runtime API is not implemented for endpoint '
+         '\\"unix:///var/run/containerd/containerd.sock\\": rpc error: code = Unimplemented desc = unknown service '
+         'runtime.v1.RuntimeService"', "https://github.com/fujitatomoya/ros_k8s/issues/8"),
     _sig("KUBEADM_ERROR", ("rror",), r"Unfortunately, an error has occurred",
          "kubeadm gave up: the control plane did not come up (its output lists the checks to run)", Severity.ERROR,
          "Unfortunately, an error has occurred:", "https://github.com/kube-vip/kube-vip/issues/1138"),

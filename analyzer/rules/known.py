@@ -161,7 +161,8 @@ FAMILIES: tuple[Family, ...] = (
            "waiting "
            "for the API server, or sees its probes fail; an API server's own start-up lines do not count.",
            ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED",
-            "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND"),
+            "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND", "KUBEADM_JOIN_API_UNREACHABLE",
+            "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES"),
            "Clients cannot reach the API server: it is down or restarting (see its container and log), "
            "overloaded, or a firewall rejects 6443.",
            ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
@@ -194,7 +195,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("AGGREGATED_API_UNAVAILABLE", Category.APISERVER, Severity.WARNING,
            "API server cannot reach an aggregated API",
            "No API server log shows an APIService (metrics.k8s.io and the like) failing.",
-           ("APISERVICE_UNAVAILABLE", "APISERVICE_DISCOVERY_FAILED"),
+           ("APISERVICE_UNAVAILABLE", "APISERVICE_DISCOVERY_FAILED", "APISERVICE_METRICS_UNAVAILABLE"),
            "The aggregated API's Service has no ready endpoint, or the API server cannot reach pods (front "
            "proxy certificate, network to the pod network). Check the APIService and its pods.",
            ("kubectl get apiservice | grep -v True", "kubectl -n kube-system get pods -l "
@@ -267,6 +268,14 @@ FAMILIES: tuple[Family, ...] = (
             "kubectl get clusterrolebinding | grep -i bootstrap",
             "grep cluster-signing /etc/kubernetes/manifests/kube-controller-manager.yaml")),
     # -- nodes -------------------------------------------------------------------------------------
+    Family("KUBEADM_PREFLIGHT_FAILED", Category.NODE, Severity.CRITICAL,
+           "kubeadm preflight fails on this node",
+           "No kubeadm output shows preflight errors: a control plane left from an earlier run, or no "
+           "container runtime.", ("KUBEADM_PREFLIGHT_LEFTOVERS", "KUBEADM_PREFLIGHT_CRI"),
+           "Reset what an earlier kubeadm run left (`kubeadm reset`, then remove /etc/cni/net.d and "
+           "/var/lib/etcd) before init/join; start a container runtime that serves the CRI v1 API.",
+           ("kubeadm reset -f", "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",
+            "systemctl status containerd", "crictl info")),
     Family("KUBELET_CANNOT_START", Category.NODE, Severity.CRITICAL, "The kubelet refuses to start",
            "No kubelet log shows swap on or a cgroup-driver mismatch.",
            ("KUBELET_SWAP_ON", "KUBELET_CGROUP_DRIVER"),

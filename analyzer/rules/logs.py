@@ -518,7 +518,7 @@ def churn(view: ClusterView) -> Iterator[Finding]:
 
 @rule("ETCD_CORRUPTION_LOG", Category.ETCD, Severity.CRITICAL, "etcd data corruption (log)",
       "etcd's log has no WAL CRC mismatch, bbolt page panic, CORRUPT alarm or data inconsistency.", LOG_ITEMS,
-      signatures=("ETCD_CORRUPTION", "ETCD_MVCC_PANIC"))
+      signatures=("ETCD_CORRUPTION", "ETCD_MVCC_PANIC", "ETCD_SNAPSHOT_RECOVERY_FAILED"))
 def corruption(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select(*corruption.signatures), component=False):
         node = facts[0].node
