@@ -44,8 +44,9 @@ MATCH_BYTES = 16 * 1024
 EXCERPT_CHARS = 400
 FIRST_EXAMPLES = 3
 MAX_DETAILS = 50
-#: the signatures' anchors, then the level markers that make a line an unknown-error candidate
-_ANCHOR_BYTES = tuple(a.encode() for a in ANCHORS + LEVEL_ANCHORS)
+#: the signatures' anchors, then the level markers that make a line an unknown-error candidate (a
+#: signature may anchor on a level marker too: each is searched once)
+_ANCHOR_BYTES = tuple(a.encode() for a in dict.fromkeys(ANCHORS + LEVEL_ANCHORS))
 
 
 @dataclass(frozen=True)

@@ -200,6 +200,14 @@ SIGNATURES: tuple[Signature, ...] = (
          'took too long","took":"306.70564ms","expected-duration":"100ms","prefix":"","request":"header:<ID:'
          '16167507008610748144 > put:<key:\\"milvus-data/kv/index_gid/idTimestamp\\" value_size:8 >","response":'
          '"size:7"}', "https://github.com/milvus-io/milvus/issues/21840", duration=_TOOK),
+    _sig("ETCD_WAL_SYNC_SLOW", ("sync",), r"wal: sync duration of|sync duration of \S+, expected less than",
+         "etcd's WAL fsync took over a second (etcd 3.3 and older word it so): the disk is too slow for etcd",
+         Severity.WARNING,
+         "2018-10-25 17:30:10.292188 W | wal: sync duration of 7.645129468s, expected less than 1s", _E + "10215",
+         duration=r"sync duration of ([0-9hms.]+)"),
+    _sig("ETCD_OVERLOADED", (" W | ",), r"etcdserver: server is likely overloaded",
+         "etcd says it is overloaded (it follows late heartbeats): slow disk or too little CPU", Severity.WARNING,
+         "2016-04-22 03:04:09.680486 W | etcdserver: server is likely overloaded", _E + "5154"),
     _sig("ETCD_SLOW_FDATASYNC", ("sync",), r"slow fdatasync|sync duration of",
          "etcd's WAL fsync took longer than 1s: the disk is too slow for etcd", Severity.WARNING,
          '{"level":"warn","ts":"2023-01-28T06:40:37.477Z","caller":"wal/wal.go:802","msg":"slow fdatasync",'
@@ -235,6 +243,15 @@ SIGNATURES: tuple[Signature, ...] = (
          "E0429 15:54:53.235735       1 status.go:62] apiserver received an error that is not an metav1.Status: "
          "client: etcd cluster is unavailable or misconfigured; error #0: client: etcd member "
          "http://127.0.0.1:2379 has no leader", _E + "9668"),
+    _sig("RKE2_ETCD_STATUS_FAILED", ("fail", "Fail"), r"Failed to check local etcd status",
+         "RKE2/k3s cannot query its embedded etcd (down, no quorum, or TLS to it failing)", Severity.ERROR,
+         'Jan 11 18:49:37 ecs2u rke2[495556]: time="2024-01-11T18:49:37Z" level=error msg="Failed to check local '
+         'etcd status for learner management: context deadline exceeded"', "https://github.com/rancher/rke2/issues/5249"),
+    _sig("RKE2_WAITING_FOR_ETCD", ("Waiting for",), r"Waiting for etcd server to become available",
+         "RKE2/k3s waits for its embedded etcd to come up (normal for seconds at start; lasting, etcd does not "
+         "start)", Severity.WARNING,
+         'Jan 11 18:49:33 ecs2u rke2[495556]: time="2024-01-11T18:49:33Z" level=info msg="Waiting for etcd server '
+         'to become available"', "https://github.com/rancher/rke2/issues/5249"),
     _sig("ETCD_V2_UNAVAILABLE", ("rror",),
          r"etcd cluster is unavailable or misconfigured|exceeded header timeout",
          "an etcd v2 client reached no working member (no leader, or every endpoint down)", Severity.ERROR,
@@ -444,6 +461,19 @@ SIGNATURES: tuple[Signature, ...] = (
          'Unable to connect to the server: x509: certificate signed by unknown authority (possibly because of '
          '"crypto/rsa: verification error" while trying to verify candidate authority certificate "kubernetes")',
          "https://github.com/labring/sealos/issues/26", detail=r"(x509: [^\"(]{0,100})"),
+    _sig("X509_VALID_FOR_OTHER_NAMES", ("x509",), r"x509: certificate is valid for .*, not \S+",
+         "the server's certificate names other addresses than the one dialled (a VIP, a new IP, a public IP)",
+         Severity.ERROR,
+         "error: couldn't read version from server: Get https://146.148.119.50:6443/api: x509: certificate is valid "
+         "for 10.240.0.2, 10.200.100.1, not 146.148.119.50",
+         "https://github.com/kelseyhightower/intro-to-kubernetes-workshop/issues/13", detail=r"(not \S+)"),
+    _sig("K3S_TOKEN_CA_MISMATCH", ("level=error",), r"token CA hash does not match the Cluster CA certificate hash",
+         "a k3s/RKE2 agent's join token names another cluster CA than the server presents (a token from an earlier "
+         "install, or a rotated CA)", Severity.ERROR,
+         'Jul 29 06:42:37 localhost.localdomain k3s[5015]: time="2021-07-29T06:42:37.109627641-04:00" level=error '
+         'msg="token CA hash does not match the Cluster CA certificate hash: '
+         'f08676bf4f7418e46f692f21543118417d2698b7f758027b352dd87cfd6de3ab != '
+         '8e7d49c6991960d1a116415d9506f0a15ea3e278538c173b1d9965b62727267d"', _K3S + "3727"),
     _sig("X509_NAME_MISMATCH", ("x509",), r"x509: cannot validate certificate for|x509: certificate is valid for|"
                                           r"x509: certificate is not valid for any names",
          "a server certificate does not name the address the client dialled (missing IP SAN or DNS name)",
@@ -582,6 +612,11 @@ SIGNATURES: tuple[Signature, ...] = (
          "May 06 01:05:41 kube-mxxxx01 kubelet[1135]: E0506 01:05:41.704187    1135 kubelet_node_status.go:457] "
          "Unable to update node status: update node status exceeds retry count",
          "https://github.com/kubernetes-sigs/metrics-server/issues/744"),
+    _sig("RKE2_WAITING_FOR_APISERVER", ("Waiting for",), r"Waiting for API server to become available",
+         "RKE2/k3s waits for its API server to come up (normal for seconds at start; lasting, it does not start)",
+         Severity.WARNING,
+         'Jan 11 18:49:33 ecs2u rke2[495556]: time="2024-01-11T18:49:33Z" level=info msg="Waiting for API server '
+         'to become available"', "https://github.com/rancher/rke2/issues/5249"),
     _sig("APISERVER_CLIENT_TIMEOUT", ("exceeded", "handshake"),
          r"Client\.Timeout exceeded while awaiting headers|:6443\b.*TLS handshake timeout",
          "a client's request to the API server got no answer in time: the API server (or its etcd) is "
@@ -725,6 +760,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "says nothing certain about etcd itself", Severity.WARNING,
          "etcd-0               Unhealthy   Get http://etcd.socket:2379/health: dial tcp: lookup etcd.socket on "
          "127.0.0.53:53: no such host              ", _K + "70741"),
+    _sig("OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE", ("nhealthy",),
+         r"\d+ of \d+ members are available, \S+ is unhealthy",
+         "the OpenShift etcd operator counts an unhealthy member: the cluster runs without failure tolerance",
+         Severity.ERROR,
+         "2 of 3 members are available, ip-10-0-150-139.us-east-2.compute.internal is unhealthy",
+         "https://github.com/openshift/openshift-docs/pull/22579"),
     _sig("ETCD_HEALTH_UNHEALTHY", ("nhealthy", "cluster is", "unreachable"),
          r"etcd-\d+\s+Unhealthy\s+(?!Get )|member \S+ is unhealthy|cluster is (?:unhealthy|degraded)|"
          r"member \S+ is unreachable|\S+:2379 is unhealthy",

@@ -92,7 +92,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("ETCD_REQUESTS_FAILING", Category.ETCD, Severity.ERROR, "etcd does not answer requests",
            "No log shows `etcdserver: request timed out`, a member failing to publish itself, an etcd v2 "
            "client finding no member, or the API server's etcd requests timing out.",
-           ("ETCD_REQUEST_TIMED_OUT", "ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT"),
+           ("ETCD_REQUEST_TIMED_OUT", "ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT",
+            "RKE2_ETCD_STATUS_FAILED", "RKE2_WAITING_FOR_ETCD"),
            "etcd cannot commit requests: it has no leader or no quorum (members down or cut off), or its "
            "disk is too slow. Find which members run and whether they see each other.",
            (_ETCDCTL + " endpoint status -w table", _ETCDCTL + " endpoint health", _ETCD_LOGS),
@@ -137,7 +138,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("ETCD_UNHEALTHY_REPORTED", Category.ETCD, Severity.CRITICAL, "etcd health check fails",
            "No health check output (`kubectl get cs`, `etcdctl cluster-health`/`endpoint health`) reports an "
            "etcd member or the cluster unhealthy.", ("ETCD_CLUSTER_UNHEALTHY", "ETCD_HEALTH_UNHEALTHY",
-                                                           "ETCD_CS_PROBE_UNREACHABLE"),
+                                                           "ETCD_CS_PROBE_UNREACHABLE",
+                                                           "OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE"),
            "Find which members fail and why (down, no leader, an active alarm) from each member's own log.",
            (_ETCDCTL + " endpoint health --cluster", _ETCDCTL + " alarm list", _ETCD_LOGS)),
     Family("ETCD_PROBE_TLS_FAILED", Category.CERTIFICATES, Severity.WARNING,
@@ -162,7 +164,7 @@ FAMILIES: tuple[Family, ...] = (
            "for the API server, or sees its probes fail; an API server's own start-up lines do not count.",
            ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED",
             "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND", "KUBEADM_JOIN_API_UNREACHABLE",
-            "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES"),
+            "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES", "RKE2_WAITING_FOR_APISERVER"),
            "Clients cannot reach the API server: it is down or restarting (see its container and log), "
            "overloaded, or a firewall rejects 6443.",
            ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
@@ -223,7 +225,8 @@ FAMILIES: tuple[Family, ...] = (
             "openssl x509 -noout -enddate -in /var/lib/kubelet/pki/kubelet-client-current.pem", "date -u")),
     Family("CERT_UNTRUSTED_LOG", Category.CERTIFICATES, Severity.ERROR, "A certificate is from an unknown CA",
            "No log shows `x509: certificate signed by unknown authority` (kubeconfig CA, etcd peers, API "
-           "server to etcd).", ("X509_UNKNOWN_AUTHORITY", "ETCD_PEER_CERT", "APISERVER_ETCD_TLS"),
+           "server to etcd).",
+           ("X509_UNKNOWN_AUTHORITY", "ETCD_PEER_CERT", "APISERVER_ETCD_TLS", "K3S_TOKEN_CA_MISMATCH"),
            "The two sides trust different CAs: a kubeconfig from another cluster, certificates regenerated "
            "without the CA, or etcd peers signed by different CAs. Compare the issuer with the CA file each "
            "side uses.",
@@ -251,7 +254,7 @@ FAMILIES: tuple[Family, ...] = (
            "A server certificate does not name its address",
            "No log shows `x509: cannot validate certificate for ...` or `certificate is valid for ..., not "
            "...`.",
-           ("X509_NAME_MISMATCH",),
+           ("X509_NAME_MISMATCH", "X509_VALID_FOR_OTHER_NAMES"),
            "Re-issue the server certificate with the missing IP or DNS SAN (kubelet serving certificates: "
            "enable serverTLSBootstrap and approve them; kubeadm: add --apiserver-cert-extra-sans).",
            ("openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt",

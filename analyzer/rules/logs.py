@@ -35,9 +35,9 @@ PRECISION = dt.timedelta(seconds=1)
 PERSISTENT_SLOW = 10
 #: seconds one request may take before it is a warning by itself, and an error
 SLOW_WARN, SLOW_ERROR = 1.0, 5.0
-SLOW = ("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE", "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG",
-        "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE")
-DISK = ("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE")
+SLOW = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED",
+        "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG", "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE")
+DISK = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED")
 CATEGORY = {"kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER,
             "kube-apiserver": Category.APISERVER, "etcd": Category.ETCD}
 LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
@@ -429,7 +429,8 @@ _TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")
       "x509 errors between components",
       "No component logs lasting x509 errors (expired, unknown authority, wrong name) talking to another "
       "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS,
-      signatures=("X509_ERROR", "X509_EXPIRED", "X509_UNKNOWN_AUTHORITY", "X509_NAME_MISMATCH"))
+      signatures=("X509_ERROR", "X509_EXPIRED", "X509_UNKNOWN_AUTHORITY", "X509_NAME_MISMATCH",
+                  "X509_VALID_FOR_OTHER_NAMES"))
 def x509(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select(*x509.signatures)):
         component = facts[0].component
