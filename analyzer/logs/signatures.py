@@ -159,11 +159,23 @@ SIGNATURES: tuple[Signature, ...] = (
          "failed to create listener: failed to listen on 127.0.0.1:10252: listen tcp 127.0.0.1:10252: bind: "
          "address already in use", "https://github.com/rancher/rke2/issues/1573",
          detail=r"listen tcp \S*:(\d+)"),
+    _sig("LISTEN_ADDRESS_NOT_LOCAL", ("cannot assign",), r"listen tcp \S+:\d+: bind: cannot assign requested address",
+         "a component is configured to listen on an address this host does not have (the node's IP changed, "
+         "a manifest copied from another node, or a cloud public IP): it exits at start", Severity.CRITICAL,
+         "Oct 15 12:11:01 kube-node1 etcd[20957]: listen tcp 52.81.42.145:2380: bind: cannot assign requested "
+         "address", _OPS + "340", detail=r"listen tcp \S+:(\d+): bind"),
     # -- removed or invalid flags ----------------------------------------------------------------
     _sig("FLAG_ONLY_ZERO", ("rror",), r"invalid port value \d+: only zero is allowed",
          "--insecure-port/--port set to a non-zero value, which 1.20-1.23 reject: the component exits at start",
          Severity.CRITICAL, "Error: invalid port value 8080: only zero is allowed",
          "https://github.com/awslabs/eks-perf-tests/issues/161", detail=r"(invalid port value \d+)"),
+    _sig("APISERVER_SA_FLAGS_REQUIRED", ("rror", "flag"),
+         r"service-account-issuer is a required flag|--service-account-issuer are required flags",
+         "the API server (1.20+) refuses to start without --service-account-issuer and "
+         "--service-account-signing-key-file: a configuration written for an older release", Severity.CRITICAL,
+         "kube-apiserver[54618]: Error: [service-account-issuer is a required flag, "
+         "--service-account-signing-key-file and --service-account-issuer are required flags]",
+         "https://github.com/kelseyhightower/kubernetes-the-hard-way/issues/626"),
     _sig("FLAG_UNKNOWN", ("rror", "fail", "flag"), r"unknown flag: --[\w-]+",
          "the component was started with a flag this release removed (or never had): it exits at start",
          Severity.CRITICAL,
@@ -276,6 +288,16 @@ SIGNATURES: tuple[Signature, ...] = (
          '"retrying of unary invoker failed","target":"endpoint://client-49d55c7b-5eec-4a83-8d66-53effc7df290/'
          '10.130.166.103:2379","attempt":0,"error":"rpc error: code = Unavailable desc = etcdserver: unhealthy '
          'cluster"}', _K3S + "7428"),
+    _sig("ETCD_PEER_URLS_INVALID", ("peer",), r"error validating peerURLs|unmatched member while checking PeerURLs",
+         "a starting etcd member's --initial-cluster does not match the members the cluster knows (it was not "
+         "added with `member add`, or with other peer URLs): it exits", Severity.CRITICAL,
+         "2018-11-27 15:09:14.082082 C | etcdmain: error validating peerURLs ... member count is unequal",
+         _KADM + "1280", detail=r"(member count is unequal|unmatched member)"),
+    _sig("ETCD_LOCAL_NAME_NOT_IN_CLUSTER", (" C | ", "rror"),
+         r"couldn't find local name \\?\"?[^\"\\]*\\?\"? in the initial cluster configuration",
+         "etcd's --name is not one of the names in --initial-cluster: it exits at start", Severity.CRITICAL,
+         "2019-10-25 20:24:39.618568 C | etcdmain: couldn't find local name \"dphaim-20\" in the initial cluster "
+         "configuration", _E + "11294", detail=r'local name \\?"([^"\\]*)'),
     _sig("ETCD_NOT_A_MEMBER", ("Fail", "fail"), r"is a not a member of the etcd cluster|not a member of the etcd cluster",
          "this server's etcd is not in the member list the cluster holds (removed, or its address changed)",
          Severity.ERROR,
@@ -395,6 +417,13 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.CRITICAL,
          "error: unable to load server certificate: open /etc/kubernetes/pki/apiserver.crt: permission denied",
          "https://github.com/ReSearchITEng/kubeadm-playbook/issues/68"),
+    _sig("CA_FILE_NOT_READABLE", ("rror",), r"error reading CA cert file",
+         "the controller-manager cannot read the cluster CA it signs certificates with: its certificate "
+         "controller does not start and no CSR gets signed", Severity.CRITICAL,
+         "Nov 12 17:20:50 minikube localkube[3128]: E1112 17:20:50.975364    3128 certificates.go:48] Failed to "
+         "start certificate controller: error reading CA cert file \"/etc/kubernetes/ca/ca.pem\": open "
+         "/etc/kubernetes/ca/ca.pem: no such file or directory", "https://github.com/kubernetes/minikube/issues/2187",
+         detail=r'CA cert file "?([^":]+)'),
     _sig("AUTHN_CERT_EXPIRED", ("authenticate",),
          r"Unable to authenticate the request.*x509: certificate has expired",
          "the API server rejects a client whose certificate has expired", Severity.CRITICAL,
@@ -461,6 +490,11 @@ SIGNATURES: tuple[Signature, ...] = (
          'Unable to connect to the server: x509: certificate signed by unknown authority (possibly because of '
          '"crypto/rsa: verification error" while trying to verify candidate authority certificate "kubernetes")',
          "https://github.com/labring/sealos/issues/26", detail=r"(x509: [^\"(]{0,100})"),
+    _sig("X509_LEGACY_COMMON_NAME", ("x509",), r"x509: certificate relies on legacy Common Name field",
+         "a certificate names its host only in the Common Name; Go 1.15+ clients (every current Kubernetes "
+         "component) require a subjectAltName, so TLS to it fails", Severity.ERROR,
+         'Unexpected error validating SSL certificate "default/cncamp-tls" for server "cncamp.com": x509: '
+         'certificate relies on legacy Common Name field, use SANs instead', "https://github.com/cncamp/101/pull/12"),
     _sig("X509_VALID_FOR_OTHER_NAMES", ("x509",), r"x509: certificate is valid for .*, not \S+",
          "the server's certificate names other addresses than the one dialled (a VIP, a new IP, a public IP)",
          Severity.ERROR,
@@ -486,6 +520,13 @@ SIGNATURES: tuple[Signature, ...] = (
          "a write failed because the filesystem is full", Severity.CRITICAL,
          "Service '*' failed to build: mkdir /var/run/docker/libcontainerd/: no space left on device",
          "https://github.com/docker/for-linux/issues/214"),
+    _sig("SERVICE_VIP_TIMEOUT", ("i/o timeout",), r"(?<!Unable to connect to the server: )dial tcp (?:10|172)\.\d+\.\d+\.1:443: i/o timeout",
+         "a pod cannot reach the `kubernetes` Service address (the API server behind its cluster IP): "
+         "kube-proxy's rules, the CNI or a firewall between nodes drops the traffic", Severity.ERROR,
+         "E0927 02:46:21.189588       1 server.go:369] Can't get Node \"ralphk8s-node-3\", assuming iptables "
+         "proxy, err: Get https://10.0.0.1:443/api/v1/nodes/ralphk8s-node-3: dial tcp 10.0.0.1:443: i/o timeout",
+         "https://github.com/kubernetes-retired/kubernetes-anywhere/issues/232",
+         detail=r"dial tcp (\S+:443): i/o timeout"),
     _sig("CNI_NOT_READY", ("NetworkReady=false", "NetworkPluginNotReady"),
          r"Container runtime network not ready|NetworkPluginNotReady",
          "the kubelet has no working CNI network (no plugin installed yet, or its config/pods broken): the node "
@@ -497,6 +538,25 @@ SIGNATURES: tuple[Signature, ...] = (
          "the kubelet refuses to start while swap is on", Severity.CRITICAL,
          "Oct 01 11:15:21 master kubelet[16173]: error: failed to run Kubelet: Running with swap on is not "
          "supported, please disable swap! or set --fail-swap-on fla", "https://github.com/kubevirt/kubevirt/issues/478"),
+    _sig("KUBELET_CONFIG_FILE_FAILED", ("fail",), r"(?i)failed to load kubelet config file",
+         "the kubelet exits at start: its config file is missing or invalid (kubeadm init/join has not run on "
+         "this node yet, or the file was edited wrongly)", Severity.ERROR,
+         "Sep 03 15:22:26 lxappstrlprd002 kubelet[4347]: F0903 15:22:26.035578    4347 server.go:198] failed to "
+         "load Kubelet config file /var/lib/kubelet/config.yaml, error failed to read kubelet config file "
+         "\"/var/lib/kubelet/config.yaml\", error: open /var/lib/kubelet/config.yaml: no such file or directory",
+         _K + "82293", detail=r"(?i)config file (\S+?),? error"),
+    _sig("KUBELET_BOOTSTRAP_KUBECONFIG_MISSING", ("fail",), r"unable to load bootstrap kubeconfig",
+         "the kubelet has neither a kubeconfig nor a bootstrap kubeconfig: the node never joined (or its "
+         "files were removed) and the kubelet exits", Severity.CRITICAL,
+         "Dec 11 18:17:03 virtbio kubelet[14346]: F1211 18:17:03.334953   14346 server.go:273] failed to run "
+         "Kubelet: unable to load bootstrap kubeconfig: stat /etc/kubernetes/bootstrap-kubelet.conf: no such "
+         "file or directory", "https://github.com/kubernetes/minikube/issues/6062"),
+    _sig("KUBELET_KUBECONFIG_INVALID", ("fail",), r"failed to run Kubelet: invalid kubeconfig",
+         "the kubelet cannot read its kubeconfig (wrong path, a directory, bad content): it exits at start",
+         Severity.CRITICAL,
+         '"command failed" err="failed to run Kubelet: invalid kubeconfig: error loading config file '
+         '\\"/var/lib/kubelet/kubeconfig\\": read /var/lib/kubelet/kubeconfig: is a directory"',
+         "https://github.com/kelseyhightower/kubernetes-the-hard-way/issues/807"),
     _sig("KUBELET_CGROUP_DRIVER", ("fail",), r"kubelet cgroup driver: .* is different from \S+ cgroup driver",
          "the kubelet and the container runtime use different cgroup drivers: the kubelet exits", Severity.CRITICAL,
          "Jan 03 01:49:48 banwagong localkube[30646]: kubelet: Exit with error: failed to run Kubelet: failed to "
@@ -625,6 +685,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "scheduler: Get https://127.0.0.1:6443/api/v1/namespaces/kube-system/endpoints/kube-scheduler?timeout=10s: "
          "net/http: request canceled (Client.Timeout exceeded while awaiting headers)",
          "https://github.com/rancher/rancher/issues/22384"),
+    _sig("CM_APISERVER_NOT_HEALTHY", ("rror", "fail"), r"failed to wait for apiserver being healthy",
+         "the controller-manager gave up waiting for the API server's /healthz at start and exits: the API "
+         "server is down or unhealthy (its etcd, its post-start hooks)", Severity.ERROR,
+         "F0326 19:53:48.674266       6 controllermanager.go:184] error building controller context: failed to "
+         "wait for apiserver being healthy: timed out waiting for the condition",
+         "https://github.com/rancher/rancher/issues/19194"),
     _sig("KUBEADM_PREFLIGHT_LEFTOVERS", ("[ERROR",),
          r"\[ERROR (?:Port-\d+|FileAvailable--\S+|DirAvailable--\S+)\]",
          "kubeadm's preflight finds a control plane already on this node (ports in use, manifests or etcd data "

@@ -30,7 +30,8 @@ _BY_NAME: tuple[tuple[str, Category], ...] = (
     ("10252", Category.CONTROLLER_MANAGER), ("10257", Category.CONTROLLER_MANAGER),
     ("controller-manager", Category.CONTROLLER_MANAGER), ("2379", Category.ETCD), ("2380", Category.ETCD),
     ("etcd", Category.ETCD), ("dqlite", Category.ETCD), ("apiserver", Category.APISERVER),
-    ("origin-master", Category.APISERVER), ("10250", Category.NODE), ("kubelet", Category.NODE),
+    ("6443", Category.APISERVER), ("origin-master", Category.APISERVER), ("10250", Category.NODE),
+    ("kubelet", Category.NODE),
     # single-binary control planes: a server that does not run means the API server does not
     ("kubelite", Category.APISERVER), ("k3s-agent", Category.NODE), ("k3s", Category.APISERVER),
     ("rke2-agent", Category.NODE), ("rke2", Category.APISERVER), ("k0s", Category.APISERVER),
@@ -124,7 +125,7 @@ FAMILIES: tuple[Family, ...] = (
            "cluster, or "
            "k3s/RKE2 failing to join the embedded etcd.",
            ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS",
-            "ETCD_ALREADY_BOOTSTRAPPED"),
+            "ETCD_ALREADY_BOOTSTRAPPED", "ETCD_PEER_URLS_INVALID", "ETCD_LOCAL_NAME_NOT_IN_CLUSTER"),
            "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
            "enough). Remove the stale member, make the others healthy, then join again.",
            (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
@@ -164,7 +165,8 @@ FAMILIES: tuple[Family, ...] = (
            "for the API server, or sees its probes fail; an API server's own start-up lines do not count.",
            ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED",
             "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND", "KUBEADM_JOIN_API_UNREACHABLE",
-            "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES", "RKE2_WAITING_FOR_APISERVER"),
+            "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES", "RKE2_WAITING_FOR_APISERVER",
+            "CM_APISERVER_NOT_HEALTHY"),
            "Clients cannot reach the API server: it is down or restarting (see its container and log), "
            "overloaded, or a firewall rejects 6443.",
            ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
@@ -172,7 +174,7 @@ FAMILIES: tuple[Family, ...] = (
            recovery=("LEASE_ACQUIRED",), port=6443),
     Family("COMPONENT_FLAG_REJECTED", Category.APISERVER, Severity.CRITICAL, "Component rejects a flag",
            "No log shows a component exiting on `unknown flag` or `only zero is allowed` (a removed flag).",
-           ("FLAG_UNKNOWN", "FLAG_ONLY_ZERO"),
+           ("FLAG_UNKNOWN", "FLAG_ONLY_ZERO", "APISERVER_SA_FLAGS_REQUIRED"),
            "Remove the flag the release no longer accepts (--insecure-port, --port, --address were removed "
            "in 1.24) from the static pod manifest or unit file; the kubelet restarts the pod.",
            ("grep -rnE -- '--(insecure-port|port|insecure-bind-address|address)=' /etc/kubernetes/manifests",
@@ -185,6 +187,16 @@ FAMILIES: tuple[Family, ...] = (
            "Another process holds the port (a leftover copy of the component, or another component using the "
            "same port). Find and stop it; the kubelet or systemd restarts the component.",
            ("ss -ltnp | grep -E ':10251|:10252|:10257|:10259|:2379|:2380|:10250'", "crictl ps -a"),
+           split="detail", also=_COMPONENT_CATEGORIES),
+    Family("LISTEN_ADDRESS_NOT_LOCAL", Category.ETCD, Severity.CRITICAL,
+           "Component listens on an address this host lacks",
+           "No log shows a component failing to bind with `cannot assign requested address`.",
+           ("LISTEN_ADDRESS_NOT_LOCAL",),
+           "The address in the component's flags is not on this host: the node's IP changed (DHCP, a cloned "
+           "VM) or the manifest came from another node. Put the host's address in the etcd/API server flags "
+           "(or give the host its old address back); etcd's peer URLs must also change with `member update`.",
+           ("ip -brief addr", "grep -rnE -- '--(listen|advertise|initial-advertise|bind)' "
+            "/etc/kubernetes/manifests /etc/etcd 2>/dev/null"),
            split="detail", also=_COMPONENT_CATEGORIES),
     Family("KUBEADM_CONTROL_PLANE_NOT_HEALTHY", Category.APISERVER, Severity.CRITICAL,
            "kubeadm: control plane never became healthy",
@@ -237,7 +249,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("CERT_FILE_INVALID", Category.CERTIFICATES, Severity.CRITICAL, "A certificate file is empty or "
                                                                           "invalid",
            "No component says its serving certificate has no content or holds no PEM data.",
-           ("SERVING_CERT_MISSING", "CERT_FILE_NOT_FOUND", "CERT_FILE_UNREADABLE"),
+           ("SERVING_CERT_MISSING", "CERT_FILE_NOT_FOUND", "CERT_FILE_UNREADABLE", "CA_FILE_NOT_READABLE"),
            "Regenerate the certificate file (MicroK8s: `microk8s refresh-certs`; kubeadm: `kubeadm certs "
            "renew`); "
            "an empty file usually follows a full disk.",
@@ -254,7 +266,7 @@ FAMILIES: tuple[Family, ...] = (
            "A server certificate does not name its address",
            "No log shows `x509: cannot validate certificate for ...` or `certificate is valid for ..., not "
            "...`.",
-           ("X509_NAME_MISMATCH", "X509_VALID_FOR_OTHER_NAMES"),
+           ("X509_NAME_MISMATCH", "X509_VALID_FOR_OTHER_NAMES", "X509_LEGACY_COMMON_NAME"),
            "Re-issue the server certificate with the missing IP or DNS SAN (kubelet serving certificates: "
            "enable serverTLSBootstrap and approve them; kubeadm: add --apiserver-cert-extra-sans).",
            ("openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt",
@@ -280,10 +292,15 @@ FAMILIES: tuple[Family, ...] = (
            ("kubeadm reset -f", "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",
             "systemctl status containerd", "crictl info")),
     Family("KUBELET_CANNOT_START", Category.NODE, Severity.CRITICAL, "The kubelet refuses to start",
-           "No kubelet log shows swap on or a cgroup-driver mismatch.",
-           ("KUBELET_SWAP_ON", "KUBELET_CGROUP_DRIVER"),
-           "Turn swap off (and out of /etc/fstab), or make the kubelet's cgroupDriver match the runtime's.",
-           ("swapoff -a", "grep -i cgroup /var/lib/kubelet/config.yaml", "crictl info | grep -i cgroup")),
+           "No kubelet log shows swap on, a cgroup-driver mismatch, or a missing config/kubeconfig file.",
+           ("KUBELET_SWAP_ON", "KUBELET_CGROUP_DRIVER", "KUBELET_CONFIG_FILE_FAILED",
+            "KUBELET_BOOTSTRAP_KUBECONFIG_MISSING", "KUBELET_KUBECONFIG_INVALID"),
+           "Turn swap off (and out of /etc/fstab), make the kubelet's cgroupDriver match the runtime's, or "
+           "give it the files it loads: on a kubeadm node /var/lib/kubelet/config.yaml and kubelet.conf are "
+           "written by `kubeadm init`/`join` (until then the kubelet restarting is expected).",
+           ("swapoff -a", "grep -i cgroup /var/lib/kubelet/config.yaml", "crictl info | grep -i cgroup",
+            "ls -la /var/lib/kubelet/config.yaml /etc/kubernetes/kubelet.conf "
+            "/etc/kubernetes/bootstrap-kubelet.conf")),
     Family("KUBELET_RUNTIME_UNHEALTHY", Category.NODE, Severity.ERROR, "The container runtime stalls the "
                                                                        "kubelet",
            "No kubelet log shows `PLEG is not healthy` or `container runtime is down`.",
@@ -337,6 +354,15 @@ FAMILIES: tuple[Family, ...] = (
            "stays "
            "NotReady. Normal for a few minutes right after kubeadm init.",
            ("ls -la /etc/cni/net.d /opt/cni/bin", "kubectl -n kube-system get pods -o wide")),
+    Family("SERVICE_VIP_UNREACHABLE", Category.CONNECTIVITY, Severity.ERROR,
+           "Pods cannot reach the kubernetes Service",
+           "No pod log times out dialling the `kubernetes` Service address (x.x.x.1:443).",
+           ("SERVICE_VIP_TIMEOUT",),
+           "Traffic to the API server's cluster IP is dropped: check kube-proxy (its rules for the "
+           "`kubernetes` Service), the CNI pods, and firewalls between nodes; the endpoints must be the API "
+           "servers' real addresses.",
+           ("kubectl get endpoints kubernetes -o wide", "kubectl -n kube-system get pods -o wide | grep -E "
+            "'proxy|calico|flannel|cilium'", "iptables-save | grep -c KUBE-SVC")),
     # -- HA, scheduling ----------------------------------------------------------------------------
     Family("ETCD_CLOCK_SKEW_LOG", Category.HA, Severity.WARNING, "etcd members' clocks differ",
            "No etcd log says the clock difference against a peer is too high.", ("ETCD_CLOCK_DIFFERENCE",),
