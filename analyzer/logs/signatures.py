@@ -578,10 +578,17 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.ERROR, '    "message": "Kubelet stopped posting node status.",',
          "https://github.com/RHsyseng/openshift-checks/pull/52"),
     _sig("SYSTEMD_FAILED_RESULT", ("Fail", "fail"),
-         r"\S+\.service: Failed with result|Unit \S+\.service entered failed state",
+         r"\S+\.service: Failed with result|Unit \S+\.service entered failed state|"
+         r"\S+\.service: Unit entered failed state|\b\S+\.service failed\.\s*$",
          "systemd marks the service failed", Severity.CRITICAL,
          "Unit kubelet.service entered failed state.", "https://github.com/easzlab/kubeasz/issues/210",
          detail=UNIT_DETAIL),
+    _sig("SYSTEMD_START_FAILED", ("Fail",),
+         r"Failed to start (?:Kubernetes|Lightweight Kubernetes|Etcd|etcd|kubelet|Rancher Kubernetes|k0s|"
+         r"Service for snap application microk8s)",
+         "systemd could not start a control-plane service (its own log says why)", Severity.CRITICAL,
+         "Jun 05 19:07:41 node1 systemd[1]: Failed to start Kubernetes API Service.", _K + "102619",
+         detail=r"Failed to start (.+?)\.?\s*$"),
     _sig("SYSTEMD_RESTART_LOOP", ("restart",), r"Scheduled restart job, restart counter is at \d+",
          "systemd keeps restarting the service: it exits again after every start", Severity.CRITICAL,
          "2023-12-16T04:14:34Z systemd[1]: snap.microk8s.daemon-kubelite.service: Scheduled restart job, restart "
@@ -774,6 +781,13 @@ SIGNATURES: tuple[Signature, ...] = (
     _sig("LEADER_ELECTION_LOST", ("lost",), r"(?i)leaderelection lost|\blost master\b|^lost lease$",
          "the component lost its leader lease and exits (the kubelet restarts it)", Severity.ERROR,
          "F1228 17:00:42.008059 1 server.go:264] leaderelection lost", _K + "65966"),
+    _sig("LEASE_RENEW_TIMEOUT", ("fail",),
+         r"failed to renew lease \S+: (?:failed to tryAcquireOrRenew )?context deadline exceeded|"
+         r"failed to renew lease .*Client\.Timeout exceeded",
+         "the leader's lease updates to the API server timed out: the API server (or etcd behind it) did not "
+         "answer within the renew deadline, so the component gives up leadership", Severity.ERROR,
+         "I1228 17:00:42.008006 1 leaderelection.go:287] failed to renew lease kube-system/kube-scheduler: "
+         "failed to tryAcquireOrRenew context deadline exceeded", _K + "65966", detail=r"renew lease (\S+?):"),
     _sig("LEASE_RENEW_FAILED", ("fail",), r"failed to renew lease",
          "the leader could not renew its lease in time (API server or etcd slow or down)", Severity.ERROR,
          "I0506 20:29:34.764508       1 leaderelection.go:283] failed to renew lease kube-system/kube-scheduler: "
@@ -832,6 +846,17 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.ERROR,
          "2 of 3 members are available, ip-10-0-150-139.us-east-2.compute.internal is unhealthy",
          "https://github.com/openshift/openshift-docs/pull/22579"),
+    _sig("ETCD_MEMBER_HEALTH_CHECK_FAILED", ("fail",), r"failed to check the health of member \S+ on",
+         "etcdctl cannot reach a member to check its health (it is down, or the network/firewall drops 2379)",
+         Severity.ERROR,
+         "failed to check the health of member 65de4ea85ff20848 on http://172.17.8.103:2379: Get "
+         "http://172.17.8.103:2379/health: dial tcp 172.17.8.103:2379: i/o timeout", _E + "3852",
+         detail=r"health of member \S+ on (\S+?):?\s"),
+    _sig("ETCD_ENDPOINT_CONNECT_FAILED", ("nhealthy",), r"\S+ is unhealthy: failed to connect",
+         "etcdctl endpoint health cannot connect to an endpoint: the member is down or unreachable",
+         Severity.ERROR,
+         "https://192.168.233.130 is unhealthy: failed to connect: grpc: timed out when dialing", _OPS + "78",
+         detail=r"(\S+) is unhealthy"),
     _sig("ETCD_HEALTH_UNHEALTHY", ("nhealthy", "cluster is", "unreachable"),
          r"etcd-\d+\s+Unhealthy\s+(?!Get )|member \S+ is unhealthy|cluster is (?:unhealthy|degraded)|"
          r"member \S+ is unreachable|\S+:2379 is unhealthy",

@@ -32,6 +32,9 @@ _BY_NAME: tuple[tuple[str, Category], ...] = (
     ("etcd", Category.ETCD), ("dqlite", Category.ETCD), ("apiserver", Category.APISERVER),
     ("6443", Category.APISERVER), ("origin-master", Category.APISERVER), ("10250", Category.NODE),
     ("kubelet", Category.NODE),
+    # systemd unit descriptions (kubernetes-the-hard-way, distribution packages, k3s)
+    ("api serv", Category.APISERVER), ("controller manager", Category.CONTROLLER_MANAGER),
+    ("lightweight kubernetes", Category.APISERVER),
     # single-binary control planes: a server that does not run means the API server does not
     ("kubelite", Category.APISERVER), ("k3s-agent", Category.NODE), ("k3s", Category.APISERVER),
     ("rke2-agent", Category.NODE), ("rke2", Category.APISERVER), ("k0s", Category.APISERVER),
@@ -139,6 +142,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("ETCD_UNHEALTHY_REPORTED", Category.ETCD, Severity.CRITICAL, "etcd health check fails",
            "No health check output (`kubectl get cs`, `etcdctl cluster-health`/`endpoint health`) reports an "
            "etcd member or the cluster unhealthy.", ("ETCD_CLUSTER_UNHEALTHY", "ETCD_HEALTH_UNHEALTHY",
+                                                           "ETCD_MEMBER_HEALTH_CHECK_FAILED",
+                                                           "ETCD_ENDPOINT_CONNECT_FAILED",
                                                            "ETCD_CS_PROBE_UNREACHABLE",
                                                            "OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE"),
            "Find which members fail and why (down, no leader, an active alarm) from each member's own log.",
@@ -166,7 +171,7 @@ FAMILIES: tuple[Family, ...] = (
            ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED",
             "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND", "KUBEADM_JOIN_API_UNREACHABLE",
             "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES", "RKE2_WAITING_FOR_APISERVER",
-            "CM_APISERVER_NOT_HEALTHY"),
+            "CM_APISERVER_NOT_HEALTHY", "LEASE_RENEW_TIMEOUT"),
            "Clients cannot reach the API server: it is down or restarting (see its container and log), "
            "overloaded, or a firewall rejects 6443.",
            ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
@@ -315,7 +320,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("SERVICE_FAILING", Category.NODE, Severity.CRITICAL, "A control-plane service keeps failing",
            "No systemd output shows a control-plane service (kubelet, kube-apiserver, etcd, k3s ...) exiting "
            "with an error or restarting in a loop, and no inspection finds one not running.",
-           ("SYSTEMD_UNIT_FAILED", "SYSTEMD_FAILED_RESULT", "SYSTEMD_RESTART_LOOP", "SERVICE_NOT_RUNNING"),
+           ("SYSTEMD_UNIT_FAILED", "SYSTEMD_FAILED_RESULT", "SYSTEMD_RESTART_LOOP", "SERVICE_NOT_RUNNING",
+            "SYSTEMD_START_FAILED"),
            "The unit exits at start: its own log (journalctl -u UNIT) says why; a 203/EXEC means the binary "
            "cannot be executed, status 1/255 an error at start (a bad flag, missing config).",
            ("systemctl --failed", "journalctl -p err -b --since -15m --no-pager | tail -n 50"),

@@ -330,10 +330,11 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
       "No controller-manager or scheduler log shows `leaderelection lost`, `lost master` or `failed to renew "
       "lease` (findings carry the component's own category; a lease acquired again afterwards makes it a "
       "warning: recovered).", LOG_ITEMS,
-      signatures=("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED", "RESOURCE_LOCK_ERROR", "LEASE_ACQUIRED"),
+      signatures=("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED", "LEASE_RENEW_TIMEOUT", "RESOURCE_LOCK_ERROR",
+                  "LEASE_ACQUIRED"),
       also=(Category.SCHEDULER, Category.APISERVER, Category.ETCD))
 def leader_lost(view: ClusterView) -> Iterator[Finding]:
-    found = view.logs.select("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED")
+    found = view.logs.select("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED", "LEASE_RENEW_TIMEOUT")
     for facts in _by([f for f in found if f.component != "etcd"]):
         component = facts[0].component
         lease = LEASES.get(component, component)
