@@ -148,3 +148,14 @@ def test_scheduler_config_names_the_file_its_manifest_passes(tmp_path, flags, na
     assert any("no kind" in e.excerpt for e in finding.evidence)
     grep = "grep -n apiVersion /etc/kubernetes/scheduler-config.yaml"
     assert (grep in finding.remediation.commands) == cited
+
+
+@pytest.mark.parametrize("since, severity", [("22m", "warning"), ("5h32m", "error")])
+def test_a_degraded_operator_is_an_error_once_it_has_lasted_an_hour(tmp_path, since, severity):
+    # the table row of OKD 4.7's `oc get co` (https://github.com/okd-project/okd/issues/644), its age varied
+    table = tmp_path / "oc-get-co.txt"
+    table.write_text(
+        "NAME                      VERSION                          AVAILABLE   PROGRESSING   DEGRADED   SINCE\n"
+        f"kube-controller-manager   4.7.0-0.okd-2021-04-24-103438    True        True          True       {since}\n")
+    found = [(f.id, f.severity.value, f.category.value) for f in analyze([table]).findings]
+    assert ("OPERATOR_DEGRADED", severity, "controller-manager") in found

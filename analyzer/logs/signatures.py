@@ -81,12 +81,12 @@ class Signature:
         return go_duration(m.group(1)) if m else 0.0
 
 
-_GO_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
-_GO_PART = re.compile(r"([0-9.]+)(h|ms|m|s|us|µs|ns)")
+_GO_UNITS = {"d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
+_GO_PART = re.compile(r"([0-9.]+)(d|h|ms|m|s|us|µs|ns)")
 
 
 def go_duration(text: str) -> float:
-    """A Go duration string in seconds: '1m2.5s' -> 62.5, '306.7ms' -> 0.3067."""
+    """A Go duration (or kubectl age) in seconds: '1m2.5s' -> 62.5, '306.7ms' -> 0.3067, '2d3h' -> 183600."""
     return sum(float(n) * _GO_UNITS[u] for n, u in _GO_PART.findall(text))
 
 
@@ -765,11 +765,12 @@ SIGNATURES: tuple[Signature, ...] = (
          r"(?:True|False)\s+(?:True|False)\s+True\b|clusteroperator/\S+ is degraded|NodeInstallerDegraded: \d+ nodes? "
          r"(?:are|is) failing",
          "an OpenShift control-plane operator reports Degraded (while Available: a failed revision, a node "
-         "not ready)", Severity.WARNING,
+         "not ready); degraded for an hour or more is no upgrade's passing state", Severity.WARNING,
          "kube-apiserver             4.9.0-0.nightly-2021-08-07-175228   True        False         True       22m"
          "     NodeInstallerDegraded: 1 nodes are failing on revision 4:",
          "https://github.com/openshift/library-go/pull/1179",
-         detail=r"(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)"),
+         detail=r"(kube-apiserver|kube-controller-manager|kube-scheduler|etcd)",
+         duration=r"(?:True|False)\s+(?:True|False)\s+True\s+(\d+[dhms][\dhms]*)"),
     # -- leader election, RBAC, configuration -----------------------------------------------------
     _sig("RBAC_FORBIDDEN", ("forbidden",), r'is forbidden: User \\?"[^"\\]*\\?" cannot',
          "a component's identity lacks an RBAC permission it needs", Severity.ERROR,

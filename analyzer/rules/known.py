@@ -75,6 +75,8 @@ class Family:
     current_is_worst: bool = False
     #: report an episode the evidence shows recovered (False: another rule sums up the history)
     history: bool = True
+    #: a condition its lines show lasting this many seconds or more is at the family's severity
+    lasting: float = 0.0
 
     def categories_of(self, fact: LogSignatureFact) -> list[Category]:
         """The categories a fact's lines name (several when its lines name several ports or units)."""
@@ -327,14 +329,13 @@ FAMILIES: tuple[Family, ...] = (
            ("systemctl --failed", "journalctl -p err -b --since -15m --no-pager | tail -n 50"),
            split="detail", also=_COMPONENT_CATEGORIES),
     Family("OPERATOR_DEGRADED", Category.APISERVER, Severity.ERROR, "A control-plane operator is Degraded",
-           "No OpenShift cluster operator of the control plane reports Degraded (an error when it is also "
-           "not "
-           "Available).", ("OPERATOR_DEGRADED",),
+           "No OpenShift cluster operator of the control plane reports Degraded (an error when it has been "
+           "Degraded for an hour or more).", ("OPERATOR_DEGRADED",),
            "Read the operator's conditions for the failing node or revision (`oc describe co NAME`), then "
            "the "
            "installer or static pod logs it names.",
            ("oc get co", "oc describe co kube-apiserver", "oc get pods -n openshift-kube-apiserver"),
-           split="detail", also=_COMPONENT_CATEGORIES),
+           split="detail", also=_COMPONENT_CATEGORIES, lasting=3600.0),
     Family("CONTAINER_PROBE_RESTARTS", Category.APISERVER, Severity.ERROR,
            "The kubelet restarts a control-plane container on failed probes",
            "No kubelet log shows it killing a control-plane container for a failed liveness or startup "
@@ -434,8 +435,9 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
             if when.recovered and (_forming(group) or not family.history):
                 continue
             worst = min((f.signature.severity for f in group), key=lambda s: s.rank)
-            severity = (family.severity if family.current_is_worst or worst.rank < family.severity.rank
-                        else worst)
+            lasting = bool(family.lasting) and max(f.peak for f in group) >= family.lasting
+            severity = (family.severity if family.current_is_worst or lasting
+                        or worst.rank < family.severity.rank else worst)
             if severity == Severity.INFO:
                 continue
             writers = sorted({f.component for f in group} - {"unknown"})
