@@ -156,6 +156,7 @@ def test_a_degraded_operator_is_an_error_once_it_has_lasted_an_hour(tmp_path, si
     table = tmp_path / "oc-get-co.txt"
     table.write_text(
         "NAME                      VERSION                         AVAILABLE  PROGRESSING  DEGRADED  SINCE\n"
-        f"kube-controller-manager   4.7.0-0.okd-2021-04-24-103438   True       True         True      {since}\n")
+        f"kube-controller-manager   4.7.0-0.okd-2021-04-24-103438   True       True         True      {since}"
+        "\n")
     found = [(f.id, f.severity.value, f.category.value) for f in analyze([table]).findings]
     assert ("OPERATOR_DEGRADED", severity, "controller-manager") in found
