@@ -520,6 +520,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "a write failed because the filesystem is full", Severity.CRITICAL,
          "Service '*' failed to build: mkdir /var/run/docker/libcontainerd/: no space left on device",
          "https://github.com/docker/for-linux/issues/214"),
+    _sig("CONTROL_PLANE_NO_ROUTE", ("no route",),
+         r"dial tcp \S+:(?:6443|2379|2380|10250|10257|10259): connect: no route to host",
+         "a control-plane port answers `no route to host`: a firewall rejects it with an ICMP "
+         "host-prohibited reply (firewalld's default), or the address is down or wrong", Severity.ERROR,
+         "dial tcp 172.28.62.68:10250: connect: no route to host", _KADM + "1520",
+         detail=r"dial tcp (\S+:\d+): connect: no route"),
     _sig("SERVICE_VIP_TIMEOUT", ("i/o timeout",), r"(?<!Unable to connect to the server: )dial tcp (?:10|172)\.\d+\.\d+\.1:443: i/o timeout",
          "a pod cannot reach the `kubernetes` Service address (the API server behind its cluster IP): "
          "kube-proxy's rules, the CNI or a firewall between nodes drops the traffic", Severity.ERROR,
@@ -557,6 +563,24 @@ SIGNATURES: tuple[Signature, ...] = (
          '"command failed" err="failed to run Kubelet: invalid kubeconfig: error loading config file '
          '\\"/var/lib/kubelet/kubeconfig\\": read /var/lib/kubelet/kubeconfig: is a directory"',
          "https://github.com/kelseyhightower/kubernetes-the-hard-way/issues/807"),
+    _sig("KUBELET_CONTAINER_MANAGER_FAILED", ("Fail",), r"Failed to start ContainerManager",
+         "the kubelet cannot set up its cgroups (QoS containers, a missing cgroup controller, cgroup driver "
+         "trouble): it does not run pods and keeps restarting", Severity.ERROR,
+         'kubelet.go:1547] "Failed to start ContainerManager" err="failed to initialize top level QOS containers: '
+         'root container [kubepods] doesn\'t exist"', "https://github.com/canonical/k8s-snap/issues/483",
+         detail=r"ContainerManager\"?\s*(?:err=\")?([^:\]\"]{0,80})"),
+    _sig("KUBELET_EVICTING", ("evict",),
+         r"eviction manager: (?:attempting to reclaim|must evict pod|eviction thresholds have been met|"
+         r"pods? \S+ evicted)",
+         "the kubelet is under resource pressure (disk or memory) and reclaims it: images and containers are "
+         "removed, then pods evicted", Severity.WARNING,
+         "W1010 09:15:45.265944       1 eviction_manager.go:333] eviction manager: attempting to reclaim "
+         "ephemeral-storage", _K3S + "888", detail=r"to reclaim (\S+)"),
+    _sig("IMAGE_GC_FAILED", ("fail",), r"failed to garbage collect required amount of images",
+         "the kubelet's disk is above its image garbage-collection threshold and deleting unused images does "
+         "not free enough: disk pressure and evictions follow", Severity.WARNING,
+         "failed to garbage collect required amount of images. Wanted to free 473842483 bytes, but freed 0 "
+         "bytes", _K + "71869"),
     _sig("KUBELET_CGROUP_DRIVER", ("fail",), r"kubelet cgroup driver: .* is different from \S+ cgroup driver",
          "the kubelet and the container runtime use different cgroup drivers: the kubelet exits", Severity.CRITICAL,
          "Jan 03 01:49:48 banwagong localkube[30646]: kubelet: Exit with error: failed to run Kubelet: failed to "
@@ -754,6 +778,15 @@ SIGNATURES: tuple[Signature, ...] = (
          '(Permission denied) at initial connection step of tcp-check", check duration: 0ms. 1 active and 0 '
          'backup servers left. 0 sessions active, 0 requeued, 0 remaining in queue.',
          "https://github.com/cnych/qikqiak.com/issues/6", detail=r"(\d+) active and \d+ backup servers left"),
+    _sig("LB_UPSTREAM_REFUSED", ("rror",),
+         r"(?:connect\(\) failed \(111: Connection refused\)|upstream timed out \(110: Connection timed out\)) "
+         r"while connecting to upstream.*upstream: \"?[^\s\"]+:6443",
+         "nginx in front of the API servers cannot connect to an API server backend (it refuses or does not "
+         "answer on 6443)", Severity.ERROR,
+         '2021/03/22 10:45:14 [error] 15#15: *1063 connect() failed (111: Connection refused) while connecting to '
+         'upstream, client: 172.18.0.1, server: 0.0.0.0:6443, upstream: "172.18.0.3:6443", bytes from/to '
+         'client:0/0, bytes from/to upstream:0/0', "https://github.com/k3d-io/k3d/issues/542",
+         detail=r'upstream: "?([^\s",]+)'),
     _sig("VIP_CHECK_FAILED", ("fail", "FAULT"), r"VRRP_Script\(\S+\) failed|Entering FAULT STATE",
          "keepalived's health check of the local API server fails: this node should not hold the VIP",
          Severity.WARNING,

@@ -301,6 +301,7 @@ FAMILIES: tuple[Family, ...] = (
     Family("KUBELET_CANNOT_START", Category.NODE, Severity.CRITICAL, "The kubelet refuses to start",
            "No kubelet log shows swap on, a cgroup-driver mismatch, or a missing config/kubeconfig file.",
            ("KUBELET_SWAP_ON", "KUBELET_CGROUP_DRIVER", "KUBELET_CONFIG_FILE_FAILED",
+            "KUBELET_CONTAINER_MANAGER_FAILED",
             "KUBELET_BOOTSTRAP_KUBECONFIG_MISSING", "KUBELET_KUBECONFIG_INVALID"),
            "Turn swap off (and out of /etc/fstab), make the kubelet's cgroupDriver match the runtime's, or "
            "give it the files it loads: on a kubeadm node /var/lib/kubelet/config.yaml and kubelet.conf are "
@@ -361,6 +362,24 @@ FAMILIES: tuple[Family, ...] = (
            "stays "
            "NotReady. Normal for a few minutes right after kubeadm init.",
            ("ls -la /etc/cni/net.d /opt/cni/bin", "kubectl -n kube-system get pods -o wide")),
+    Family("CONTROL_PLANE_NO_ROUTE", Category.CONNECTIVITY, Severity.ERROR,
+           "Control-plane port answers no route to host",
+           "No log shows `connect: no route to host` on a control-plane port (6443, 2379, 2380, 10250, "
+           "10257, 10259).", ("CONTROL_PLANE_NO_ROUTE",),
+           "`no route to host` on a reachable network is a firewall rejecting the port (firewalld's default "
+           "REJECT answers icmp-host-prohibited): open the control-plane ports between the nodes, or check "
+           "that the address is up and right.",
+           ("firewall-cmd --list-all", "iptables -S INPUT | grep -iE 'reject|drop'",
+            "firewall-cmd --permanent --add-port=6443/tcp --add-port=2379-2380/tcp --add-port=10250/tcp && "
+            "firewall-cmd --reload")),
+    Family("NODE_RESOURCE_PRESSURE_LOG", Category.NODE, Severity.WARNING,
+           "The kubelet reclaims disk or memory",
+           "No kubelet log shows its eviction manager reclaiming resources or image garbage collection "
+           "failing to free enough disk.", ("KUBELET_EVICTING", "IMAGE_GC_FAILED"),
+           "The node is short of disk (or memory): free space under /var/lib (container images, logs), or "
+           "give the node more; the kubelet evicts pods until it is under its thresholds again.",
+           ("df -h /var/lib/kubelet /var/lib/containerd", "crictl rmi --prune",
+            "kubectl describe node | grep -A6 Conditions")),
     Family("SERVICE_VIP_UNREACHABLE", Category.CONNECTIVITY, Severity.ERROR,
            "Pods cannot reach the kubernetes Service",
            "No pod log times out dialling the `kubernetes` Service address (x.x.x.1:443).",
@@ -377,7 +396,7 @@ FAMILIES: tuple[Family, ...] = (
            "depend on it.", ("timedatectl", "chronyc tracking")),
     Family("LB_BACKEND_DOWN", Category.HA, Severity.CRITICAL, "Load balancer marks API servers down",
            "No load balancer log (haproxy) marks an API server backend DOWN or has no server available.",
-           ("LB_NO_BACKEND", "LB_BACKEND_DOWN"),
+           ("LB_NO_BACKEND", "LB_BACKEND_DOWN", "LB_UPSTREAM_REFUSED"),
            "The load balancer cannot health-check the API servers: they are down, or its checks are blocked "
            "(SELinux `haproxy_connect_any`, a firewall, a wrong port).",
            ("systemctl status haproxy", "setsebool -P haproxy_connect_any 1",
