@@ -298,6 +298,23 @@ SIGNATURES: tuple[Signature, ...] = (
          "etcd's --name is not one of the names in --initial-cluster: it exits at start", Severity.CRITICAL,
          "2019-10-25 20:24:39.618568 C | etcdmain: couldn't find local name \"dphaim-20\" in the initial cluster "
          "configuration", _E + "11294", detail=r'local name \\?"([^"\\]*)'),
+    _sig("ETCD_MEMBER_REMOVED", (" E | ", "rror"), r"the member has been permanently removed from the cluster",
+         "this etcd member was removed from the cluster (`member remove`) but still runs with its old data: it "
+         "stops; re-add it with `member add` and an empty data dir", Severity.ERROR,
+         "2016-06-02 18:45:52.144672 E | etcdserver: the member has been permanently removed from the cluster",
+         _E + "5550"),
+    _sig("ETCD_REMOVED_PEER_REJECTED", ("rejected",),
+         r"rejected the stream from peer \S+ since it was removed|rejected stream from remote peer because it was "
+         r"removed",
+         "a member that was removed from the cluster is still running and tries to talk to it", Severity.WARNING,
+         "2016-06-02 18:45:52.145867 W | rafthttp: rejected the stream from peer 4ad5e5c2c6d6d861 since it was "
+         "removed", _E + "5550", detail=r"from peer (\S+)"),
+    _sig("ETCD_REMOTE_PEER_NOT_FOUND", ("fail",), r"failed to find remote peer in cluster|failed to find member \S+ in cluster",
+         "a peer that this member does not know contacts it (a removed or replaced member, or one from "
+         "another cluster)", Severity.WARNING,
+         '{"level":"warn","ts":"2024-11-27T13:49:38.498857Z","caller":"rafthttp/http.go:413","msg":"failed to find '
+         'remote peer in cluster","local-member-id":"888f71556fc51deb","remote-peer-id-stream-handler":'
+         '"888f71556fc51deb"}', _E + "18958"),
     _sig("ETCD_NOT_A_MEMBER", ("Fail", "fail"), r"is a not a member of the etcd cluster|not a member of the etcd cluster",
          "this server's etcd is not in the member list the cluster holds (removed, or its address changed)",
          Severity.ERROR,
@@ -349,6 +366,11 @@ SIGNATURES: tuple[Signature, ...] = (
          '{"level":"warn","ts":"2024-11-27T13:49:38.498261Z","caller":"rafthttp/stream.go:421","msg":"lost TCP streaming '
          'connection with remote peer","stream-reader-type":"stream MsgApp v2","local-member-id":"888f71556fc51deb",'
          '"remote-peer-id":"3667fe0856532cbb","error":"context canceled"}', _E + "18958"),
+    _sig("ETCD_STREAM_READ_FAILED", ("fail",), r"failed to read \S+ on stream",
+         "an etcd member's raft stream from a peer broke (the peer stopped or restarted, or the network "
+         "between them dropped)", Severity.WARNING,
+         "2016-06-02 18:45:52.046166 E | rafthttp: failed to read 4ad5e5c2c6d6d861 on stream MsgApp v2 "
+         "(net/http: request canceled)", _E + "5550", detail=r"failed to read (\S+) on stream"),
     _sig("ETCD_CLOCK_DIFFERENCE", ("clock difference",), r"the clock difference against peer \S+ is too high",
          "etcd members' clocks differ by more than 1 s: leases and TTLs misbehave; fix time synchronisation",
          Severity.WARNING,

@@ -114,7 +114,7 @@ FAMILIES: tuple[Family, ...] = (
            recovery=("ETCD_ELECTED_LEADER",), current_is_worst=True, history=False, port=2380),
     Family("ETCD_PEER_UNREACHABLE", Category.ETCD, Severity.ERROR, "etcd members cannot reach each other",
            "No etcd log shows a peer refusing 2380, failing its health check or going inactive.",
-           ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE", "ETCD_STREAM_LOST"),
+           ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE", "ETCD_STREAM_LOST", "ETCD_STREAM_READ_FAILED"),
            "A member that refuses 2380 is down or not listening there; one that times out is cut off (a "
            "firewall, a routing problem). Start the member or open 2380 between the control-plane nodes.",
            ("ss -ltnp | grep -E ':2379|:2380'", "crictl ps -a --name etcd", _ETCD_LOGS,
@@ -130,7 +130,8 @@ FAMILIES: tuple[Family, ...] = (
            "cluster, or "
            "k3s/RKE2 failing to join the embedded etcd.",
            ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS",
-            "ETCD_ALREADY_BOOTSTRAPPED", "ETCD_PEER_URLS_INVALID", "ETCD_LOCAL_NAME_NOT_IN_CLUSTER"),
+            "ETCD_ALREADY_BOOTSTRAPPED", "ETCD_PEER_URLS_INVALID", "ETCD_LOCAL_NAME_NOT_IN_CLUSTER",
+            "ETCD_MEMBER_REMOVED", "ETCD_REMOVED_PEER_REJECTED", "ETCD_REMOTE_PEER_NOT_FOUND"),
            "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
            "enough). Remove the stale member, make the others healthy, then join again.",
            (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
