@@ -433,6 +433,10 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.CRITICAL,
          "Error: unable to load client CA file: unable to load client CA file: open /etc/kubernetes/pki/root/tls.crt: "
          "no such file or directory", "https://github.com/kubernetes-retired/cluster-api-provider-nested/issues/190"),
+    _sig("TLS_KEY_MISMATCH", ("does not match",), r"tls: private key does not match public key",
+         "a component's key file is not the key of its certificate (a certificate renewed without its key, or "
+         "files swapped): it cannot serve or present TLS", Severity.CRITICAL,
+         "v3_grpc_test.go:1427: tls: private key does not match public key", _E + "7865"),
     _sig("CERT_FILE_UNREADABLE", ("rror",),
          r"unable to load (?:server certificate|client CA file).*permission denied",
          "a component may not read its certificate or key file (ownership or mode): it exits at start",
@@ -555,6 +559,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "proxy, err: Get https://10.0.0.1:443/api/v1/nodes/ralphk8s-node-3: dial tcp 10.0.0.1:443: i/o timeout",
          "https://github.com/kubernetes-retired/kubernetes-anywhere/issues/232",
          detail=r"dial tcp (\S+:443): i/o timeout"),
+    _sig("CNI_CONFIG_MISSING", ("Unable",), r"Unable to update cni config: [Nn]o networks found in \S+",
+         "the kubelet finds no CNI network configuration: no network plugin is installed (or its pods do not "
+         "run), so pods get no network and the node stays NotReady", Severity.WARNING,
+         "Jun 22 00:03:17 k8s-master-server kubelet[13584]: W0622 00:03:17.754367   13584 cni.go:171] Unable to "
+         "update cni config: No networks found in /etc/cni/net.d", _OPS + "232",
+         detail=r"no networks found in (\S+)"),
     _sig("CNI_NOT_READY", ("NetworkReady=false", "NetworkPluginNotReady"),
          r"Container runtime network not ready|NetworkPluginNotReady",
          "the kubelet has no working CNI network (no plugin installed yet, or its config/pods broken): the node "
@@ -704,6 +714,19 @@ SIGNATURES: tuple[Signature, ...] = (
          'Jul 27 17:22:17 kubernetes kubelet[10401]: E0727 17:22:17.032125   10401 kubelet_node_status.go:103] '
          'Unable to register node "kubernetes" with API server: Post https://192.168.1.19:6443/api/v1/nodes: dial '
          'tcp 192.168.1.19:6443: connect: connection refused', _KADM + "1026", detail=_REFUSED_DETAIL),
+    _sig("K3S_CA_CERTS_FAILED", ("fail",),
+         r"failed to get CA certs(?: at \S+)?: Get \S+: (?:EOF|read tcp .*(?:connection reset by peer|EOF)|"
+         r".*i/o timeout|.*no route to host)",
+         "a k3s/RKE2 node cannot fetch the server's CA through its local load balancer: the server's 6443 does "
+         "not answer TLS (server down, a proxy or firewall in the way)", Severity.ERROR,
+         'ERRO[0007] failed to get CA certs: Get "https://127.0.0.1:6444/cacerts": read tcp '
+         '127.0.0.1:47166->127.0.0.1:6444: read: connection reset by peer', _K3S + "9748"),
+    _sig("KUBELET_LEASE_FAILED", ("Fail",), r"Failed to ensure lease exists, will retry",
+         "the kubelet cannot create or renew its node lease through the API server (it is unreachable, slow, "
+         "or rejects the kubelet): the node turns NotReady after the grace period", Severity.WARNING,
+         'kubelet[539]: E0119 13:38:02.328212     539 controller.go:146] "Failed to ensure lease exists, will retry" '
+         'err="Get \\"https://kub-lb-api-icce.fltd.loc:6443/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/'
+         'leases/ic>', "https://github.com/cri-o/cri-o/issues/7701"),
     _sig("KUBEADM_JOIN_API_UNREACHABLE", ("rror",),
          r"couldn't validate the identity of the API Server",
          "kubeadm join cannot reach the API server it was told to join (down, firewalled, or a wrong address)",

@@ -174,7 +174,7 @@ FAMILIES: tuple[Family, ...] = (
            ("APISERVER_REFUSED", "APISERVER_CLIENT_TIMEOUT", "APISERVER_PROBE_FAILED",
             "APISERVER_CONNECT_TIMEOUT", "KUBELET_NODE_NOT_FOUND", "KUBEADM_JOIN_API_UNREACHABLE",
             "APISERVER_SERVICE_UNAVAILABLE", "KUBELET_NODE_STATUS_RETRIES", "RKE2_WAITING_FOR_APISERVER",
-            "CM_APISERVER_NOT_HEALTHY", "LEASE_RENEW_TIMEOUT"),
+            "CM_APISERVER_NOT_HEALTHY", "LEASE_RENEW_TIMEOUT", "K3S_CA_CERTS_FAILED", "KUBELET_LEASE_FAILED"),
            "Clients cannot reach the API server: it is down or restarting (see its container and log), "
            "overloaded, or a firewall rejects 6443.",
            ("crictl ps -a --name kube-apiserver", _logs("kube-apiserver"), "ss -ltnp | grep 6443",
@@ -257,7 +257,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("CERT_FILE_INVALID", Category.CERTIFICATES, Severity.CRITICAL, "A certificate file is empty or "
                                                                           "invalid",
            "No component says its serving certificate has no content or holds no PEM data.",
-           ("SERVING_CERT_MISSING", "CERT_FILE_NOT_FOUND", "CERT_FILE_UNREADABLE", "CA_FILE_NOT_READABLE"),
+           ("SERVING_CERT_MISSING", "CERT_FILE_NOT_FOUND", "CERT_FILE_UNREADABLE", "CA_FILE_NOT_READABLE",
+            "TLS_KEY_MISMATCH"),
            "Regenerate the certificate file (MicroK8s: `microk8s refresh-certs`; kubeadm: `kubeadm certs "
            "renew`); "
            "an empty file usually follows a full disk.",
@@ -358,7 +359,8 @@ FAMILIES: tuple[Family, ...] = (
            split="component", also=_COMPONENT_CATEGORIES),
     Family("CNI_NOT_READY_LOG", Category.CONNECTIVITY, Severity.WARNING,
            "The node's pod network is not ready",
-           "No kubelet log says its container runtime network is not ready (CNI).", ("CNI_NOT_READY",),
+           "No kubelet log says its container runtime network is not ready (CNI).",
+           ("CNI_NOT_READY", "CNI_CONFIG_MISSING"),
            "Install the cluster's CNI plugin (or fix its pods and /etc/cni/net.d): until it runs the node "
            "stays "
            "NotReady. Normal for a few minutes right after kubeadm init.",
