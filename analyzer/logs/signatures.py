@@ -327,6 +327,15 @@ SIGNATURES: tuple[Signature, ...] = (
          "Jul 18 09:22:50 node2 etcd[7535]: request sent was ignored (cluster ID mismatch: peer[9c64eb1dbc4fc47e]"
          "=f220db43b21e2af0, local=2d3173185977a3e4)", _E + "10897"),
     # -- etcd: leadership -----------------------------------------------------------------------
+    _sig("ETCD_QUORUM_INACTIVE", ("quorum",), r"stepped down to follower since quorum is not active",
+         "the etcd leader no longer hears from a majority of members and steps down: the cluster has no "
+         "quorum until enough members come back", Severity.ERROR,
+         '{"level":"warn","ts":"2026-11-27T01:57:17.624Z","caller":"raft/raft.go:1017","msg":"3146adaba9d35d36 '
+         'stepped down to follower since quorum is not active"}', _LAB + "etcd-zap-quorum-lost-cp-1.log"),
+    _sig("ETCD_LEADER_CHANGED", ("leader ",), r"etcdserver: leader changed",
+         "a request failed because the etcd leader changed while it ran: one election is harmless, frequent "
+         "ones mean slow disks, CPU starvation or a flaky network between members", Severity.WARNING,
+         "Error from server: etcdserver: leader changed", "https://github.com/hitachienergy/epiphany/issues/1124"),
     _sig("ETCD_LOST_LEADER", ("lost",), r"lost leader",
          "this etcd member lost its leader: an election follows", Severity.WARNING,
          '{"level":"info","ts":"2021-09-16T05:38:00.587Z","caller":"raft/node.go:336","msg":"raft.node: '
@@ -552,6 +561,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "host-prohibited reply (firewalld's default), or the address is down or wrong", Severity.ERROR,
          "dial tcp 172.28.62.68:10250: connect: no route to host", _KADM + "1520",
          detail=r"dial tcp (\S+:\d+): connect: no route"),
+    _sig("KUBE_PROXY_IPTABLES_FAILED", ("Fail",), r"Failed to execute iptables-restore",
+         "kube-proxy cannot program its Service rules (iptables-restore fails: a missing kernel module, an "
+         "iptables/nftables mismatch): Services, including the `kubernetes` one, stop working on the node",
+         Severity.ERROR,
+         'proxier.go:1484] "Failed to execute iptables-restore" err="exit status 1 (iptables-restore: line 1193 '
+         'failed\\n)"', _K + "112292"),
     _sig("SERVICE_VIP_TIMEOUT", ("i/o timeout",), r"(?<!Unable to connect to the server: )dial tcp (?:10|172)\.\d+\.\d+\.1:443: i/o timeout",
          "a pod cannot reach the `kubernetes` Service address (the API server behind its cluster IP): "
          "kube-proxy's rules, the CNI or a firewall between nodes drops the traffic", Severity.ERROR,
@@ -708,6 +723,12 @@ SIGNATURES: tuple[Signature, ...] = (
          '\\"v1beta1.metrics.k8s.io\\" with err: failed to download v1beta1.metrics.k8s.io: failed to retrieve '
          'openAPI spec, http error: ResponseCode: 503, Body: service unavailable" component=kube-apiserver '
          'stream=stderr', "https://github.com/k0sproject/k0sctl/issues/829"),
+    _sig("KUBECTL_NO_KUBECONFIG", ("refused",),
+         r"connection to the server (?:localhost|127\.0\.0\.1):8080 was refused",
+         "kubectl found no kubeconfig (KUBECONFIG unset, no ~/.kube/config on this host) and tried its "
+         "built-in default localhost:8080: this says nothing about the API server", Severity.INFO,
+         "The connection to the server localhost:8080 was refused - did you specify the right host or port?",
+         _K + "23726"),
     _sig("APISERVER_REFUSED", ("refused",), r":(?:6443|16443)\b.*connection refused|:(?:6443|16443) was refused",
          "a client is refused on the API server's port 6443: the API server is down (or a REJECT rule answers)",
          Severity.CRITICAL,
@@ -948,6 +969,20 @@ SIGNATURES: tuple[Signature, ...] = (
          'Error from server: Get "https://10.128.0.43:10250/containerLogs/kubechat/celerybeat-7495bddc79-ff795/'
          'kubechat-celerybeat": dial tcp 10.128.0.43:10250: connect: connection refused',
          "https://github.com/apecloud/ApeRAG/issues/407", detail=_REFUSED_DETAIL),
+    # -- generic name resolution: after the rows that know what the name was for -----------------
+    _sig("LOCALHOST_UNRESOLVED", ("no such host",), r"lookup localhost on \S+: no such host",
+         "`localhost` does not resolve on the node (/etc/hosts lacks it), so components that bind or dial "
+         "localhost fail", Severity.ERROR,
+         "Aug 23 12:22:08 QlikSenseLinux kubelet[20775]: F0823 12:22:08.340408 20775 docker_service.go:412] "
+         "Streaming server stopped unexpectedly: listen tcp: lookup localhost on 8.8.8.8:53: no such host",
+         "https://github.com/kubernetes/minikube/issues/5186"),
+    _sig("DNS_LOOKUP_FAILED", ("no such host",), r"(?:dial|listen) tcp: lookup \S+(?: on \S+)?: no such host",
+         "a component cannot resolve the name of an endpoint it needs (API server, etcd, a node): DNS or "
+         "/etc/hosts on the node lacks it", Severity.WARNING,
+         "May 04 16:49:58 ip-10-43-214-92.eu-central-1.compute.internal kubelet-wrapper[1039]: E0504 "
+         "16:49:58.108161    1039 event.go:202] Unable to write event: 'dial tcp: lookup kube.dev.int.foo.com: no "
+         "such host' (may retry after sleeping)", "https://github.com/coreos/coreos-kubernetes/issues/460",
+         detail=r"lookup (\S+?)(?: on |: )"),
 )
 
 #: every distinct anchor, in a fixed order; a signature's bit mask says which it uses

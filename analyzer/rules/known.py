@@ -107,7 +107,8 @@ FAMILIES: tuple[Family, ...] = (
     Family("ETCD_LEADER_LOST_LOG", Category.ETCD, Severity.ERROR, "etcd lost its leader",
            "No etcd log shows a lost leader or `no leader` after start-up (elections past term 2) without a "
            "new leader elected afterwards.",
-           ("ETCD_NO_LEADER", "ETCD_LOST_LEADER", "ETCD_ELECTION"),
+           ("ETCD_NO_LEADER", "ETCD_LOST_LEADER", "ETCD_ELECTION", "ETCD_QUORUM_INACTIVE",
+            "ETCD_LEADER_CHANGED"),
            "Members that keep starting elections cannot reach a quorum: check that every member runs, "
            "that they reach each other on 2380, and their disk latency.",
            (_ETCDCTL + " endpoint status -w table", _ETCD_LOGS, "ss -tnp | grep 2380"),
@@ -383,6 +384,29 @@ FAMILIES: tuple[Family, ...] = (
            "give the node more; the kubelet evicts pods until it is under its thresholds again.",
            ("df -h /var/lib/kubelet /var/lib/containerd", "crictl rmi --prune",
             "kubectl describe node | grep -A6 Conditions")),
+    Family("KUBE_PROXY_RULES_FAILING", Category.CONNECTIVITY, Severity.ERROR,
+           "kube-proxy cannot program Service rules",
+           "No kube-proxy log shows iptables-restore failing.", ("KUBE_PROXY_IPTABLES_FAILED",),
+           "kube-proxy's rules are not applied, so Service addresses (the `kubernetes` Service too) do not "
+           "work on the node: check the iptables backend (legacy vs nft) matches the node's, and the kernel "
+           "modules kube-proxy needs.",
+           ("kubectl -n kube-system logs -l k8s-app=kube-proxy --tail=50", "iptables --version",
+            "lsmod | grep -E 'ip_tables|nf_tables|ip_vs'")),
+    Family("NAME_RESOLUTION_FAILED", Category.CONNECTIVITY, Severity.ERROR,
+           "A control-plane name does not resolve",
+           "No log shows a lookup of an endpoint name (or localhost) failing with `no such host`.",
+           ("LOCALHOST_UNRESOLVED", "DNS_LOOKUP_FAILED"),
+           "Make the names resolve on every node: /etc/hosts must map localhost, and the API server / etcd "
+           "/ node names in kubeconfigs and flags must be in DNS or /etc/hosts.",
+           ("getent hosts localhost", "grep -E 'server:' /etc/kubernetes/*.conf", "cat /etc/resolv.conf")),
+    Family("KUBECTL_NOT_CONFIGURED", Category.APISERVER, Severity.INFO,
+           "kubectl has no kubeconfig (not an API server fault)",
+           "No kubectl output shows it falling back to localhost:8080 for lack of a kubeconfig.",
+           ("KUBECTL_NO_KUBECONFIG",),
+           "Point kubectl at the cluster: on a kubeadm control-plane node copy /etc/kubernetes/admin.conf to "
+           "~/.kube/config (or export KUBECONFIG); on other hosts copy a kubeconfig there first.",
+           ("mkdir -p ~/.kube && sudo cp -i /etc/kubernetes/admin.conf ~/.kube/config && "
+            "sudo chown \"$(id -u):$(id -g)\" ~/.kube/config", "kubectl config view --minify")),
     Family("SERVICE_VIP_UNREACHABLE", Category.CONNECTIVITY, Severity.ERROR,
            "Pods cannot reach the kubernetes Service",
            "No pod log times out dialling the `kubernetes` Service address (x.x.x.1:443).",
@@ -460,7 +484,8 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
             lasting = bool(family.lasting) and max(f.peak for f in group) >= family.lasting
             severity = (family.severity if family.current_is_worst or lasting
                         or worst.rank < family.severity.rank else worst)
-            if severity == Severity.INFO:
+            # INFO lines inform only in a family declared INFO (they explain something that is no fault)
+            if severity == Severity.INFO and family.severity != Severity.INFO:
                 continue
             writers = sorted({f.component for f in group} - {"unknown"})
             where = f" in the log of {', '.join(writers)}" if writers else ""
