@@ -393,6 +393,8 @@ class _TarOpener(_Opener):
         self.spans: dict[str, tuple[int, int]] = {}
         #: later copies of members the archive holds more than once
         self.copies: dict[str, list[tuple[int, int]]] = {}
+        #: symbolic links (never read here; other tools' bundles resolve them: analyzer/foreign)
+        self.links: dict[str, str] = {}
         try:
             with path.open("rb") as handle:
                 gzipped = handle.read(2) == b"\x1f\x8b"
@@ -429,6 +431,8 @@ class _TarOpener(_Opener):
                 self.warnings.append(f"ignored unsafe archive member {info.name[:200]!r}")
                 continue
             if not info.isreg():
+                if info.issym():
+                    self.links[rel] = info.linkname
                 self.warnings.append(f"ignored non-regular archive member {info.name[:200]!r}")
                 continue
             if info.size > MAX_MEMBER_BYTES:
@@ -550,7 +554,7 @@ def open_bundle(path: Path) -> Bundle:
 
 def _is_tarball(path: Path) -> bool:
     name = path.name.lower()
-    return name.endswith((".tar.gz", ".tgz", ".tar"))
+    return name.endswith((".tar.gz", ".tgz", ".tar", ".tar.xz", ".txz"))
 
 
 def discover(paths: list[Path]) -> Iterator[Path]:
@@ -590,6 +594,7 @@ def open_bundles(paths: list[Path], as_type: str | None = None, node: str | None
     reader.py; `as_type` overrides the detected types). InputError on the first input that cannot be
     read."""
     from .evidence.reader import LooseFile, open_loose  # the reader builds on this module
+    from .foreign import open_foreign  # another tool's bundle: one pseudo-bundle per node
 
     bundles: list[Bundle] = []
     loose: list[LooseFile] = []
@@ -599,7 +604,10 @@ def open_bundles(paths: list[Path], as_type: str | None = None, node: str | None
                 loose.append(LooseFile("stdin", None, stdin or b""))
                 continue
             for found in discover([path]):
-                if found.is_dir() and not (found / "manifest.json").is_file() and not any(
+                foreign = open_foreign(found)
+                if foreign:
+                    bundles.extend(foreign)
+                elif found.is_dir() and not (found / "manifest.json").is_file() and not any(
                         (p / "manifest.json").is_file() for p in found.iterdir()):
                     loose += [LooseFile(str(f.relative_to(found)), f) for f in _loose_files(found)]
                 elif found.is_file() and not _is_tarball(found):

@@ -265,6 +265,62 @@ def grep_command(pattern: str, paths: tuple[Path, ...], ignore_case: bool, fixed
     sys.exit(0 if found else 1)
 
 
+@main.command("redact")
+@click.argument("bundle", type=click.Path(path_type=Path))
+@click.option("--output", "-o", required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="The new bundle (.tar.gz); the input is never changed.")
+@click.option("--obfuscate", metavar="hostnames,ips", default="",
+              help="Also replace hostnames and/or IPv4 addresses with consistent tokens.")
+@click.option("--obfuscate-key-file", type=click.Path(path_type=Path, dir_okay=False),
+              help="File holding the run key: the same key gives the same tokens on every node.")
+def redact_command(bundle: Path, output: Path, obfuscate: str, obfuscate_key_file: Path | None) -> None:
+    """Apply today's redaction (and obfuscation) to a bundle collected earlier, as a new bundle.
+
+    Every item goes through the collector's secret finder; certificate items keep their
+    CERTIFICATE blocks only. Prints what was redacted, the new archive's SHA-256, and what a
+    secret scan still finds in it (exit 1 then). Exit 2: unreadable input or unwritable output.
+    """
+    from .redact import redact_bundle
+
+    kinds = [k for k in obfuscate.split(",") if k]
+    unknown = sorted(set(kinds) - {"hostnames", "ips"})
+    if unknown:
+        fail(f"--obfuscate takes hostnames and/or ips, not {', '.join(map(repr, unknown))}")
+    if kinds and obfuscate_key_file is None:
+        fail("--obfuscate needs --obfuscate-key-file (the same key for every node of one cluster)")
+    if not output.name.endswith((".tar.gz", ".tgz")):
+        fail(f"{visible(str(output))}: the output is a bundle, name it *.tar.gz")
+    if output.exists() and output.resolve() == bundle.resolve():
+        fail("the output would replace the input: write the redacted bundle to another file")
+    found = _bundles_of((bundle,))
+    if len(found) != 1:
+        for extra in found:
+            extra.close()
+        fail(f"{visible(str(bundle))} holds {len(found)} bundles: redact one node's bundle at a time")
+    opened = found[0]
+    try:
+        key = obfuscate_key_file.read_bytes().strip() if obfuscate_key_file else b""
+        done = redact_bundle(opened, output, kinds, key)
+    except OSError as exc:
+        fail(f"{obfuscate_key_file}: cannot read the key ({exc.strerror})")
+        return
+    except InputError as exc:
+        fail(str(exc))
+        return
+    finally:
+        opened.close()
+    for item_id, count in sorted(done.by_item.items()):
+        click.echo(f"redacted {count} in {item_id}")
+    click.echo(f"{done.total} redaction(s); written {visible(str(output))}")
+    if done.map_path:
+        click.echo(f"obfuscation map (keep it, do not send it): {visible(str(done.map_path))}")
+    click.echo(f"sha256 {done.sha256}  {visible(output.name)}")
+    for member, line, kind in done.remaining:
+        click.echo(f"still secret-shaped: {visible(member)}:{line}: {kind}")
+    if done.remaining:
+        sys.exit(1)
+
+
 # -- trust: verify before sending, decrypt and keys for support ------------------------------------
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))

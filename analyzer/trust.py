@@ -1,8 +1,9 @@
 """Trust: check a bundle before it is sent or opened, decrypt bundles sent encrypted, make support keys.
 
-The secret scanner is the collector's own `find_secrets` (one implementation, run on the node by
-`--verify` and here by `kubetriage verify`). Encrypted bundles are CMS (PKCS#7 enveloped data, as
-`openssl cms -encrypt -aes256 -outform DER` writes them) to support's RSA certificate.
+The secret scanner is the collector's own finder (`find_secrets`): the one its redaction uses, run
+on the node by `--verify` and here by `kubetriage verify`, so all three agree on what a secret is.
+Encrypted bundles are CMS (PKCS#7 enveloped data, as `openssl cms -encrypt -aes256 -outform DER`
+writes them) to support's RSA certificate.
 """
 
 from __future__ import annotations

@@ -15,6 +15,7 @@ import collections
 import datetime
 import errno
 import fnmatch
+import functools
 import glob
 import hashlib
 import hmac
@@ -50,6 +51,8 @@ LOGS_TOTAL_CAP = 100 * MB
 LOG_LINES = 20000
 # a file that says it is small (/proc, /sys) is still never read past this
 READ_LIMIT = 64 * MB
+# directory entries one file item may look at while searching for its files
+MAX_WALK_ENTRIES = 50000
 
 # ---------------------------------------------------------------------------------------------
 # What is collected. One row per item id; a glob row yields one record per matching file.
@@ -65,7 +68,8 @@ READ_LIMIT = 64 * MB
 #                      only ever with a client-certificate copy of the kubeconfig (see
 #                      client_cert_kubeconfig: a kubeconfig's exec plugin would run as root here)
 #   redact   text | cert   (see redact())
-#   needs    a gate that must have passed first ("api": /healthz answered)
+#   needs    a gate that must be open (GATES): "api" once /healthz answered; "etcd" unless the
+#            first etcd probe got no answer at all (each further probe would wait out its timeout)
 #   each     a command row run once per target that an earlier item's output names (see EACH:
 #            containers from cri.ps_json, certificates from pki.cert, pods from k8s.pending_pods);
 #            targets fill extra "{name}" tokens; records are commands/<id>/<key>.out
@@ -127,13 +131,13 @@ SPECS = [
     Spec("etcd.endpoint_health", "command", ETCDCTL + ["endpoint", "health", "--cluster", "-w", "json"],
          scope="cluster", env=ETCD_ENV, timeout=20),
     Spec("etcd.endpoint_status", "command", ETCDCTL + ["endpoint", "status", "--cluster", "-w", "json"],
-         scope="cluster", env=ETCD_ENV, timeout=20),
+         scope="cluster", env=ETCD_ENV, timeout=20, needs="etcd"),
     Spec("etcd.endpoint_status_local", "command", ETCDCTL + ["endpoint", "status", "-w", "json"],
-         scope="cluster", env=ETCD_ENV),
+         scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.member_list", "command", ETCDCTL + ["member", "list", "-w", "json"],
-         scope="cluster", env=ETCD_ENV),
+         scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.alarm_list", "command", ETCDCTL + ["alarm", "list", "-w", "json"],
-         scope="cluster", env=ETCD_ENV),
+         scope="cluster", env=ETCD_ENV, needs="etcd"),
     Spec("etcd.data_dir_usage", "command", ["du", "-sk", "{etcd_data_dir}"], timeout=30),
     Spec("etcd.data_dir_df", "command", ["df", "-P", "-k", "{etcd_data_dir}"]),
     # -- API server (only once /healthz answered) ------------------------------------------------
@@ -253,7 +257,7 @@ NOT_SECRET_LAST = frozenset((
     "uri", "endpoint", "host", "hostname", "port", "user", "username", "digest", "image", "selector",
     "webhook", "cache", "policy", "config", "kind", "hash"))
 # a value that is never a secret: placeholders, booleans, numbers and durations, references, paths
-NOT_A_VALUE = re.compile(rb"^(?:REDACTED.*|true|false|null|none|nil|yes|no|on|off|~|[0-9.]+[a-z]{0,3}"
+NOT_A_VALUE = re.compile(rb"^(?:-*REDACTED.*|true|false|null|none|nil|yes|no|on|off|~|[0-9.]+[a-z]{0,3}"
                          rb"|\$[({].*|<.*>|[*x.]+|/.*|[(&].*)$", re.I | re.S)
 RANDOMISH = re.compile(rb"^[A-Za-z0-9+/=_.~!@#%^&*-]{16,4096}$")
 # lowercase words joined by - or . (names, hostnames), and UUIDs: not generated secrets
@@ -266,6 +270,7 @@ def name_words(name):
     return [w for w in re.split(r"[^a-z0-9]+", name.lower()) if w]
 
 
+@functools.lru_cache(maxsize=4096)  # logs repeat their few names thousands of times
 def is_secret_name(name):
     words = name_words(name)
     if not words or words[-1] in NOT_SECRET_LAST:
@@ -274,6 +279,7 @@ def is_secret_name(name):
         words[i] in KEY_OWNERS and words[i + 1] == "key" for i in range(len(words) - 1))
 
 
+@functools.lru_cache(maxsize=4096)
 def plain_name(name):
     """A name no secret word is in, whose value may still be a secret when it looks random."""
     words = name_words(name)
@@ -292,8 +298,16 @@ def looks_random(value):
 def is_secret_value(value, listed):
     value = value.strip(b"\"' \t\r")
     if listed:
-        return len(value) >= 3 and not NOT_A_VALUE.match(value)
+        return len(value) >= 3 and (not NOT_A_VALUE.match(value) or random_after_slash(value))
     return looks_random(value)
+
+
+def random_after_slash(value):
+    """A generated secret that happens to start with '/' (AWS secret keys may), not a path: random
+    without its slashes, and no part of it a lowercase word as path parts are ('var', 'pki')."""
+    if not value.startswith(b"/") or not looks_random(value.replace(b"/", b"")):
+        return False
+    return not any(re.match(rb"^[a-z][a-z.-]{2,}$", part) for part in value.split(b"/"))
 
 
 # -- PEM ---------------------------------------------------------------------------------------
@@ -538,15 +552,24 @@ def yaml_sibling(data, pos):
     return None
 
 
-ENV_ASSIGNED = re.compile(rb"=\\?[\"']?([^\s\"'\\;,]{16,})")
-ENV_NAME_BEFORE = re.compile(rb"(?:^|[^A-Za-z0-9_])([A-Z][A-Z0-9_]{2,})\Z")
+# "=" first (a literal: fast), then in C what rules most out: a name of 3+ capitals before it, a
+# value that does not start like a path, a quote or a UUID
+ENV_ASSIGNED = re.compile(rb"=(?<=[A-Z0-9_]{3}=)\\?[\"']?(?![0-9a-f]{8}-[0-9a-f]{4}-)"
+                          rb"([^\s\"'\\;,/][^\s\"'\\;,]{15,})")
+ENV_NAME = re.compile(rb"[A-Z][A-Z0-9_]{2,}$")
+ENV_NAME_BYTES = frozenset(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
 
 
 def env_assignment_spans(data, low):
     """NAME=value of an environment variable whose name says nothing, when the value looks generated."""
     for m in ENV_ASSIGNED.finditer(data):
-        name = ENV_NAME_BEFORE.search(data, max(0, m.start() - 100), m.start())
-        if name and plain_name(name.group(1)) and looks_random(m.group(1)):
+        if not looks_random(m.group(1)):  # first: most values are paths, words, numbers
+            continue
+        start = m.start()
+        while start > 0 and data[start - 1] in ENV_NAME_BYTES and m.start() - start < 100:
+            start -= 1
+        name = data[start:m.start()]
+        if ENV_NAME.match(name) and (start == 0 or data[start - 1] not in NAME_BYTES) and plain_name(name):
             yield Span(m.start(1), m.end(1), "secret-env", None)
 
 
@@ -853,6 +876,10 @@ class Interrupted(Exception):
     """SIGINT/SIGTERM arrived while collecting: the bundle is written as partial."""
 
 
+class StagingError(Exception):
+    """An item could not be written into the staging folder (TMPDIR full or gone)."""
+
+
 def utcnow():
     return datetime.datetime.now(datetime.timezone.utc)
 
@@ -957,26 +984,106 @@ def is_log_item(item_id):
     return any(fnmatch.fnmatch(item_id, pattern) for pattern in LOG_ITEMS)
 
 
-def expand_globs(root, patterns):
-    """Yield (node path, resolved node path, real path or None) for every file a pattern matches.
+class WalkStopped(Exception):
+    """A file search used up its budget of entries or the deadline."""
 
-    Each once, sorted; symlinks resolved inside root (resolve_in_root); the real path is None when
-    a link cannot be resolved (a loop), a dangling link is yielded (reading it reports the error).
+
+class Budget(object):
+    """What one file search may look at: MAX_WALK_ENTRIES directory entries, until the deadline."""
+
+    def __init__(self, deadline):
+        self.left = MAX_WALK_ENTRIES
+        self.deadline = deadline
+
+    def spend(self):
+        self.left -= 1
+        if self.left < 0:
+            raise WalkStopped("file search stopped after %d entries" % MAX_WALK_ENTRIES)
+        if self.deadline is not None and time.monotonic() >= self.deadline:
+            raise WalkStopped("file search stopped: collection deadline reached")
+
+
+def list_dir(real, budget):
+    """Sorted (name, is a real folder) of a folder's entries; empty when it cannot be read."""
+    out = []
+    try:
+        with os.scandir(real) as entries:
+            for entry in entries:
+                budget.spend()
+                try:
+                    out.append((entry.name, entry.is_dir(follow_symlinks=False)))
+                except OSError:
+                    out.append((entry.name, False))
+    except (NotADirectoryError, FileNotFoundError, PermissionError):
+        pass
+    return sorted(out)
+
+
+def match_paths(root, pattern, budget):
+    """Node paths that a glob pattern (with ** and *) matches under root, sorted.
+
+    A link met while walking a wildcard is never followed into (a link to / would walk the whole
+    host); a fixed component that is a link is resolved inside the root. Hidden names match only
+    patterns that start with a dot, as with glob.
+    """
+    parts = [p for p in pattern.split("/") if p]
+    found = []
+    pending = [((), root, 0)]
+    while pending:
+        rel, real, i = pending.pop()
+        part, last = parts[i], i == len(parts) - 1
+        if part == "**":
+            pending.append((rel, real, i + 1))
+            pending.extend((rel + (name,), os.path.join(real, name), i)
+                           for name, is_dir in list_dir(real, budget) if is_dir and not name.startswith("."))
+            continue
+        if not glob.has_magic(part):
+            budget.spend()
+            if not os.path.lexists(os.path.join(real, part)):
+                continue
+            if last:
+                found.append("/" + "/".join(rel + (part,)))
+            else:
+                try:
+                    pending.append((rel + (part,), confined(root, "/".join(rel + (part,))), i + 1))
+                except OSError:
+                    pass
+            continue
+        for name, is_dir in list_dir(real, budget):
+            if fnmatch.fnmatchcase(name, part) and (part.startswith(".") or not name.startswith(".")):
+                if last:
+                    found.append("/" + "/".join(rel + (name,)))
+                elif is_dir:
+                    pending.append((rel + (name,), os.path.join(real, name), i + 1))
+    return sorted(found)
+
+
+def expand_globs(root, patterns, deadline=None):
+    """([(node path, resolved node path, real path or None)], why the search stopped or None).
+
+    Each file once, sorted per pattern; symlinks resolved inside root (resolve_in_root); the real
+    path is None when a link cannot be resolved (a loop), a dangling link is listed (reading it
+    reports the error); folders are left out.
     """
     seen = set()
-    for pattern in patterns:
-        for brace in expand_braces(pattern):
-            for found in sorted(glob.glob(os.path.join(root, brace.lstrip("/")), recursive=True)):
-                node_path = "/" + os.path.relpath(found, root)
-                if node_path in seen:
-                    continue
-                try:
-                    target, real = resolve_in_root(root, node_path)
-                except OSError:
-                    target, real = node_path, None
-                if real is None or not os.path.isdir(real):
-                    seen.add(node_path)
-                    yield node_path, target, real
+    files = []
+    budget = Budget(deadline)
+    try:
+        for pattern in patterns:
+            for brace in expand_braces(pattern):
+                for node_path in match_paths(root, brace, budget):
+                    if node_path in seen:
+                        continue
+                    try:
+                        target, real = resolve_in_root(root, node_path)
+                    except OSError:
+                        target, real = node_path, None
+                    if real is None or not os.path.isdir(real):
+                        seen.add(node_path)
+                        files.append((node_path, target, real))
+    except WalkStopped as exc:
+        return files, str(exc)
+    return files, None
 
 
 def expand_braces(pattern):
@@ -1194,10 +1301,14 @@ class Runner(object):
         if self.cluster_ok and self.ctx.kubeconfig.config:
             # private (the staging folder is 0700, the file 0600) and removed with the staging folder
             path = os.path.join(staging, ".kubeconfig")
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-            with os.fdopen(fd, "w") as handle:
-                handle.write(self.ctx.kubeconfig.config)
-            self.ctx.values["admin_conf"] = path
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as handle:
+                    handle.write(self.ctx.kubeconfig.config)
+                self.ctx.values["admin_conf"] = path
+            except OSError as exc:
+                self.ctx.missing["admin_conf"] = "cannot write the kubeconfig copy in %s: %s" % (
+                    staging, exc.strerror or exc)
 
     def run(self):
         specs = selected_specs(self.opt.exclude)
@@ -1246,19 +1357,28 @@ class Runner(object):
                     pass
         return self.cached_containers
 
-    def stage(self, rel, data, item_id):
-        """Write bytes into the staging folder within the size budgets; return (path, size, sha, cut)."""
+    def room(self, item_id):
+        """Bytes an item may still stage: what is left of the total and (for logs) the logs budget."""
         room = TOTAL_CAP - self.total
         if is_log_item(item_id):
             room = min(room, LOGS_TOTAL_CAP - self.log_total)
-        room = max(0, room)
+        return max(0, room)
+
+    def stage(self, rel, data, item_id):
+        """Write bytes into the staging folder within the size budgets; return (path, size, sha, cut)."""
+        room = self.room(item_id)
         cut = len(data) > room
         if cut:
             data = from_line_start(data[len(data) - room:]) if room else b""
         target = os.path.join(self.staging, rel)
-        os.makedirs(os.path.dirname(target), exist_ok=True)
-        with open(target, "wb") as handle:
-            handle.write(data)
+        try:
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            with open(target, "wb") as handle:
+                handle.write(data)
+        except OSError as exc:  # a full or broken TMPDIR: this item fails, the run goes on
+            if os.path.exists(target):
+                os.remove(target)
+            raise StagingError("cannot stage in %s: %s" % (self.staging, exc.strerror or exc)) from None
         self.total += len(data)
         if is_log_item(item_id):
             self.log_total += len(data)
@@ -1269,8 +1389,8 @@ class Runner(object):
             return "host command skipped: --root is not / (use --host-commands to run it anyway)"
         if spec.scope == "cluster" and not self.cluster_ok:
             return CLUSTER_SKIPPED
-        if spec.needs and not self.gates.get(spec.needs):
-            return "skipped: the API server did not answer /healthz"
+        if spec.needs and not self.gates.get(spec.needs, GATES[spec.needs][1]):
+            return "skipped: " + GATES[spec.needs][2]
         if time.monotonic() >= self.deadline:
             return "skipped: collection deadline reached"
         return None
@@ -1281,8 +1401,11 @@ class Runner(object):
         if spec.scope == "host" and not self.host_ok:
             self.record(spec, spec.source, started, skipped=self.skip_reason(spec))
             return
-        matched = False
-        for node_path, target, real in expand_globs(self.root, spec.source):
+        files, stopped = expand_globs(self.root, spec.source, self.deadline)
+        if stopped:
+            self.record(spec, spec.source, started, error=stopped, truncated=True)
+        matched = bool(stopped)
+        for node_path, target, real in files:
             matched = True
             started = utcnow()
             if real is None:
@@ -1309,17 +1432,22 @@ class Runner(object):
 
     def stage_file(self, spec, node_path, real):
         """Read, redact and stage one file; return the record fields."""
+        room = self.room(spec.id)
+        if not room:  # decided before reading: past the budget nothing more is read or redacted
+            return {"truncated": True, "skipped": BUDGET_USED}
         try:
-            data, truncated = read_tail(real, spec.cap)
+            data, truncated = read_tail(real, min(spec.cap, room))
         except OSError as exc:
             return {"error": "cannot read: %s" % (exc.strerror or exc)}
         data, count = redact(spec.redact, data)
         if spec.kind == "cert" and not data:
             return {"redactions": count, "skipped": "no certificate in file (private key material dropped)"}
-        rel, size, sha, cut = self.stage("files" + node_path, data, spec.id)
+        try:
+            rel, size, sha, cut = self.stage("files" + node_path, data, spec.id)
+        except StagingError as exc:
+            return {"error": str(exc), "redactions": count}
         if cut and not size:
-            return {"truncated": True, "skipped": "size budget used up (logs %d MiB, total %d MiB)" % (
-                LOGS_TOTAL_CAP // MB, TOTAL_CAP // MB)}
+            return {"truncated": True, "skipped": BUDGET_USED}
         return {"path": rel, "size": size, "sha256": sha, "truncated": truncated or cut, "redactions": count}
 
     # -- commands --------------------------------------------------------------------------------
@@ -1352,8 +1480,13 @@ class Runner(object):
             stdin_path = None
             if target.stdin is not None:
                 stdin_path = os.path.join(self.staging, ".cmd.in")
-                with open(stdin_path, "wb") as handle:
-                    handle.write(target.stdin)
+                try:
+                    with open(stdin_path, "wb") as handle:
+                        handle.write(target.stdin)
+                except OSError as exc:
+                    self.record(spec, spec.source, utcnow(), key=target.key,
+                                error="cannot stage in %s: %s" % (self.staging, exc.strerror or exc))
+                    continue
             self.run_command(spec, target.values, "commands/%s/%s" % (spec.id, name), stdin_path,
                              key=target.key)
         if len(targets) > MAX_TARGETS:
@@ -1374,25 +1507,34 @@ class Runner(object):
             return
         if shutil.which(argv[0]) is None:
             reason = "not installed: %s not found on PATH" % argv[0]
+        elif not self.room(spec.id):
+            reason = BUDGET_USED
         if reason:
             self.record(spec, argv, started, skipped=reason, **extra)
             return
         timeout = max(0.5, min(spec.timeout, self.deadline - time.monotonic()))
-        result = run_command(argv, timeout, spec.cap, spec.env, spec.merge, stdin_path)
+        cap = min(spec.cap, self.room(spec.id))
+        result = run_command(argv, timeout, cap, spec.env, spec.merge, stdin_path)
         fields = dict(extra, exit_code=result.rc, timed_out=result.timed_out, error=result.error)
         if result.rc is not None or result.timed_out:
             out, count = redact(spec.redact, result.out)
             err, more = redact(spec.redact, result.err)
-            path, size, sha, cut = self.stage(rel + ".out", out, spec.id)
-            fields.update(path=path, size=size, sha256=sha, truncated=result.truncated or cut,
-                          redactions=count + more)
-            if err:
-                fields["stderr_path"], _, fields["stderr_sha256"], _ = self.stage(rel + ".err", err, spec.id)
-            if result.rc not in (0, None):
+            try:
+                path, size, sha, cut = self.stage(rel + ".out", out, spec.id)
+                fields.update(path=path, size=size, sha256=sha, truncated=result.truncated or cut,
+                              redactions=count + more)
+                if err:
+                    staged = self.stage(rel + ".err", err, spec.id)
+                    fields["stderr_path"], fields["stderr_sha256"] = staged[0], staged[2]
+            except StagingError as exc:
+                fields["error"] = str(exc)
+            if result.rc not in (0, None) and not fields["error"]:
                 fields["error"] = "exit code %d: %s" % (result.rc, last_line(err or out))
         self.record(spec, argv, started, **fields)
         if spec.id == "k8s.healthz":
             self.gates["api"] = result.rc == 0
+        if spec.id == "etcd.endpoint_health":  # an unhealthy member still prints JSON; no etcd prints nothing
+            self.gates["etcd"] = result.rc == 0 or bool(result.out.strip())
         if spec.id == "cri.ps_json":
             self.ctx.use_containers(self.containers())
 
@@ -1428,6 +1570,11 @@ class SignalGuard(object):
         return False
 
 
+# gate: (the item that opens it, open when that item did not run, why the rows behind it are skipped)
+GATES = {"api": ("k8s.healthz", False, "the API server did not answer /healthz"),
+         "etcd": ("etcd.endpoint_health", True, "etcd did not answer etcd.endpoint_health (no output: "
+                                                "unreachable or timed out)")}
+BUDGET_USED = "size budget used up (logs %d MiB, total %d MiB)" % (LOGS_TOTAL_CAP // MB, TOTAL_CAP // MB)
 CLUSTER_SKIPPED = ("cluster command skipped: --root is a mounted disk, whose configuration is not run "
                    "(use --cluster-commands to reach the cluster it names)")
 
@@ -1534,16 +1681,96 @@ def write_archive(staging, top, manifest, target):
                     tar.add(os.path.join(staging, rel), arcname=top + "/" + rel, recursive=False)
 
 
-def output_target(options, filename):
-    """Return the final path ('-' for stdout); refuse to overwrite anything."""
-    if options.output == "-":
-        return "-"
-    out = options.output or "."
-    if os.path.isdir(out):
-        out = os.path.join(out, filename)
-    if os.path.exists(out):
-        raise SystemExit("kubetriage-collect: refusing to overwrite %s" % out)
-    return out
+OUTPUT_FAILED = 6
+
+
+class OutputError(Exception):
+    """The bundle cannot be written (folder missing or read-only, disk full, stdout closed), or
+    there is no room to stage it (TMPDIR): one line, exit OUTPUT_FAILED, nothing left behind."""
+
+
+def reason(exc):
+    return exc.strerror or str(exc) or type(exc).__name__
+
+
+class Output(object):
+    """Where the bundle goes. A file name is reserved (created empty, exclusively) before anything
+    is collected, so a bad --output fails at once and two runs never get the same name: in a
+    folder the second gets <name>-2; an explicit file name that exists is refused (exit 1)."""
+
+    def __init__(self, options, stem):
+        self.path, self.top, self.tmp = None, stem, None
+        if options.output == "-":
+            return
+        out = options.output or "."
+        if not os.path.isdir(out):
+            self.path = self.reserve(out, refuse=True)
+            return
+        for n in range(1, 101):
+            name = stem if n == 1 else "%s-%d" % (stem, n)
+            path = self.reserve(os.path.join(out, name + ".tar.gz"), refuse=False)
+            if path:
+                self.path, self.top = path, name
+                return
+        raise OutputError("cannot write to %s: 100 bundles named %s-* exist already" % (out, stem))
+
+    @staticmethod
+    def reserve(path, refuse):
+        try:
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
+        except FileExistsError:
+            if refuse:
+                raise SystemExit("kubetriage-collect: refusing to overwrite %s" % path) from None
+            return None
+        except OSError as exc:
+            raise OutputError("cannot write %s: %s" % (os.path.abspath(path), reason(exc))) from None
+        return path
+
+    def write(self, staging, manifest, partial):
+        """Write the archive; return the final path, or "-" for stdout."""
+        if self.path is None:
+            try:
+                write_archive(staging, self.top, manifest, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            except OSError as exc:  # a closed pipe (BrokenPipeError), a full disk
+                # nothing more may reach the dead stdout, not even at interpreter exit
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+                raise OutputError("cannot write the bundle to stdout: %s" % reason(exc)) from None
+            return "-"
+        final = re.sub(r"\.tar\.gz$", "", self.path) + ".PARTIAL.tar.gz" if partial else self.path
+        self.tmp = self.path + ".tmp"
+        try:
+            fd = os.open(self.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+            with os.fdopen(fd, "wb") as handle:
+                write_archive(staging, self.top, manifest, handle)
+                handle.flush()
+                os.fsync(handle.fileno())
+            if partial:
+                os.link(self.tmp, final)  # never replaces a file
+                os.remove(self.path)
+            else:
+                os.rename(self.tmp, final)  # over its own reservation
+        except OSError as exc:
+            raise OutputError("cannot write %s: %s" % (final, reason(exc))) from None
+        finally:
+            self.tmp = self.discard(self.tmp)
+        self.path = None
+        return final
+
+    def discard(self, path=None):
+        """Remove what this run left (the reservation, a temporary file)."""
+        for name in (path,) if path else (self.tmp, self.path):
+            if name and os.path.lexists(name):
+                os.remove(name)
+        return None
+
+
+def make_staging():
+    try:
+        return tempfile.mkdtemp(prefix="kubetriage-collect-")
+    except OSError as exc:
+        raise OutputError("cannot create a staging folder in TMPDIR (%s): %s" % (
+            os.environ.get("TMPDIR") or "/tmp", reason(exc))) from None
 
 
 def parse_duration(text):
@@ -1607,9 +1834,11 @@ def dry_run(options, out):
                 what = "skip (%s)" % exc.args[0]
             if spec.each:
                 what = "for %s (from %s): %s" % (EACH[spec.each].describe, EACH[spec.each].source, what)
-            extra = " [timeout %ss%s]" % (spec.timeout, ", after /healthz" if spec.needs else "")
+            gate = ", after " + GATES[spec.needs][0] if spec.needs else ""
+            extra = " [timeout %ss%s]" % (spec.timeout, gate)
         else:
-            files = [p for p, _, _ in expand_globs(options.root, spec.source)]
+            found, stopped = expand_globs(options.root, spec.source, time.monotonic() + 60)
+            files = [p for p, _, _ in found] + (["(%s)" % stopped] if stopped else [])
             what = "read " + (", ".join(files) if files else "(nothing matches %s)" % ", ".join(spec.source))
             extra = " [redact %s, cap %d KiB]" % (spec.redact, spec.cap // 1024)
         if spec.scope == "host" and not host_ok:
@@ -2049,22 +2278,36 @@ def main(argv=None):
     log = (lambda msg: None) if options.quiet else (lambda msg: sys.stderr.write(msg + "\n"))
     if options.ssh:
         return collect_over_ssh(options, args, log)
+    signals = SignalGuard()  # from here on a signal is never lost: it ends the run, with a bundle
     if options.dry_run:
-        dry_run(options, sys.stdout)
+        try:
+            with signals:
+                dry_run(options, sys.stdout)
+        except Interrupted:
+            sys.stderr.write("kubetriage-collect: interrupted\n")
+            return 3
         return 0
+    try:
+        return collect(options, signals, log)
+    except OutputError as exc:
+        sys.stderr.write("kubetriage-collect: %s\n" % exc)
+        return OUTPUT_FAILED
+
+
+def collect(options, signals, log):
+    """Collect this node into one bundle; return the exit code."""
     started = utcnow()
     identity = node_identity(options)
     obfuscator = make_obfuscator(options)
     bundle_host = obfuscator.hostname(identity["hostname"]) if obfuscator else identity["hostname"]
-    top = "kubetriage-%s-%s" % (safe_name(bundle_host), started.strftime("%Y%m%dT%H%M%SZ"))
-    target = output_target(options, top + ".tar.gz")
-    map_path = obfuscation_map_path(options, target, top) if obfuscator else None
-    trust_rc = 0
-    signals = SignalGuard()
-    staging = tempfile.mkdtemp(prefix="kubetriage-collect-")
-    runner = Runner(options, staging, log)
-    partial = False
+    stem = "kubetriage-%s-%s" % (safe_name(bundle_host), started.strftime("%Y%m%dT%H%M%SZ"))
+    output = Output(options, stem)
+    staging = None
     try:
+        map_path = obfuscation_map_path(options, output.path or "-", output.top) if obfuscator else None
+        staging = make_staging()
+        runner = Runner(options, staging, log)
+        partial = False
         try:
             with signals:
                 runner.run()
@@ -2077,22 +2320,9 @@ def main(argv=None):
             obfuscator.apply(staging, manifest)
             obfuscator.write_map(map_path)
             log("obfuscation map (keep it, do not send it): %s" % map_path)
-        if target == "-":
-            write_archive(staging, top, manifest, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
-        else:
-            if partial:
-                target = re.sub(r"\.tar\.gz$", "", target) + ".PARTIAL.tar.gz"
-            tmp = target + ".tmp"
-            try:
-                with open(tmp, "wb") as handle:
-                    write_archive(staging, top, manifest, handle)
-                    handle.flush()
-                    os.fsync(handle.fileno())
-                os.rename(tmp, target)
-            finally:
-                if os.path.exists(tmp):
-                    os.remove(tmp)
+        target = output.write(staging, manifest, partial)
+        trust_rc = 0
+        if target != "-":
             target, trust_rc = finish_archive(options, target)
         failed = sum(1 for i in runner.items if i["error"])
         log("%s: %d items, %d failed, %d redactions%s" % (
@@ -2101,7 +2331,9 @@ def main(argv=None):
         if target != "-":
             print(target)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        output.discard()
+        if staging:
+            shutil.rmtree(staging, ignore_errors=True)
     return trust_rc or (3 if partial else 0)
 
 

@@ -104,7 +104,7 @@ def test_folder_without_a_bundle_is_read_as_loose_files_and_an_empty_one_exits_2
     (tmp_path / "files").mkdir()
     (tmp_path / "files" / "random.txt").write_text("x")
     code, out, _ = run("analyze", str(tmp_path / "files"))
-    assert code == 0 and out.startswith("Input not understood: none of its 1 line(s)")
+    assert code == 2 and out.startswith("Input not understood: none of its 1 line(s)")
     (tmp_path / "empty").mkdir()
     code, _, err = run("analyze", str(tmp_path / "empty"))
     assert code == 2 and "no bundle and no file to read" in err

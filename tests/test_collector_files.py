@@ -102,3 +102,27 @@ def test_logs_share_one_budget_and_the_cut_is_recorded(node_root, tmp_path, in_p
     assert 0 < len(cut) < 300_000 and cut.startswith(b"2026-11-27T")
     # non-log items are outside the logs budget
     assert any(i["id"] == "pki.cert" and i["path"] for i in manifest["items"])
+
+
+def test_past_the_logs_budget_nothing_more_is_read(node_root, tmp_path, in_process, monkeypatch):
+    root = node_root(name="cp-1")
+    for n in range(10):
+        write_log(root / POD_DIR / f"{n}.log", 300_000, "apiserver")
+    monkeypatch.setattr(kc, "LOGS_TOTAL_CAP", 700_000)
+    read = []
+    real_read_tail = kc.read_tail
+
+    def counting_read_tail(path: str, cap: int) -> tuple[bytes, bool]:
+        read.append((path, cap))
+        return real_read_tail(path, cap)
+
+    monkeypatch.setattr(kc, "read_tail", counting_read_tail)
+    out = tmp_path / "out"
+    out.mkdir()
+    manifest, _ = read_bundle(in_process("--root", str(root), "--output", str(out), "--quiet", *OFFLINE))
+    logs = [i for i in manifest["items"] if i["id"] == "logs.pod"]
+    kept = [i for i in logs if i["path"]]
+    assert 3 <= len(kept) <= 4 and logs[:len(kept)] == kept and sum(i["size"] for i in kept) <= 700_000
+    assert {i["skipped"] for i in logs[len(kept):]} == {kc.BUDGET_USED}
+    # the files past the budget were never opened: one read per kept log
+    assert len([path for path, _ in read if "/var/log/pods/" in path]) == len(kept)

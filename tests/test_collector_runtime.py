@@ -225,6 +225,10 @@ def test_signal_leaves_a_partial_bundle_and_no_processes(env, tmp_path, sig):
     assert manifest["complete"] is False
     assert manifest["items"][-1]["id"] == "cri.ps"
     assert manifest["items"][-1]["skipped"].startswith("interrupted")
+    for _ in range(50):  # SIGKILL of the group is sent; on a loaded machine the kernel takes a moment
+        if not [p for p in map(int, pids.read_text().split()) if alive(p)]:
+            break
+        time.sleep(0.1)
     assert not [p for p in map(int, pids.read_text().split()) if alive(p)]
     assert not list(out.glob("*.tmp"))
 
@@ -310,3 +314,23 @@ def test_stdout_bundle_is_read_by_tarfile_from_bytes(env):
     assert result.stderr == b""  # --quiet: nothing but the tarball leaves the collector
     with tarfile.open(fileobj=io.BytesIO(result.stdout), mode="r:gz") as tar:
         assert tar.getmembers()[0].name.endswith("/manifest.json")
+
+
+def test_unreachable_etcd_costs_one_probe_not_five(env, tmp_path):
+    root, out, bin_dir = env
+    calls = tmp_path / "etcdctl.calls"
+    # etcdctl's own words when nothing answers (dial-timeout passed): nothing on stdout
+    standin(bin_dir, "etcdctl", f'echo "$*" >> "{calls}"\ncase "$*" in\n'
+            '  *" version"*) echo "etcdctl version: 3.5.9" ;;\n'
+            '  *) /bin/sleep 2; echo "Error: context deadline exceeded" >&2; exit 1 ;;\nesac\n')
+    began = time.monotonic()
+    result = collect(root, out, bin_dir, "--cluster-commands", "--quiet", "--exclude", "k8s.*", "journal.*",
+                     "logs.*")
+    assert result.returncode == 0, result.stderr
+    assert time.monotonic() - began < 10
+    items = by_id(read_bundle(bundle_in(out))[0])
+    assert items["etcd.endpoint_health"][0]["error"] == "exit code 1: Error: context deadline exceeded"
+    for item_id in ("etcd.endpoint_status", "etcd.endpoint_status_local", "etcd.member_list",
+                    "etcd.alarm_list"):
+        assert items[item_id][0]["skipped"] == "skipped: " + kc.GATES["etcd"][2]
+    assert len(calls.read_text().splitlines()) == 2  # version, endpoint health

@@ -9,6 +9,7 @@ from analyzer.causality import RELATIONS
 from analyzer.evidence.paste import split
 from analyzer.evidence.reader import PASTED_ITEM
 from analyzer.evidence.types import TYPES
+from analyzer.foreign import FOREIGN_ITEMS
 from analyzer.rules import all_rules
 from analyzer.rulesdoc import markdown
 from collector.kubetriage_collect import SPECS
@@ -32,7 +33,8 @@ EVIDENCE_ITEMS = {t.item_id for t in TYPES.values()} | {PASTED_ITEM}
 def test_every_needed_item_is_collected_or_loose():
     for r in RULES:
         for need in r.needs:
-            assert need in ITEM_IDS or need in EVIDENCE_ITEMS, f"{r.id} needs unknown item {need}"
+            assert need in ITEM_IDS or need in EVIDENCE_ITEMS or need in FOREIGN_ITEMS, \
+                f"{r.id} needs unknown item {need}"
 
 
 def test_every_evidence_type_has_a_parser_or_is_scanned_and_a_real_example_read_as_it():

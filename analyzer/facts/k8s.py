@@ -17,12 +17,15 @@ from ..errors import InputError
 from ..findings import Evidence
 from ..parsers.health import HealthReport, parse_health
 from ..parsers.kubectl import (
+    ClusterOperator,
     ComponentStatus,
     Event,
     Lease,
     Node,
     Pod,
     VersionInfo,
+    load_objects,
+    parse_cluster_operator,
     parse_kubectl_text,
     parse_version_json,
 )
@@ -105,6 +108,12 @@ class VersionFact:
     origin: Origin
 
 
+@dataclass(frozen=True)
+class OperatorFact:
+    operator: ClusterOperator
+    origin: Origin
+
+
 @dataclass
 class K8sFacts:
     """All API-object facts of the cluster; `merge` keeps one copy of each object."""
@@ -119,6 +128,8 @@ class K8sFacts:
     health: list[HealthFact] = field(default_factory=list)
     componentstatuses: list[ComponentStatusFact] = field(default_factory=list)
     versions: list[VersionFact] = field(default_factory=list)
+    #: OpenShift's ClusterOperators (must-gather's cluster-scoped-resources)
+    operators: list[OperatorFact] = field(default_factory=list)
 
     def merge(self, other: K8sFacts) -> None:
         self.pods = _newest(self.pods + other.pods, lambda f: (f.pod.namespace, f.pod.name))
@@ -131,6 +142,7 @@ class K8sFacts:
                                    lambda f: (f.lease.namespace, f.lease.name))
         self.componentstatuses = _newest(self.componentstatuses + other.componentstatuses,
                                          lambda f: f.status.name)
+        self.operators = _newest(self.operators + other.operators, lambda f: f.operator.name)
         self.health.extend(other.health)
         self.versions.extend(other.versions)
 
@@ -141,7 +153,7 @@ class K8sFacts:
                 or (not f.pod.component and f.pod.name.startswith(component + "-"))]
 
 
-F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact)
+F = TypeVar("F", PodFact, NodeObjectFact, EventFact, LeaseFact, ComponentStatusFact, OperatorFact)
 
 
 def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
@@ -156,7 +168,7 @@ def _newest(facts: list[F], key: Callable[[F], Any]) -> list[F]:
 def k8s_from_text(text: str, origin: Origin, problems: list[str] | None = None) -> K8sFacts:
     """The objects of one kubectl output of any form (`-o yaml|json` or a `get` table), each cited
     at its own line; what could not be parsed goes to `problems`."""
-    parsed = parse_kubectl_text(text)
+    parsed = parse_kubectl_text(text, OBJECT_KINDS.get(origin.item_id, "Pod"))
     if problems is not None:
         problems += parsed.problems
     facts = K8sFacts()
@@ -175,9 +187,10 @@ def _at(origin: Origin, line: int | None) -> Origin:
     return Origin(origin.node, origin.item_id, origin.path, line, origin.collected_at)
 
 
-#: the records whose text is kubectl objects
-OBJECT_ITEMS = ("k8s.pods", "k8s.pending_pods", "k8s.nodes", "k8s.events", "k8s.leases", "k8s.node_leases",
-                "k8s.componentstatuses")
+#: the records whose text is kubectl objects, and the kind an object without `kind` has there
+OBJECT_KINDS = {"k8s.pods": "Pod", "k8s.pending_pods": "Pod", "k8s.nodes": "Node", "k8s.events": "Event",
+                "k8s.leases": "Lease", "k8s.node_leases": "Lease", "k8s.componentstatuses": "ComponentStatus"}
+OBJECT_ITEMS = tuple(OBJECT_KINDS)
 
 
 def _stderr(src: Source, item: ItemRecord) -> str:
@@ -229,8 +242,15 @@ def k8s_facts(src: Source) -> K8sFacts:
                 src.item_problem(item, problem)
             for name in ("pods", "nodes", "events", "leases", "node_leases", "componentstatuses"):
                 getattr(facts, name).extend(getattr(found, name))
+    for item, text in src.texts("ocp.clusteroperators"):
+        assert item.path is not None
+        objects = load_objects(text)
+        for problem in objects.problems:
+            src.item_problem(item, problem)
+        facts.operators += [OperatorFact(parse_cluster_operator(obj, line),
+                                         Origin(src.node, item.id, item.path, line, now))
+                            for obj, line in zip(objects.items, objects.lines, strict=True)]
     facts.health = _health(src)
-    now = src.bundle.manifest.collected_at
     for item, text in src.texts("k8s.version"):
         info = parse_version_json(text)
         if info is not None and item.path is not None:

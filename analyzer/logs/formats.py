@@ -22,6 +22,11 @@ reference belongs to the previous year.
 ('W', '2023-01-28T06:40:37.477000+00:00')
 >>> iso(parse_line('2026-11-27 02:01:45.624752 I | etcdmain: etcd Version: 3.4.23', REF).ts)
 '2026-11-27T02:01:45.624752+00:00'
+>>> p = parse_line('2021-08-03T09:25:50.762794605Z {"level":"warn","ts":"2021-08-03T09:25:50.762Z",'
+...                '"caller":"etcdserver/util.go:163","msg":"apply request took too long","took":'
+...                '"101.844699ms","expected-duration":"100ms"}', REF)
+>>> p.level, iso(p.ts)
+('W', '2021-08-03T09:25:50.762794+00:00')
 >>> iso(parse_line('E1231 23:59:59.000001       1 x.go:1] late in the year', REF).ts)
 '2020-12-31T23:59:59.000001+00:00'
 """
@@ -42,9 +47,11 @@ REF = dt.datetime(2021, 6, 1, tzinfo=dt.timezone.utc)
 MONTHS = {m: i for i, m in enumerate(calendar.month_abbr) if m}
 
 _CRI = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)) (?:stdout|stderr) [FP] ")
+#: `kubectl logs --timestamps` (must-gather's pod logs): the runtime's time, then the payload
+_TS_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:\d\d)) (?=\S)")
 _ISO_WRAP = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:[.,]\d+)?(?:Z|[+-]\d\d:?\d\d)?) (\S+) "
                        r"([^\s\[:]+)(?:\[\d+\])?: ")
-_SHORT_WRAP = re.compile(r"(?:([A-Z][a-z]{2})|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d) (\S+) "
+_SHORT_WRAP = re.compile(r"(?:([A-Z][a-z]{2})|(\d{1,2})月) +(\d{1,2}) (\d\d):(\d\d):(\d\d)(?:\.\d+)? (\S+) "
                          r"([^\s\[:]+)(?:\[\d+\])?: ")
 _KLOG = re.compile(r"([IWEF])(\d\d)(\d\d) (\d\d):(\d\d):(\d\d)\.(\d{6}) +\d+ ")
 _ZAP = re.compile(r'\{"level":"(\w+)","ts":(?:"([^"]+)"|([\d.e+]+))')
@@ -136,6 +143,9 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
         m = _ISO_WRAP.match(line)
         if m:
             return line[m.end():], parse_iso(m.group(1)), m.group(3), m.group(2), False
+        m = _TS_WRAP.match(line)
+        if m:
+            return line[m.end():], parse_iso(m.group(1)), None, None, False
     m = _SHORT_WRAP.match(line)
     if m:
         month = MONTHS.get(m.group(1) or "") or int(m.group(2) or 0)

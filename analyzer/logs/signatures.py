@@ -478,6 +478,14 @@ SIGNATURES: tuple[Signature, ...] = (
          Severity.CRITICAL,
          "Jan 18 17:33:58 aura kubelet[1457370]: E0118 17:33:58.888700 1457370 bootstrap.go:265] part of the "
          "existing bootstrap client certificate is expired: 2020-12-06 18:55:55 +0000 UTC", _K + "98150"),
+    _sig("CSR_NOT_APPROVED", ("not approved",),
+         r'recognized csr \\?"[^"\\]+\\?" as \[[^\]]*\] but subject access review was not approved',
+         "the CSR approver recognised a kubelet's certificate request but its requester may not self-approve "
+         "it (missing RBAC for node bootstrap): the node cannot get its certificate", Severity.WARNING,
+         'E1102 09:13:18.033252       1 certificate_controller.go:139] Sync csr-b2jkb failed with : recognized '
+         'csr "csr-b2jkb" as [nodeclient] but subject access review was not approved',
+         "https://github.com/TonyChengTW/k8s-ha (cluster-info/, tests/fixtures/foreign/cluster-info-dump-1.8)",
+         detail=r'recognized csr \\?"([^"\\]+)\\?" as \[([^\]]*)\]'),
     _sig("CSR_NOT_SIGNED", ("not signed", "Fail"),
          r"Certificate request was not signed|Failed while requesting a signed certificate",
          "the kubelet's certificate signing request is not approved/signed in time: no approver (or the "
@@ -569,7 +577,7 @@ SIGNATURES: tuple[Signature, ...] = (
          'failed\\n)"', _K + "112292"),
     _sig("SERVICE_VIP_TIMEOUT", ("i/o timeout",), r"(?<!Unable to connect to the server: )dial tcp (?:10|172)\.\d+\.\d+\.1:443: i/o timeout",
          "a pod cannot reach the `kubernetes` Service address (the API server behind its cluster IP): "
-         "kube-proxy's rules, the CNI or a firewall between nodes drops the traffic", Severity.ERROR,
+         "kube-proxy's rules, the CNI or a firewall between nodes drops the traffic", Severity.WARNING,
          "E0927 02:46:21.189588       1 server.go:369] Can't get Node \"ralphk8s-node-3\", assuming iptables "
          "proxy, err: Get https://10.0.0.1:443/api/v1/nodes/ralphk8s-node-3: dial tcp 10.0.0.1:443: i/o timeout",
          "https://github.com/kubernetes-retired/kubernetes-anywhere/issues/232",
@@ -823,7 +831,7 @@ SIGNATURES: tuple[Signature, ...] = (
          "kubeadm upgrade could not bring the control plane up on the new version and rolled back", Severity.ERROR,
          "[upgrade/apply] FATAL: couldn't upgrade control plane. kubeadm has tried to recover everything into the "
          "earlier state. Errors faced", "https://github.com/kubernetes/website/issues/14898"),
-    _sig("RESETTING_MASTER_ENDPOINTS", ("Resetting",), r"Resetting endpoints for master service",
+    _sig("APISERVER_ENDPOINT_RESET", ("Resetting",), r"Resetting endpoints for master service",
          "API servers keep rewriting the `kubernetes` Service endpoints: --apiserver-count (or the lease "
          "reconciler) disagrees with the number of API servers", Severity.WARNING,
          'W1102 22:46:05.395980       6 controller.go:351] Resetting endpoints for master service "kubernetes" to '

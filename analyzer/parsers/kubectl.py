@@ -100,8 +100,51 @@ def _item_lines(text: str, count: int) -> list[int | None]:
     return starts if len(starts) == count else [None] * count
 
 
+#: ObjectMeta fields, inline in kubectl ≤1.9's internal-type JSON
+_META = ("name", "generateName", "namespace", "selfLink", "uid", "resourceVersion", "generation",
+         "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "labels", "annotations",
+         "ownerReferences", "initializers", "finalizers", "clusterName")
+#: internal field names that differ from core/v1's beyond their capitalisation
+_RENAMED = {"lastTerminationState": "lastState"}
+#: values keyed by user data, not by Go field names: never renamed
+_DATA_FIELDS = {"labels", "annotations", "capacity", "allocatable", "data", "selector", "nodeSelector"}
+
+
+def _v1_key(key: str) -> str:
+    """`PodIP` -> `podIP`, `UID` -> `uid`, `QOSClass` -> `qosClass`, `LastTerminationState` -> `lastState`."""
+    if not key[:1].isupper():
+        return key
+    upper = len(key) - len(key.lstrip("ABCDEFGHIJKLMNOPQRSTUVWXYZ"))
+    cut = upper if upper == len(key) or upper == 1 else upper - 1
+    camel = key[:cut].lower() + key[cut:]
+    return _RENAMED.get(camel, camel)
+
+
+def _from_internal(value: Any) -> Any:
+    """An object of kubectl ≤1.9's internal-type JSON in core/v1's shape."""
+    if isinstance(value, list):
+        return [_from_internal(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {}
+    for key, inner in value.items():
+        name = _v1_key(key) if isinstance(key, str) else key
+        out[name] = inner if name in _DATA_FIELDS else _from_internal(inner)
+    if "name" in out and "metadata" not in out and ("spec" in out or "status" in out or "reason" in out):
+        out["metadata"] = {k: out.pop(k) for k in _META if k in out}
+    return out
+
+
 def load_objects(text: str) -> Objects:
-    """A `kubectl get -o yaml|json` output: a List (items) or a single object."""
+    """A `kubectl get -o yaml|json` output: a List (items) or a single object. kubectl ≤1.9's
+    `cluster-info dump` wrote internal types (`Items`, capitalised fields, metadata inline):
+
+    >>> objs = load_objects('{"selfLink": "/api/v1/nodes", "Items": [{"name": "k8s-master1", '
+    ...     '"Status": {"Conditions": [{"Type": "Ready", "Status": "Unknown", "Reason": "NodeStatusUnknown", '
+    ...     '"Message": "Kubelet stopped posting node status."}]}}]}')
+    >>> parse_node(objs.items[0]).conditions["Ready"][:2], parse_node(objs.items[0]).name
+    (('Unknown', 'NodeStatusUnknown'), 'k8s-master1')
+    """
     out = Objects()
     try:
         doc = load_yaml(text) if text.lstrip()[:1] != "{" else load_json(text)
@@ -112,6 +155,8 @@ def load_objects(text: str) -> Objects:
         if doc is not None:
             out.problems.append("not a Kubernetes object or list")
         return out
+    if "Items" in doc and "items" not in doc:
+        doc = {"items": _from_internal(doc["Items"])}
     if "items" in doc:
         out.items = [i for i in as_list(doc.get("items")) if isinstance(i, dict)]
         out.lines = _item_lines(text, len(out.items))
@@ -490,8 +535,9 @@ def _event_rows(text: str) -> list[Event]:
     return events
 
 
-def parse_kubectl_text(text: str) -> KubectlText:
-    """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table.
+def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
+    """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table. An object
+    without `kind` (kubectl <= 1.9 wrote internal types) is taken to be a `default_kind`.
 
     >>> from pathlib import Path
     >>> real = Path(__file__).parents[2] / "tests/fixtures/real/kubectl-get-pods-restart-loop-k8s-117293.txt"
@@ -508,8 +554,8 @@ def parse_kubectl_text(text: str) -> KubectlText:
         objects = load_objects(text)
         out.problems += objects.problems
         for obj, line in zip(objects.items, objects.lines, strict=True):
-            kind = obj.get("kind")
-            if kind in (None, "Pod"):
+            kind = obj.get("kind") or default_kind
+            if kind == "Pod":
                 out.pods.append(parse_pod(obj, line))
             elif kind == "Node":
                 out.nodes.append(parse_node(obj, line))
@@ -532,3 +578,49 @@ def parse_kubectl_text(text: str) -> KubectlText:
         out.problems.append("a kubectl table kubetriage cannot read as pods, nodes or componentstatuses: "
                             + " ".join(sorted(h for h in header if h != "_line")))
     return out
+
+
+@dataclass(frozen=True)
+class ClusterOperator:
+    """An OpenShift ClusterOperator (config.openshift.io/v1): its Available/Degraded/Progressing state."""
+
+    name: str
+    #: condition type -> (status, reason, message)
+    conditions: dict[str, tuple[str, str, str]]
+    line: int | None = None
+
+    def status(self, kind: str) -> str:
+        return self.conditions.get(kind, ("", "", ""))[0]
+
+
+def parse_cluster_operator(obj: dict[str, Any], line: int | None = None) -> ClusterOperator:
+    """A ClusterOperator as must-gather saves it (openshift/must-gather-clean's e2e input):
+
+    >>> op = parse_cluster_operator(load_objects('''---
+    ... apiVersion: config.openshift.io/v1
+    ... kind: ClusterOperator
+    ... metadata:
+    ...   name: etcd
+    ... status:
+    ...   conditions:
+    ...   - lastTransitionTime: "2021-08-03T09:22:17Z"
+    ...     message: |-
+    ...       NodeControllerDegraded: All master nodes are ready
+    ...       EtcdMembersDegraded: No unhealthy members found
+    ...     reason: AsExpected
+    ...     status: "False"
+    ...     type: Degraded
+    ...   - lastTransitionTime: "2021-08-03T09:21:20Z"
+    ...     message: |-
+    ...       StaticPodsAvailable: 3 nodes are active; 3 nodes are at revision 3
+    ...       EtcdMembersAvailable: 3 members are available
+    ...     reason: AsExpected
+    ...     status: "True"
+    ...     type: Available
+    ... ''').items[0])
+    >>> op.name, op.status("Available"), op.status("Degraded"), op.status("Progressing")
+    ('etcd', 'True', 'False', '')
+    """
+    conditions = {_str(c.get("type")): (_str(c.get("status")), _str(c.get("reason")), _str(c.get("message")))
+                  for c in as_list(dig(obj, "status", "conditions")) if isinstance(c, dict)}
+    return ClusterOperator(_str(dig(obj, "metadata", "name")), conditions, line)

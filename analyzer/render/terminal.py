@@ -88,7 +88,7 @@ def summary(report: Report, width: int = 100) -> str:
     problems = report.view.problems
     if problems:
         out.append(f"{len(problems)} problem(s) reading the evidence:")
-        out.extend(f"  {_cut(p, width - 2)}" for p in problems[:TOP])
+        out.extend(f"  {_cut(one_line(p), width - 2)}" for p in problems[:TOP])
         if len(problems) > TOP:
             out.append(f"  … and {len(problems) - TOP} more (in the full report)")
     out.append("Write the full report with -o report.html (or --format md|json|sarif|junit).")

@@ -80,10 +80,15 @@ def pods_unschedulable(view: ClusterView) -> Iterator[Finding]:
             key = f"{fact.pod.namespace}/{fact.pod.name}"
             stuck[key] = cond[2]
             evidence.append(fact.origin.evidence(f"{key}: PodScheduled=False Unschedulable: {cond[2]}"))
+    # an event is history when the pod list shows that pod scheduled since, or gone
+    known = {f"{f.pod.namespace}/{f.pod.name}": f.pod for f in view.k8s.pods}
+    listed = {f.pod.namespace for f in view.k8s.pods}
     for event_fact in view.k8s.events:
         event = event_fact.event
         if event.reason == "FailedScheduling" and event.object_kind in ("Pod", ""):
             key = f"{event.namespace}/{event.object_name}"
+            if (known[key].phase not in ("Pending", "") if key in known else event.namespace in listed):
+                continue
             stuck.setdefault(key, event.message)
             excerpt = f"{key}: FailedScheduling (x{event.count}): {event.message}"
             evidence.append(event_fact.origin.evidence(excerpt))

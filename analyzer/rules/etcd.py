@@ -159,6 +159,13 @@ class _Miss:
     evidence: Evidence
 
 
+def _local_socket(view: ClusterView, endpoint: str, healthy: set[str]) -> bool:
+    """A member's unix socket (OpenShift advertises `unixs://<ip>:0`) answers only on the member's own
+    host: etcdctl elsewhere times out on it while the member's network endpoint is healthy."""
+    member = view.etcd.member_of(endpoint) if endpoint.startswith(("unix://", "unixs://")) else None
+    return member is not None and any(host_port(u) in healthy for u in member.client_urls)
+
+
 def _misses(view: ClusterView) -> dict[str, list[_Miss]]:
     """Failed endpoints (by host:port) no node saw healthy, as reported by nodes whose etcdctl reaches
     etcd, plus what unreaching nodes said about the same endpoints (they corroborate, not accuse)."""
@@ -169,6 +176,8 @@ def _misses(view: ClusterView) -> dict[str, list[_Miss]]:
         misses += [_Miss(node, f.endpoint, f.error, f.evidence) for f in node.failures]
         for miss in misses:
             target = host_port(miss.endpoint)
+            if _local_socket(view, miss.endpoint, healthy):
+                continue
             if target not in healthy and (node.reached or target in out):
                 out.setdefault(target, []).append(miss)
     return out

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..facts import ClusterView
 from ..facts.components import ComponentFact
-from ..facts.k8s import LeaseFact
+from ..facts.k8s import LeaseFact, NodeObjectFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kversion import KubeVersion
 from . import REGISTRY, rule
@@ -269,3 +269,92 @@ def flags_differ(view: ClusterView) -> Iterator[Finding]:
                       for n, c in sorted(comps.items()))),
             evidence=[c.evidence(f) for f in differing[:3] for _, c in sorted(comps.items()) if f in c.flags],
             nodes=sorted(comps), objects=[c.location for _, c in sorted(comps.items())])
+
+
+CONTROL_PLANE_ROLES = ("master", "control-plane")
+
+
+def _control_plane_nodes(view: ClusterView) -> list[NodeObjectFact]:
+    return [f for f in view.k8s.nodes if any(r in CONTROL_PLANE_ROLES for r in f.node.roles)]
+
+
+@rule("CONTROL_PLANE_NODE_NOT_READY", Category.HA, Severity.ERROR, "Control-plane node not Ready",
+      "Every node labelled control-plane or master reports Ready=True in its Node object.", ("k8s.nodes",))
+def node_not_ready(view: ClusterView) -> Iterator[Finding]:
+    for fact in _control_plane_nodes(view):
+        status, reason, message = fact.node.conditions.get("Ready", ("", "", ""))
+        if status in ("True", ""):
+            continue
+        name = fact.node.name
+        evicted = [e for e in view.k8s.events if e.event.reason == "NodeControllerEviction"
+                   and name in e.event.message]
+        yield node_not_ready.finding(
+            f"Control-plane node {name} is not Ready ({status})",
+            (f"{name} reports Ready={status} ({reason}: {message[:200]}). "
+                    + ("Its kubelet stopped posting status: the node is down, cut off, or its kubelet "
+                       "stopped. " if status == "Unknown" else "")
+                    + (f"The node controller evicted {len(evicted)} of its pods. " if evicted else "")
+                    + "Its control-plane components no longer count: the cluster runs on the remaining "
+                      "masters, one failure from losing quorum or capacity."),
+            Remediation(
+                "Bring the node back: check it is up and reachable, then its kubelet and container runtime.",
+                ("kubectl get nodes -o wide", f"kubectl describe node {name}", f"# on {name}",
+                 "systemctl status kubelet", "journalctl -u kubelet --since -1h | tail -n 50")),
+            evidence=[fact.origin.evidence(f"{name} Ready={status} {reason}: {message}"),
+                      *(e.origin.evidence(f"{e.event.reason}: {e.event.message}") for e in evicted[:3])],
+            nodes=[name], objects=[f"node/{name}"])
+
+
+@rule("CONTROL_PLANE_SINGLE_NODE", Category.HA, Severity.INFO, "Single control-plane node",
+      "Says so when the Node objects name exactly one control-plane node (no fault tolerance).",
+      ("k8s.nodes",))
+def single_control_plane(view: ClusterView) -> Iterator[Finding]:
+    nodes = _control_plane_nodes(view)
+    if len(nodes) != 1:
+        return
+    name = nodes[0].node.name
+    yield single_control_plane.finding(
+        f"One control-plane node ({name}): no fault tolerance",
+        (f"Only {name} carries a control-plane role among {len(view.k8s.nodes)} node(s): losing it "
+                "stops the API (fine for a lab or an edge cluster, not for HA)."),
+        Remediation("For HA, run three control-plane nodes behind a load balancer.",
+                                ("kubectl get nodes -l node-role.kubernetes.io/control-plane",)),
+        evidence=[nodes[0].origin.evidence(f"{name} roles: {','.join(nodes[0].node.roles)}")],
+        nodes=[name], objects=[f"node/{name}:control-plane"])
+
+
+#: OpenShift's operators of the control plane, and the category of their findings
+OPERATORS = {"etcd": Category.ETCD, "kube-apiserver": Category.APISERVER,
+             "kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER}
+STATES = {"Available": "not available", "Degraded": "degraded"}
+
+
+@rule("OPENSHIFT_OPERATOR_DEGRADED", Category.HA, Severity.CRITICAL,
+      "OpenShift control-plane operator degraded",
+      "The etcd, kube-apiserver, kube-controller-manager and kube-scheduler ClusterOperators are "
+      "Available=True and Degraded=False (must-gather).", ("ocp.clusteroperators",),
+      also=(Category.ETCD, Category.APISERVER, Category.CONTROLLER_MANAGER, Category.SCHEDULER))
+def operator_degraded(view: ClusterView) -> Iterator[Finding]:
+    for fact in sorted(view.k8s.operators, key=lambda f: f.operator.name):
+        op = fact.operator
+        if op.name not in OPERATORS:
+            continue
+        bad = [kind for kind, wanted in (("Available", "True"), ("Degraded", "False"))
+               if op.status(kind) not in (wanted, "")]
+        if not bad:
+            continue
+        why = "; ".join(f"{kind}={op.status(kind)} ({op.conditions[kind][1]}: "
+                        f"{' '.join(op.conditions[kind][2].split())[:300]})" for kind in bad)
+        yield operator_degraded.finding(
+            f"ClusterOperator {op.name} is {' and '.join(STATES[k] for k in bad)}",
+            (f"{why}. The operator's own conditions name the failing part (its messages list each "
+                    "controller's state); the operand's pods and logs say why."),
+            Remediation("Read the operator's conditions and its operand's pods, then fix "
+                                    "what the message names.",
+                                    (f"oc get clusteroperator {op.name} -o yaml",
+                                     f"oc -n openshift-{op.name} get pods -o wide",
+                                     f"oc -n openshift-{op.name}-operator logs deploy/{op.name}-operator")),
+            severity=Severity.CRITICAL if op.status("Available") == "False" else Severity.ERROR,
+            category=OPERATORS[op.name],
+            evidence=[fact.origin.evidence(f"clusteroperator/{op.name}: {why}")],
+            objects=[f"clusteroperator/{op.name}"])

@@ -13,6 +13,7 @@ it recovered. One generic check judges every family the same way:
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -21,7 +22,7 @@ from ..facts.logs import LogSignatureFact
 from ..findings import Category, Finding, Remediation, Severity
 from . import Rule, rule
 from .connectivity import probes
-from .logs import LOG_ITEMS, _by, _finding, _logs, _summary, _top, episode
+from .logs import LOG_ITEMS, RESOLVED_AFTER, _by, _finding, _logs, _summary, _top, episode
 from .shell import comment
 
 #: which component a port, unit or operator name belongs to, for families categorised by it
@@ -96,9 +97,9 @@ _ETCD_LOGS = _logs("etcd")
 FAMILIES: tuple[Family, ...] = (
     # -- etcd ------------------------------------------------------------------------------------
     Family("ETCD_REQUESTS_FAILING", Category.ETCD, Severity.ERROR, "etcd does not answer requests",
-           "No log shows `etcdserver: request timed out`, a member failing to publish itself, an etcd v2 "
-           "client finding no member, or the API server's etcd requests timing out.",
-           ("ETCD_REQUEST_TIMED_OUT", "ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT",
+           "No log shows a member failing to publish itself, an etcd v2 client finding no member, or the "
+           "API server's etcd requests timing out (`etcdserver: request timed out` has its own rule).",
+           ("ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT",
             "RKE2_ETCD_STATUS_FAILED", "RKE2_WAITING_FOR_ETCD"),
            "etcd cannot commit requests: it has no leader or no quorum (members down or cut off), or its "
            "disk is too slow. Find which members run and whether they see each other.",
@@ -223,16 +224,6 @@ FAMILIES: tuple[Family, ...] = (
            "proxy certificate, network to the pod network). Check the APIService and its pods.",
            ("kubectl get apiservice | grep -v True", "kubectl -n kube-system get pods -l "
                                                      "k8s-app=metrics-server")),
-    Family("APISERVER_COUNT_MISMATCH", Category.HA, Severity.WARNING,
-           "API servers keep resetting the kubernetes endpoints",
-           "No API server log shows `Resetting endpoints for master service`.",
-           ("RESETTING_MASTER_ENDPOINTS",),
-           "With --endpoint-reconciler-type=master-count, --apiserver-count must equal the number of API "
-           "servers; otherwise they overwrite each other's endpoint. Use the lease reconciler (default since "
-           "1.11) or set the count right.",
-           ("kubectl get endpoints kubernetes -o wide",
-            "grep -E 'apiserver-count|endpoint-reconciler' /etc/kubernetes/manifests/kube-apiserver.yaml")),
-    # -- certificates ------------------------------------------------------------------------------
     Family("CERT_EXPIRED_LOG", Category.CERTIFICATES, Severity.CRITICAL, "A certificate in use has expired",
            "No log shows `x509: certificate has expired`, a client rejected for an expired certificate, or "
            "an "
@@ -281,7 +272,7 @@ FAMILIES: tuple[Family, ...] = (
            "enable serverTLSBootstrap and approve them; kubeadm: add --apiserver-cert-extra-sans).",
            ("openssl x509 -noout -ext subjectAltName -in /etc/kubernetes/pki/apiserver.crt",
             "openssl x509 -noout -ext subjectAltName -in /var/lib/kubelet/pki/kubelet.crt")),
-    Family("CSR_NOT_APPROVED", Category.CERTIFICATES, Severity.ERROR, "Certificate requests are not approved",
+    Family("CSR_PENDING_LOG", Category.CERTIFICATES, Severity.ERROR, "Certificate requests are not approved",
            "No `kubectl get csr` row is Pending, or Approved but not Issued, and no kubelet says its "
            "certificate request was not signed.",
            ("CSR_PENDING", "CSR_PENDING_SERVING", "CSR_APPROVED_NOT_ISSUED", "CSR_NOT_SIGNED"),
@@ -464,6 +455,29 @@ def _forming(facts: list[LogSignatureFact]) -> bool:
     return bool(terms) and max(terms) <= 2
 
 
+def _newest_of_source(view: ClusterView, fact: LogSignatureFact) -> dt.datetime | None:
+    """The newest line of the named component's log the fact was read from (a journal's writer, e.g.
+    hyperkube or systemd, differs from the unit it is the journal of); never a paste's (no one writer)."""
+    paths = {e.path for e in fact.examples}
+    times = [s.newest for s in view.logs.scanned if s.node == fact.node and s.newest
+             and s.component != "unknown" and s.path in paths]
+    return max(times, default=None)
+
+
+def _quiet_since(view: ClusterView, group: list[LogSignatureFact]) -> dt.datetime | None:
+    """When the failure's lines ended, if each writer went on logging for RESOLVED_AFTER or more
+    without them (clients retry every few seconds while a problem lasts): history. None when it may
+    still go on, or when the writer is unnamed (a paste's later lines may be another component's)."""
+    ends: list[dt.datetime] = []
+    for fact in group:
+        newest = view.logs.newest(fact.node, fact.component) or _newest_of_source(view, fact)
+        if (fact.component == "unknown" or fact.last_seen is None or newest is None
+                or newest - fact.last_seen < RESOLVED_AFTER):
+            return None
+        ends.append(fact.last_seen)
+    return max(ends, default=None)
+
+
 def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
     found = [f for f in view.logs.select(*family.signatures) if f.component not in family.ignore]
     if family.port and found and _firewalled(view, family.port):
@@ -480,6 +494,11 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
                 continue
             if when.recovered and (_forming(group) or not family.history):
                 continue
+            # its lines ended long before collection while their writers logged on: history (a paste's
+            # unnamed writer proves nothing: its later lines may be another component's)
+            stopped = None if when.recovered else _quiet_since(view, group)
+            if stopped and not family.history:
+                continue
             worst = min((f.signature.severity for f in group), key=lambda s: s.rank)
             lasting = bool(family.lasting) and max(f.peak for f in group) >= family.lasting
             severity = (family.severity if family.current_is_worst or lasting
@@ -495,7 +514,8 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
                 f"{_summary(group)}{where}: {group[0].signature.meaning}."
                 + (f" Seen: {details}." if details else ""),
                 Remediation(family.remedy, (comment(f"on {group[0].node}"), *family.commands)),
-                group, [f"{f.component}: {f.id}" for f in group], recovery=family.recovery)
+                group, [f"{f.component}: {f.id}" for f in group], recovery=family.recovery,
+                stopped=stopped)
 
 
 def _register(family: Family) -> Rule:

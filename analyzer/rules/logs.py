@@ -10,6 +10,7 @@ the component recovered; a recovered problem is reported milder, as "recovered a
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -38,6 +39,10 @@ SLOW_WARN, SLOW_ERROR = 1.0, 5.0
 SLOW = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED",
         "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG", "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE")
 DISK = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED")
+#: a signature whose component logged on this long after its last occurrence is past history
+RESOLVED_AFTER = dt.timedelta(minutes=5)
+#: slow applies within this span and over are one episode (a member joining), not a slow disk
+BURST = dt.timedelta(hours=1)
 CATEGORY = {"kube-controller-manager": Category.CONTROLLER_MANAGER, "kube-scheduler": Category.SCHEDULER,
             "kube-apiserver": Category.APISERVER, "etcd": Category.ETCD}
 LEASES = {"kube-controller-manager": "kube-controller-manager", "kube-scheduler": "kube-scheduler"}
@@ -71,6 +76,21 @@ def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
         if fact.span >= LASTED or (fact.last_seen and end and end - fact.last_seen <= STILL_THERE):
             return True
     return False
+
+
+def _stopped(view: ClusterView, facts: list[LogSignatureFact]) -> dt.datetime | None:
+    """When the signature last occurred, if it is past history: each component logged on after it
+    and none of it came in the RESOLVED_AFTER before collection (clients retry every few seconds while
+    the problem lasts). None when it may still be going on."""
+    last: list[dt.datetime] = []
+    for fact in facts:
+        # a journal line's writer (e.g. hyperkube) may differ from the component its item names
+        end = view.logs.newest(fact.node, fact.component) or view.logs.newest(fact.node)
+        if (fact.last_seen is None or end is None or end <= fact.last_seen
+                or view.now(fact.node) - fact.last_seen < RESOLVED_AFTER):
+            return None
+        last.append(fact.last_seen)
+    return max(last, default=None)
 
 
 @dataclass(frozen=True)
@@ -117,17 +137,24 @@ def milder(severity: Severity) -> Severity:
 
 def _finding(view: ClusterView, rule: Rule, severity: Severity, category: Category, title: str, detail: str,
              remediation: Remediation, facts: list[LogSignatureFact], objects: Iterable[str],
-             recovery: tuple[str, ...] = ()) -> Finding:
+             recovery: tuple[str, ...] = (), stopped: dt.datetime | None = None) -> Finding:
     """A log rule's finding: its evidence lines, and when the problem started, ended and recovered
-    (a problem the same evidence shows recovered is reported milder)."""
+    (a problem the same evidence shows recovered is reported milder). `stopped`: the problem's lines
+    ended long before collection while its writer logged on (see `_stopped`): history too."""
     evidence: list[Evidence] = list(dict.fromkeys(e for f in facts for e in f.examples))
     when = episode(view, facts, recovery)
-    if when.recovered:
+    recovered = when.recovered
+    if recovered:
         severity, detail = milder(severity), detail + when.note()
+    elif stopped:
+        recovered = stopped
+        severity = milder(severity)
+        detail += (f" None since {_stamp(stopped)} while the component logged on: resolved before "
+                   "collection, history rather than the present state.")
     return rule.finding(title, detail, remediation, evidence=evidence[:8],
                         nodes=sorted({f.node for f in facts}), objects=sorted(set(objects)),
                         severity=severity, category=category,
-                        first_seen=when.first, last_seen=when.last, recovered_at=when.recovered)
+                        first_seen=when.first, last_seen=when.last, recovered_at=recovered)
 
 
 def _by(facts: list[LogSignatureFact], *, component: bool = True) -> Iterator[list[LogSignatureFact]]:
@@ -181,6 +208,78 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
                         tuple(commands)), facts, ["kube-apiserver->etcd:2379"])
 
 
+@rule("APISERVER_COUNT_MISMATCH", Category.HA, Severity.WARNING,
+      "API servers overwrite each other's `kubernetes` endpoints",
+      "No API server logs `Resetting endpoints for master service` (the `master-count` "
+      "reconciler with --apiserver-count below the number of API servers).", LOG_ITEMS,
+      signatures=("APISERVER_ENDPOINT_RESET",))
+def apiserver_count(view: ClusterView) -> Iterator[Finding]:
+    # the reconciler logs this only while API servers fight over the endpoints: one line says it
+    found = view.logs.select("APISERVER_ENDPOINT_RESET")
+    if not found:
+        return
+    nodes = sorted({f.node for f in found})
+    yield _finding(
+        view, apiserver_count, Severity.WARNING, Category.HA,
+        f"API servers on {', '.join(nodes)} keep resetting the `kubernetes` endpoints",
+        f"{_summary(found)}: each API server keeps rewriting the `kubernetes` Service's Endpoints with only "
+        "its own address, as if it were alone. The `master-count` endpoint reconciler (the default before "
+        "1.9) expects --apiserver-count to equal the number of API servers; with a lower value they "
+        "evict each other, and clients of the `kubernetes` Service flap between masters.",
+        Remediation("Set --apiserver-count to the number of API servers on every kube-apiserver (or, from "
+                    "1.9, --endpoint-reconciler-type=lease, the default since 1.11).",
+                    ("kubectl -n default get endpoints kubernetes -o yaml",
+                     "grep -E 'apiserver-count|endpoint-reconciler-type' "
+                     "/etc/kubernetes/manifests/kube-apiserver.yaml")),
+        found, ["endpoints/kubernetes"])
+
+
+@rule("ETCD_REQUESTS_TIMING_OUT", Category.ETCD, Severity.WARNING, "etcd requests time out",
+      "No component logs `etcdserver: request timed out`.", LOG_ITEMS,
+      signatures=("ETCD_REQUEST_TIMED_OUT",))
+def etcd_request_timeouts(view: ClusterView) -> Iterator[Finding]:
+    found = view.logs.select("ETCD_REQUEST_TIMED_OUT")
+    if not found:
+        return
+    who = ", ".join(sorted({f"{f.component} on {f.node} ({f.count}x)" for f in found}))
+    stopped = _stopped(view, found)
+    past = f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""
+    yield _finding(
+        view, etcd_request_timeouts, Severity.WARNING, Category.ETCD, "etcd requests time out",
+        f"{_summary(found)} ({who}). etcd did not commit requests in time: its leader changed or failed, "
+        "it lost quorum for a moment, or its disk or network is slow. Writes of leader locks fail with it, "
+        f"so controller-manager and scheduler may lose their leases.{past}",
+        Remediation("Look at etcd's own log and status around those times (leader changes, slow applies, "
+                    "heartbeats).", (f"{etcdctl(_config(view), _endpoints(view))} endpoint status -w table",
+                                     _logs("etcd"))),
+        found, ["etcd requests"])
+
+
+@rule("CSR_NOT_APPROVED", Category.CERTIFICATES, Severity.WARNING, "Kubelet CSRs not approved",
+      f"The controller-manager's CSR approver does not refuse {PERSISTENT_MIN} or more times to approve "
+      "node client certificate requests (`subject access review was not approved`).", LOG_ITEMS,
+      signatures=("CSR_NOT_APPROVED",))
+def csr_not_approved(view: ClusterView) -> Iterator[Finding]:
+    found = [f for f in view.logs.select("CSR_NOT_APPROVED") if f.count >= PERSISTENT_MIN]
+    if not found:
+        return
+    csrs = sorted({t.split(" ")[0] for f in found for t in f.details})
+    yield _finding(
+        view, csr_not_approved, Severity.WARNING, Category.CERTIFICATES,
+        f"{len(csrs) or 'Some'} kubelet certificate request(s) are not auto-approved",
+        f"{_summary(found)}: {', '.join(csrs[:8])}. The approver recognised node client CSRs but the "
+        "requester is not allowed to have them approved (the ClusterRoleBinding of the bootstrap token "
+        "group to system:certificates.k8s.io:certificatesigningrequests:nodeclient is missing): nodes "
+        "joining or renewing their client certificate stay without one.",
+        Remediation("Bind the bootstrap group to the node-client approval role (kubeadm does this on "
+                    "`kubeadm init phase bootstrap-token`), or approve the pending CSRs by hand.",
+                    ("kubectl get csr",
+                     "kubectl get clusterrolebinding -o wide | grep -E 'nodeclient|bootstrap'",
+                     "kubeadm init phase bootstrap-token",
+                     "# for each pending request: kubectl certificate approve CSR_NAME")),
+        found, [f"csr/{c}" for c in csrs] or ["csr"])
+
+
 @rule("APISERVER_BIND_ADDRESS_IN_USE", Category.APISERVER, Severity.CRITICAL,
       "API server cannot bind its port",
       "The API server's log has no `bind: address already in use` on 6443.",
@@ -223,12 +322,18 @@ def slow_disk(view: ClusterView) -> Iterator[Finding]:
         # magnitude counts as much as numbers: one 6 s apply is worse than ten 120 ms ones
         severity = (Severity.ERROR if peak >= SLOW_ERROR or sum(f.count for f in disk) >= PERSISTENT_SLOW
                     else Severity.WARNING)
+        # a burst of slow applies long over (e.g. members joining during installation) is history
+        burst = not disk and all(f.span < BURST for f in facts)
+        stopped = _stopped(view, facts) if burst else None
+        past = (f" None since {_stamp(stopped)}: a past burst (such as members joining during "
+                "installation), not a standing disk problem." if stopped else "")
         names = ", ".join(sorted({f.signature.id for f in facts}))
         yield _finding(
-            view, slow_disk, severity, Category.ETCD, "etcd's disk is too slow",
+            view, slow_disk, Severity.INFO if stopped else severity, Category.ETCD,
+            "etcd's disk is too slow" if not stopped else "etcd applied requests slowly for a while",
             f"{_summary(facts)} ({names}), the slowest {peak:.2f} s. etcd fsyncs its WAL on every write: a "
-            f"disk slower than ~10 ms "
-            "per fdatasync delays heartbeats, triggers elections and slows every API request.",
+            "disk slower than ~10 ms per fdatasync delays heartbeats, triggers elections and slows every API "
+            f"request.{past}",
             Remediation("Give etcd a fast, dedicated disk (SSD/NVMe; not shared with container images or "
                         "logs) and check what else writes to it. Measure the fsync latency etcd sees.",
                         (comment(f"on {node}"), "iostat -x 1 5",
@@ -294,7 +399,7 @@ def _reason(text: str) -> str | None:
 @rule("ETCD_TLS_REJECTED", Category.ETCD, Severity.ERROR, "etcd rejects clients' TLS connections",
       "etcd's own log has no `rejected connection` for certificate reasons (expired, unknown CA, bad or "
       "missing certificate, plain HTTP).", LOG_ITEMS,
-      signatures=("ETCD_REJECTED_CONNECTION",))
+      signatures=("ETCD_REJECTED_CONNECTION",), also=(Category.CONNECTIVITY,))
 def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select("ETCD_REJECTED_CONNECTION", components=("etcd", "unknown"))):
         who: dict[str, int] = {}
@@ -305,6 +410,10 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
                 if meaning:
                     key = f"{peer}: {meaning}"
                     who[key] = who.get(key, 0) + n
+        scanners = {k: n for k, n in who.items() if _is_public(k.partition(": ")[0])}
+        if scanners:
+            yield _exposed(view, facts, scanners)
+        who = {k: n for k, n in who.items() if k not in scanners}
         if not who:
             continue
         listing = "; ".join(f"{k} ({n}x)" for k, n in sorted(who.items(), key=lambda kv: -kv[1]))
@@ -325,6 +434,30 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
             facts, sorted(who))
 
 
+def _is_public(address: str) -> bool:
+    try:
+        return ipaddress.ip_address(address).is_global
+    except ValueError:
+        return False
+
+
+def _exposed(view: ClusterView, facts: list[LogSignatureFact], scanners: dict[str, int]) -> Finding:
+    """Rejections of internet addresses: no cluster client, but scanners reaching etcd's ports."""
+    listing = "; ".join(f"{k} ({n}x)" for k, n in sorted(scanners.items(), key=lambda kv: -kv[1])[:8])
+    peers = sorted({k.partition(": ")[0] for k in scanners})
+    return _finding(
+        view, etcd_rejected, Severity.WARNING, Category.CONNECTIVITY,
+        f"etcd's ports are reachable from the internet ({len(peers)} public address(es) rejected)",
+        f"{_summary(facts)}. Rejected public addresses: {listing}. No cluster member or API server connects "
+        "from there: these are internet scanners reaching etcd's client or peer port. etcd refused them, "
+        "but the port must not be exposed.",
+        Remediation("Allow 2379/2380 only from the control-plane nodes (and the API servers) in the "
+                    "host firewall or the cloud security group.",
+                    (f"# on {facts[0].node}", "iptables -S INPUT | grep -E '2379|2380'",
+                     "ss -ltnp | grep -E ':2379|:2380'")),
+        facts, [f"{facts[0].node}:etcd exposed"])
+
+
 @rule("LEADER_ELECTION_LOST", Category.CONTROLLER_MANAGER, Severity.ERROR,
       "Leader election lost (controller-manager, scheduler)",
       "No controller-manager or scheduler log shows `leaderelection lost`, `lost master` or `failed to renew "
@@ -339,13 +472,16 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
         component = facts[0].component
         lease = LEASES.get(component, component)
         locks = view.logs.select("RESOURCE_LOCK_ERROR", node=facts[0].node, components=(component,))
+        recovered = all(_recovered(view, f) for f in facts) and _stopped(view, facts)
+        past = (f" It acquired its lease again afterwards and has not lost it since {_stamp(recovered)}: "
+                "resolved before collection." if recovered else "")
         yield _finding(
             view, leader_lost, Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component} lost its leader lease",
             f"{_summary(facts)}; {sum(f.count for f in locks)} lease read/update error(s). It could not "
             "renew its lease through the API server in time (API server down or slow, etcd slow or without "
             "leader), so it exited; the kubelet restarts it. Look at why the API server was unavailable "
-            "at that time.",
+            f"at that time.{past}",
             Remediation("The component recovers by itself once the API server answers promptly; fix the API "
                         "server / etcd problem first, then check the lease is renewed again.",
                         (f"kubectl -n kube-system get lease {quote(lease)} -o yaml",
@@ -373,6 +509,7 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
         if not lasting:
             continue
         component = facts[0].component
+        stopped = _stopped(view, lasting)
         authn = any(f.id in ("AUTHN_FAILED", "AUTHN_CERT_EXPIRED") for f in lasting)
         commands = [comment(f"on {facts[0].node}"), "kubeadm certs check-expiration"]
         if any(f.id == "RBAC_FORBIDDEN" for f in lasting):
@@ -381,13 +518,15 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
                          "grep -A3 'users:' "
                          + quote("/etc/kubernetes/" + component.removeprefix("kube-") + ".conf")]
         yield _finding(
-            view, rbac, Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            view, rbac, Severity.WARNING if stopped else Severity.ERROR,
+            CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component}: persistent {'authentication' if authn else 'RBAC'} errors",
             f"{_summary(lasting)}: {_top(lasting)}. "
             + ("Clients present credentials the API server rejects (often an expired client certificate "
                "in a kubeconfig)." if authn else
                "The component's identity lacks permissions it needs: its kubeconfig uses the wrong user, or "
-               "the default system:* ClusterRoleBindings were changed."),
+               "the default system:* ClusterRoleBindings were changed.")
+            + (f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""),
             Remediation("Check the identity in the component's kubeconfig and its bindings; renew expired "
                         "client certificates with `kubeadm certs renew` and restart the static pod.",
                         tuple(commands)), lasting, [component])
@@ -434,15 +573,19 @@ _TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")
                   "X509_VALID_FOR_OTHER_NAMES"))
 def x509(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select(*x509.signatures)):
+        if not _lasting(view, facts) and sum(f.count for f in facts) < PERSISTENT_MIN:
+            continue
+        stopped = _stopped(view, facts)
         component = facts[0].component
         targets = {f"{m.group(1)}:{m.group(2)}" for f in facts for e in f.examples
                    for m in [_TARGET.search(e.excerpt)] if m}
         peer = f" talking to {', '.join(sorted(targets))}" if targets else ""
+        past = f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""
         yield _finding(
-            view, x509, Severity.ERROR, Category.CONNECTIVITY,
+            view, x509, Severity.WARNING if stopped else Severity.ERROR, Category.CONNECTIVITY,
             f"{component}: x509 errors{peer}",
             f"{_summary(facts)} in {component}'s log{peer}: {_top(facts)}. One side's certificate is "
-            "expired, signed by a CA the other does not trust, or does not name the address used.",
+            f"expired, signed by a CA the other does not trust, or does not name the address used.{past}",
             Remediation("Check both sides' certificates against the CA and the names/addresses used; renew "
                         "expired kubeadm certificates and restart the static pods that load them.",
                         (comment(f"on {facts[0].node}"), "kubeadm certs check-expiration",
@@ -482,11 +625,15 @@ def refused(view: ClusterView) -> Iterator[Finding]:
             continue
         component = facts[0].component
         targets = sorted({t.replace(" ", ":") for f in facts for t in f.details})
+        stopped = _stopped(view, facts)
+        past = (f" It stopped at {_stamp(stopped)} while {component} went on: the target came back (a "
+                "restart), resolved before collection." if stopped else "")
         yield _finding(
-            view, refused, Severity.ERROR, Category.CONNECTIVITY,
+            view, refused, Severity.WARNING if stopped else Severity.ERROR, Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
-            "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts instead).",
+            "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts "
+            f"instead).{past}",
             Remediation("Check that the target component runs and listens, then the firewall on its node.",
                         (comment(f"on {facts[0].node}"),
                          "ss -ltnp | grep -E ':6443|:2379|:2380|:10250|:10257|:10259'",

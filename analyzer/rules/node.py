@@ -178,3 +178,36 @@ def clock_skew(view: ClusterView) -> Iterator[Finding]:
             remediation=Remediation("Point every node's NTP client at the same source, step the clocks, "
                                     "then compare `chronyc tracking` on each node.", SYNC_COMMANDS),
             evidence=evidence, nodes=sorted({ahead, behind}), objects=[f"{ahead}>{behind}:clock"])
+
+
+#: restarts per pod, and how many kube-system pods of one node, that point at the node, not the pods
+NODE_RESTARTS = 20
+NODE_RESTARTED_PODS = 3
+
+
+@rule("NODE_PODS_RESTARTED_TOGETHER", Category.NODE, Severity.WARNING,
+      "Node's system pods all restarted often",
+      f"No node has {NODE_RESTARTED_PODS} or more unrelated kube-system pods with {NODE_RESTARTS}+ restarts "
+      "each (the node, its kubelet or its runtime restarting, not the pods failing).", ("k8s.pods",))
+def pods_restarted_together(view: ClusterView) -> Iterator[Finding]:
+    by_node: dict[str, list[tuple[str, int, Evidence]]] = {}
+    for fact in view.k8s.pods:
+        pod = fact.pod
+        restarts = max((c.restart_count for c in pod.containers), default=0)
+        if pod.namespace == "kube-system" and pod.node_name and restarts >= NODE_RESTARTS:
+            excerpt = f"{pod.namespace}/{pod.name}: {restarts} restarts"
+            by_node.setdefault(pod.node_name, []).append((pod.name, restarts, fact.origin.evidence(excerpt)))
+    for node, pods in sorted(by_node.items()):
+        if len(pods) < NODE_RESTARTED_PODS:
+            continue
+        listing = ", ".join(f"{name} ({n})" for name, n, _ in sorted(pods, key=lambda p: -p[1]))
+        yield pods_restarted_together.finding(
+            f"{len(pods)} kube-system pods on {node} restarted {NODE_RESTARTS}+ times each",
+            (f"{listing}. Unrelated pods restarting about as often point at the node: it rebooted or "
+                    "was suspended, or its kubelet or container runtime (on k3s/RKE2: the k3s/rke2 "
+                    "process) restarted repeatedly."),
+            Remediation("Look at the node's boot history and its kubelet/runtime restarts.",
+                                    (f"# on {node}", "last -x reboot | head", "uptime",
+                                     "journalctl -u kubelet -u containerd -u k3s -u rke2-server "
+                                     "--since -7d | grep -iE 'Started|Stopped' | tail -n 40")),
+            evidence=[e for _, _, e in pods][:8], nodes=[node], objects=[f"node/{node}:pod restarts"])
