@@ -46,15 +46,31 @@ class Relation:
 
 ETCD_SYMPTOMS = ("ETCD_ENDPOINT_UNHEALTHY", "ETCD_UNREACHABLE", "ETCD_NO_LEADER", "ETCD_TLS_REJECTED",
                  "ETCD_CRASHLOOP",
-                 "ETCD_RAFT_DIVERGENCE", "ETCD_QUORUM_AT_RISK", "ETCD_LEADER_CHURN")
+                 "ETCD_RAFT_DIVERGENCE", "ETCD_QUORUM_AT_RISK", "ETCD_LEADER_CHURN", "ETCD_PEER_UNREACHABLE",
+                 "ETCD_LEADER_LOST_LOG", "ETCD_REQUESTS_FAILING", "ETCD_UNHEALTHY_REPORTED")
 APISERVER_SYMPTOMS = ("APISERVER_ETCD_CONNECTION_FAILED", "APISERVER_CRASHLOOP",
                       "APISERVER_HEALTH_CHECK_FAILED", "CONTROL_PLANE_PORT_NOT_LISTENING",
-                      "CONTROL_PLANE_CONNECTION_REFUSED")
+                      "CONTROL_PLANE_CONNECTION_REFUSED", "APISERVER_UNREACHABLE")
 TLS_SYMPTOMS = ("X509_ERRORS_BETWEEN_COMPONENTS", "TLS_HANDSHAKE_ERRORS")
 LEADER_SYMPTOMS = ("LEASE_STALE", "LEASE_CHURN", "LEADER_ELECTION_LOST", "CONTROLLER_MANAGER_CRASHLOOP",
-                   "SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE", "RBAC_ERRORS_PERSISTENT")
+                   "SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE", "RBAC_ERRORS_PERSISTENT",
+                   "LEASE_UPDATE_FAILING")
+#: what the logs say about a certificate that the certificate files show directly
+CERT_LOG_SYMPTOMS = ("CERT_EXPIRED_LOG", "CERT_UNTRUSTED_LOG", "CERT_NAME_MISMATCH_LOG")
 
 RELATIONS: tuple[Relation, ...] = (
+    Relation("CERT_EXPIRED", CERT_LOG_SYMPTOMS,
+             "the logs' x509 errors are the expired certificate the files show",
+             "the certificate named by the log's peer against the file's notAfter"),
+    Relation("CERT_CA_MISMATCH", CERT_LOG_SYMPTOMS,
+             "the logs' unknown-authority errors are the certificate from another CA the files show",
+             "`openssl verify` of the file against the CA the rejecting side uses"),
+    Relation("CERT_SAN_MISSING", CERT_LOG_SYMPTOMS,
+             "the logs' name errors are the SAN the certificate file lacks",
+             "`openssl x509 -ext subjectAltName` of the file"),
+    Relation("CERT_EXPIRED_LOG", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + LEADER_SYMPTOMS + TLS_SYMPTOMS,
+             "an expired certificate makes every TLS handshake that presents it fail",
+             "`kubeadm certs check-expiration` or openssl on the certificate the log names"),
     Relation("CERT_EXPIRED", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + TLS_SYMPTOMS,
              "an expired etcd certificate makes every TLS handshake with etcd fail",
              "etcd's own log shows `rejected connection ... certificate has expired`",
@@ -83,7 +99,7 @@ RELATIONS: tuple[Relation, ...] = (
              "etcd not answering on this node leaves its API server without storage",
              "etcd's container state (`crictl ps -a`) and its log's last lines on that node"),
     Relation("ETCD_ENDPOINT_UNHEALTHY", ("ETCD_QUORUM_AT_RISK", "CONTROL_PLANE_CONNECTION_REFUSED",
-                                         "APISERVER_ETCD_CONNECTION_FAILED"),
+                                         "APISERVER_ETCD_CONNECTION_FAILED", "ETCD_PEER_UNREACHABLE"),
              "a member that is down leaves the cluster one failure from losing quorum, and its peers and "
              "local API server are refused", "the down member's own log and container state"),
     Relation("ETCD_QUORUM_LOST", ETCD_SYMPTOMS + APISERVER_SYMPTOMS + LEADER_SYMPTOMS,
@@ -135,13 +151,14 @@ RELATIONS: tuple[Relation, ...] = (
              "with the API server down, controller-manager and scheduler cannot renew their leases",
              "their logs show `failed to renew lease` / `error retrieving resource lock` after the "
              "API server's restarts"),
-    Relation("APISERVER_REMOVED_FLAG", ("APISERVER_CRASHLOOP",) + LEADER_SYMPTOMS,
+    Relation("APISERVER_REMOVED_FLAG", ("APISERVER_CRASHLOOP", "COMPONENT_FLAG_REJECTED") + LEADER_SYMPTOMS,
              "the API server refuses to start with a flag its version removed",
              "its log's last lines: `unknown flag`"),
-    Relation("CONTROLLER_MANAGER_REMOVED_FLAG", ("CONTROLLER_MANAGER_CRASHLOOP",),
+    Relation("CONTROLLER_MANAGER_REMOVED_FLAG", ("CONTROLLER_MANAGER_CRASHLOOP", "COMPONENT_FLAG_REJECTED"),
              "the controller-manager refuses to start with a flag its version removed",
              "its log's last line: `Error: unknown flag`"),
-    Relation("SCHEDULER_CONFIG_INVALID", ("SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE"),
+    Relation("SCHEDULER_CONFIG_INVALID",
+             ("SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE", "SERVICE_FAILING"),
              "a scheduler with an invalid config exits at start", "the scheduler's log at start"),
 )
 

@@ -96,6 +96,10 @@ class Finding:
     causes: list[str] = field(default_factory=list)
     #: when the evidence first shows the problem (log rules set it); orders causes before effects
     first_seen: dt.datetime | None = None
+    #: when the evidence last shows it
+    last_seen: dt.datetime | None = None
+    #: when the same evidence shows the component recovered (history, not the present)
+    recovered_at: dt.datetime | None = None
     key: str = ""
 
     def __post_init__(self) -> None:
@@ -112,4 +116,6 @@ class Finding:
             "remediation": self.remediation.to_dict(),
             "caused_by": self.caused_by, "causes": self.causes,
             "first_seen": self.first_seen.isoformat() if self.first_seen else None,
+            "last_seen": self.last_seen.isoformat() if self.last_seen else None,
+            "recovered_at": self.recovered_at.isoformat() if self.recovered_at else None,
         }

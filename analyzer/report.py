@@ -14,6 +14,7 @@ from .causality import RootCause, link, rank
 from .clusters import check_one_cluster, dedupe
 from .errors import InputError
 from .facts import ClusterView, build_view
+from .facts.logs import UnknownTemplate
 from .findings import Finding, Severity
 from .parsers.jsonsafe import load_json
 from .rules import Coverage, run_rules
@@ -97,6 +98,7 @@ class Report:
     baseline: Baseline | None = None
     #: finding key -> the waiver that accepts it (`--waivers`): shown, but not failing CI
     waived: dict[str, Waiver] = field(default_factory=dict)
+    _unknown: list[UnknownTemplate] | None = field(default=None, init=False, repr=False)
 
     @property
     def active(self) -> list[Finding]:
@@ -227,6 +229,13 @@ class Report:
             return None
         return "unchanged" if any(b.key == finding.key for b in self.baseline.findings) else "new"
 
+    @property
+    def unknown_errors(self) -> list[UnknownTemplate]:
+        """Warning/error lines no signature knows, as templates (computed once)."""
+        if self._unknown is None:
+            self._unknown = self.view.logs.templates()
+        return self._unknown
+
     def counts(self) -> dict[str, int]:
         return {s.value: sum(1 for f in self.findings if f.severity is s) for s in Severity}
 
@@ -259,6 +268,13 @@ class Report:
             "coverage": [{"rule": c.rule.id, "checked": c.checked, "reason": c.reason,
                           "findings": c.findings} for c in self.coverage],
             "problems": self.view.problems,
+            "unknown_errors": [{"node": u.node, "component": u.component, "template": u.template.template,
+                                "count": u.template.count,
+                                "first_seen": u.first_seen.isoformat() if u.first_seen else None,
+                                "last_seen": u.last_seen.isoformat() if u.last_seen else None,
+                                "example": {"path": u.template.source, "line": u.template.line,
+                                            "excerpt": u.template.example}}
+                               for u in self.unknown_errors],
             "inputs": [a for n in self.view.nodes for a in n.manifest.options.get("accounts", [])],
             **({"baseline": self._delta_dict()} if self.baseline else {}),
             **({"waived": [{"key": key, "rule": w.rule, "reason": w.reason, "expires": w.expires.isoformat()}

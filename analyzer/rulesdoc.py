@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import sys
 
+from .logs.signatures import SIGNATURES
 from .rules import all_rules
 
 
+def _cell(text: str) -> str:
+    """Table-safe text: pipes escaped, and a real log line in a code span that survives backticks."""
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _code(text: str) -> str:
+    fence = "``" if "`" in text else "`"
+    return f"{fence} {_cell(text)} {fence}"
+
+
 def markdown() -> str:
-    """Every registered rule as a Markdown table, grouped by category."""
+    """Every registered rule as a Markdown table, grouped by category, then every log signature."""
     lines = [
         "# Rules",
         "",
@@ -28,6 +39,25 @@ def markdown() -> str:
             needs = ", ".join(f"`{n}`" for n in r.needs)
             lines.append(f"| `{r.id}` | {r.severity.value} | {r.checks.replace('|', '/')} | {needs} |")
         lines.append("")
+    readers: dict[str, list[str]] = {}
+    for r in rules:
+        for sig_id in r.signatures:
+            readers.setdefault(sig_id, []).append(r.id)
+    lines += [
+        f"## Log signatures ({len(SIGNATURES)})",
+        "",
+        "The log scan counts each line for the first signature (in this order) it matches; the rules named "
+        "judge the counts. Every signature carries a real line it matches and where that line was seen "
+        "(tests/test_signatures.py scans each example and checks it counts for its own row).",
+        "",
+        "| id | severity | meaning | read by | real example | source |",
+        "|---|---|---|---|---|---|",
+    ]
+    for sig in SIGNATURES:
+        used = ", ".join(f"`{r}`" for r in readers.get(sig.id, []))
+        lines.append(f"| `{sig.id}` | {sig.severity.value} | {_cell(sig.meaning)} | {used} | "
+                     f"{_code(sig.example)} | {_cell(sig.source)} |")
+    lines.append("")
     return "\n".join(lines)
 
 

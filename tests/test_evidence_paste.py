@@ -76,8 +76,14 @@ def test_openssl_enddate_alone_finds_the_expired_certificate():
 
 
 def test_info_findings_alone_are_not_green():
-    rep = report(str(REAL / "kubectl-get-cs-rows-without-header-rancher-21494.txt"))
+    rep = report(str(REAL / "kubectl-get-cs-false-alarm-k8s-96101.txt"))
+    assert [f["severity"] for f in rep["findings"]] == ["info"]
     assert rep["verdict"]["kind"] == "partial"
+
+
+def test_cs_rows_without_header_read_etcd_503_as_unhealthy():
+    rep = report(str(REAL / "kubectl-get-cs-rows-without-header-rancher-21494.txt"))
+    assert ("ETCD_UNHEALTHY_REPORTED", "error") in {(f["id"], f["severity"]) for f in rep["findings"]}
 
 
 def test_kubectl_pods_table_is_judged_not_green():
@@ -193,10 +199,11 @@ def test_concatenated_logs_of_two_components_are_attributed_line_by_line(tmp_pat
 
 
 def test_a_degraded_control_plane_operator_in_an_oc_table_is_a_finding():
-    """The table form feeds the same facts and rule as must-gather's ClusterOperator objects."""
+    """The table's row is judged with its age (OPERATOR_DEGRADED); the same facts' structured rule
+    (OPENSHIFT_OPERATOR_DEGRADED, for must-gather's objects) is superseded rather than repeated."""
     rep = report(str(REAL / "oc-get-clusteroperators-degraded-installer-2646.txt"))
-    assert [(f["id"], f["objects"]) for f in rep["findings"]] == [
-        ("OPENSHIFT_OPERATOR_DEGRADED", ["clusteroperator/kube-apiserver"])]
+    assert [(f["id"], f["category"], f["objects"]) for f in rep["findings"]] == [
+        ("OPERATOR_DEGRADED", "apiserver", ["kube-apiserver: OPERATOR_DEGRADED"])]
 
 
 @pytest.mark.parametrize("name", ["systemctl-status-kubelet-failed-kubelet-4.txt",
@@ -242,7 +249,8 @@ def test_a_ticket_with_a_log_line_prose_and_an_openssl_fragment():
     the fragment shows (valid to April 2024) is judged at the log's time, December 2023."""
     rep = report(str(REAL / "cri-and-openssl-grep-not-after-apiserver-102.txt"))
     assert set(types_read(rep)) == {"cri-log", "x509-text"}
-    assert [f["id"] for f in rep["findings"]] == ["APISERVER_ETCD_CONNECTION_FAILED"]
+    # the etcd client's `x509: certificate has expired` is a certificates finding too (issue 12)
+    assert [f["id"] for f in rep["findings"]] == ["APISERVER_ETCD_CONNECTION_FAILED", "CERT_EXPIRED_LOG"]
     assert rep["nodes"][0]["collected_at"].startswith("2023-12-16")
 
 

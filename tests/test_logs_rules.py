@@ -25,8 +25,10 @@ def _findings(path: Path) -> list[tuple[str, str, str]]:
      [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
     (REAL / "cri-apiserver-etcd-refused-k8s-107491.log",
      [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
+    # an expired certificate is a certificates finding too, even without the certificate file
     (REAL / "cri-apiserver-etcd-cert-expired-k8s-122639.log",
-     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver"),
+      ("CERT_EXPIRED_LOG", "critical", "certificates")]),
     (REAL / "klog-apiserver-bind-in-use-rke2-370.log",
      [("APISERVER_BIND_ADDRESS_IN_USE", "critical", "apiserver")]),
     (REAL / "etcd-zap-slow-fdatasync-milvus-21840.log", [("ETCD_SLOW_DISK", "warning", "etcd")]),
@@ -36,20 +38,26 @@ def _findings(path: Path) -> list[tuple[str, str, str]]:
     (LOGS / "etcd-mixed-wrong-port-cp-1.log",
      [("ETCD_TLS_REJECTED", "error", "etcd"), ("TLS_HANDSHAKE_ERRORS", "warning", "connectivity")]),
     (REAL / "journald-scheduler-config-nokind-opsnull-453.log",
-     [("SCHEDULER_CONFIG_INVALID", "critical", "scheduler")]),
+     [("SCHEDULER_CONFIG_INVALID", "critical", "scheduler"), ("SERVICE_FAILING", "critical", "scheduler")]),
+    # a lease lost because lease requests to :6443 time out: the API server is the cause
     (REAL / "klog-scheduler-lease-lost-kubesphere-6501.log",
-     [("LEADER_ELECTION_LOST", "error", "scheduler")]),
+     [("APISERVER_UNREACHABLE", "error", "apiserver"), ("LEADER_ELECTION_LOST", "error", "scheduler"),
+      ("LEASE_UPDATE_FAILING", "warning", "ha")]),
     (REAL / "klog-scheduler-lost-master-rancher-22384.log",
-     [("LEADER_ELECTION_LOST", "error", "scheduler")]),
+     [("APISERVER_UNREACHABLE", "error", "apiserver"), ("LEADER_ELECTION_LOST", "error", "scheduler")]),
     (REAL / "klog-apiserver-authn-x509-expired-minikube-11966.log",
-     [("RBAC_ERRORS_PERSISTENT", "error", "apiserver")]),
+     [("CERT_EXPIRED_LOG", "critical", "certificates"), ("RBAC_ERRORS_PERSISTENT", "error", "apiserver")]),
+    # 6443 refused: the API server is down (the connectivity finding names the refused port)
     (REAL / "journald-scheduler-apiserver-refused-k8s-41428.log",
-     [("CONTROL_PLANE_CONNECTION_REFUSED", "error", "connectivity")]),
-    # traps: healthy starts, elections after a member was killed, lost quorum's slow applies (not
-    # the disk), one RBAC error at startup followed by the lease being acquired
+     [("APISERVER_UNREACHABLE", "critical", "apiserver"),
+      ("CONTROL_PLANE_CONNECTION_REFUSED", "error", "connectivity")]),
+    # traps: healthy starts, elections after a member was killed (its peer stays unreachable: a
+    # warning, not an election problem), lost quorum's slow applies (the lost leader, not the disk),
+    # one RBAC error at startup followed by the lease being acquired
     (LOGS / "etcd-zap-healthy-cp-1.log", []),
-    (LOGS / "etcd-zap-one-member-down-cp-1.log", []),
-    (LOGS / "etcd-zap-quorum-lost-cp-1.log", []),
+    (LOGS / "etcd-zap-one-member-down-cp-1.log", [("ETCD_PEER_UNREACHABLE", "warning", "etcd")]),
+    (LOGS / "etcd-zap-quorum-lost-cp-1.log",
+     [("ETCD_LEADER_LOST_LOG", "error", "etcd"), ("ETCD_PEER_UNREACHABLE", "warning", "etcd")]),
     (REAL / "klog-kcm-rbac-forbidden-lease-kodekloud-150.log", []),
 ])
 def test_log_rules_on_real_logs(path, expected):
@@ -86,7 +94,8 @@ def test_rbac_errors_that_persist_without_the_lease_are_reported(tmp_path):
 
 
 def test_tls_remediation_renews_the_etcd_client_certificate_and_restarts_the_static_pod():
-    [finding] = analyze([REAL / "cri-apiserver-etcd-cert-expired-k8s-122639.log"]).findings
+    [finding] = [f for f in analyze([REAL / "cri-apiserver-etcd-cert-expired-k8s-122639.log"]).findings
+                 if f.id == "APISERVER_ETCD_CONNECTION_FAILED"]
     commands = finding.remediation.commands
     assert "kubeadm certs renew apiserver-etcd-client" in commands
     assert any(c.startswith("mv /etc/kubernetes/manifests/kube-apiserver.yaml") for c in commands)
@@ -131,10 +140,23 @@ def test_scheduler_config_names_the_file_its_manifest_passes(tmp_path, flags, na
     node = BundleBuilder("cp-1").kubeadm_manifests(extra_flags=flags).command(
         "journal.control_plane", ["journalctl", "-u", "kube-scheduler"],
         (REAL / "journald-scheduler-config-nokind-opsnull-453.log").read_bytes())
-    [finding] = analyze([node.write(tmp_path / "b")]).findings
+    [finding] = [f for f in analyze([node.write(tmp_path / "b")]).findings
+                 if f.id == "SCHEDULER_CONFIG_INVALID"]
     assert (finding.id, finding.objects) == ("SCHEDULER_CONFIG_INVALID", named)
     manifest_lines = [e.excerpt for e in finding.evidence if e.path.endswith("kube-scheduler.yaml")]
     assert manifest_lines == (["- --config=/etc/kubernetes/scheduler-config.yaml"] if cited else [])
     assert any("no kind" in e.excerpt for e in finding.evidence)
     grep = "grep -n apiVersion /etc/kubernetes/scheduler-config.yaml"
     assert (grep in finding.remediation.commands) == cited
+
+
+@pytest.mark.parametrize("since, severity", [("22m", "warning"), ("5h32m", "error")])
+def test_a_degraded_operator_is_an_error_once_it_has_lasted_an_hour(tmp_path, since, severity):
+    # the table row of OKD 4.7's `oc get co` (https://github.com/okd-project/okd/issues/644), its age varied
+    table = tmp_path / "oc-get-co.txt"
+    table.write_text(
+        "NAME                      VERSION                         AVAILABLE  PROGRESSING  DEGRADED  SINCE\n"
+        f"kube-controller-manager   4.7.0-0.okd-2021-04-24-103438   True       True         True      {since}"
+        "\n")
+    found = [(f.id, f.severity.value, f.category.value) for f in analyze([table]).findings]
+    assert ("OPERATOR_DEGRADED", severity, "controller-manager") in found

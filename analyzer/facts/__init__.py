@@ -17,7 +17,7 @@ from .containers import ContainerFact, containers
 from .etcd import EtcdFacts, node_etcd
 from .host import NodeHost, host
 from .k8s import K8sFacts, k8s_facts
-from .logs import LogFacts, log_facts
+from .logs import PASTED, LogFacts, is_log_item, log_facts
 from .network import NodeNetwork, network
 from .pki import CertificateFact, KubeconfigServer, certificates
 from .source import Source
@@ -126,6 +126,8 @@ def build_view(bundles: list[Bundle]) -> ClusterView:
         view.network.append(network(src))
         view.host.append(host(src, node_objects))
         view.logs.extend(log_facts(src))
+        if any(not is_log_item(s.item_id) for s in view.logs.scanned):  # a parsed paste, scanned too
+            view.available.add(PASTED)
         view.problems.extend(src.problems)
         _usable(view, src)
         view.problems.extend(f"{name}: {w}" for w in bundle.warnings)

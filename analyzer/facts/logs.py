@@ -39,9 +39,12 @@ from ..logs.scan import ScanResult, SignatureCount, scan_stream
 if TYPE_CHECKING:
     import pandas as pd
 from ..logs.signatures import Signature
+from ..logs.templates import Template, UnknownLines, mine
 from .source import Source
 
 LOG_ITEM_PREFIXES = ("logs.", "journal.", "cri.logs")
+#: pasted text the log scan read (a parsed paste is scanned too, so the log rules can judge it)
+PASTED = "logs.pasted"
 #: what a journal item holds when its lines do not name their writer
 _JOURNAL_UNITS = {"journal.kubelet": "kubelet", "journal.etcd": "etcd", "journal.runtime": "containerd"}
 #: /var/log/pods/<namespace>_<pod>_<uid>/<container>/<n>.log
@@ -63,6 +66,23 @@ class ScannedLog:
     error: str | None
 
 
+@dataclass(frozen=True)
+class UnknownTemplate:
+    """Lines no signature knows, clustered: where, the template, and how often and when."""
+
+    node: str
+    component: str
+    template: Template
+
+    @property
+    def first_seen(self) -> dt.datetime | None:
+        return _when(self.template.first)
+
+    @property
+    def last_seen(self) -> dt.datetime | None:
+        return _when(self.template.last)
+
+
 @dataclass
 class LogSignatureFact:
     """One signature in one component's logs on one node."""
@@ -75,6 +95,8 @@ class LogSignatureFact:
     last_seen: dt.datetime | None
     examples: list[Evidence] = field(default_factory=list)
     details: dict[str, int] = field(default_factory=dict)
+    #: the longest duration one line reported, in seconds (signatures that measure one)
+    peak: float = 0.0
 
     @property
     def id(self) -> str:
@@ -100,6 +122,8 @@ class LogFacts:
     scanned: list[ScannedLog] = field(default_factory=list)
     #: (minute epoch seconds, node, component, signature id) -> lines
     minutes: Counter[tuple[int, str, str, str]] = field(default_factory=Counter)
+    #: (node, component) -> warning/error lines no signature knows (bounded; logs/templates.py)
+    unknown: dict[tuple[str, str], UnknownLines] = field(default_factory=dict)
 
     def add(self, node: str, item: ItemRecord, result: ScanResult) -> None:
         """Merge one item's scan (rotated files of one container add up under one key)."""
@@ -110,6 +134,13 @@ class LogFacts:
             self._merge(node, item, component, counted)
         for (minute, component, sig), count in result.minutes.items():
             self.minutes[(minute, node, component, sig)] += count
+        for component, lines in result.unknown.items():
+            self.unknown.setdefault((node, component), UnknownLines()).merge(lines, item.path)
+
+    def templates(self) -> list[UnknownTemplate]:
+        """The most frequent unrecognised templates of each component on each node (Drain3)."""
+        return [UnknownTemplate(node, component, t)
+                for (node, component), lines in sorted(self.unknown.items()) for t in mine(lines)]
 
     def _merge(self, node: str, item: ItemRecord, component: str, counted: SignatureCount) -> None:
         assert item.path is not None
@@ -121,14 +152,16 @@ class LogFacts:
                 fact.first_seen = min((t for t in (fact.first_seen, first) if t), default=None)
                 fact.last_seen = max((t for t in (fact.last_seen, last) if t), default=None)
                 fact.examples = (fact.examples + examples)[:4]
+                fact.peak = max(fact.peak, counted.peak)
                 for text, n in counted.details.items():
                     fact.details[text] = fact.details.get(text, 0) + n
                 return
         self.signatures.append(LogSignatureFact(node, component, counted.signature, counted.count, first,
-                                                last, examples, dict(counted.details)))
+                                                last, examples, dict(counted.details), counted.peak))
 
     def extend(self, other: LogFacts) -> None:
         self.signatures.extend(other.signatures)
+        self.unknown.update(other.unknown)
         self.scanned.extend(other.scanned)
         self.minutes.update(other.minutes)
 
@@ -172,10 +205,13 @@ def component_of(item: ItemRecord) -> str:
 
 
 def log_facts(src: Source) -> LogFacts:
-    """Scan every log item of one node's bundle once."""
+    """Scan every log item of one node's bundle once; pasted evidence is scanned whatever its type
+    (a known failure line in a command's output, `kubectl get cs` or `etcdctl cluster-health`, is
+    never lost because a parser read the rest)."""
     facts = LogFacts()
     manifest = src.bundle.manifest
-    for item in (i for i in manifest.items if i.collected and is_log_item(i.id)):
+    loose = bool(manifest.options.get("loose"))
+    for item in (i for i in manifest.items if i.collected and i.path and (loose or is_log_item(i.id))):
         assert item.path is not None
         try:
             with src.bundle.open(item.path) as stream:

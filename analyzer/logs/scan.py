@@ -32,6 +32,7 @@ from typing import IO
 from .. import gz
 from .formats import REF, guess_component, normalize_component, parse_line
 from .signatures import ANCHORS, Signature, match_line
+from .templates import LEVEL_ANCHORS, UnknownLines, is_problem
 
 __all__ = ["REF", "Example", "ScanResult", "SignatureCount", "scan_stream"]
 
@@ -43,7 +44,9 @@ MATCH_BYTES = 16 * 1024
 EXCERPT_CHARS = 400
 FIRST_EXAMPLES = 3
 MAX_DETAILS = 50
-_ANCHOR_BYTES = tuple(a.encode() for a in ANCHORS)
+#: the signatures' anchors, then the level markers that make a line an unknown-error candidate (a
+#: signature may anchor on a level marker too: each is searched once)
+_ANCHOR_BYTES = tuple(a.encode() for a in dict.fromkeys(ANCHORS + LEVEL_ANCHORS))
 
 
 @dataclass(frozen=True)
@@ -67,9 +70,12 @@ class SignatureCount:
     #: the first FIRST_EXAMPLES lines, then the latest one
     examples: list[Example] = field(default_factory=list)
     details: Counter[str] = field(default_factory=Counter)
+    #: the longest duration a line reported (seconds; rows with a `duration` only)
+    peak: float = 0.0
 
-    def add(self, example: Example, detail: str) -> None:
+    def add(self, example: Example, detail: str, seconds: float = 0.0) -> None:
         self.count += 1
+        self.peak = max(self.peak, seconds)
         ts = example.ts
         if ts is not None:
             self.first = ts if self.first is None or ts < self.first else self.first
@@ -97,6 +103,8 @@ class ScanResult:
     untimed: int = 0
     long_lines: int = 0
     error: str | None = None
+    #: per component: warning/error lines no signature knows (logs/templates.py)
+    unknown: dict[str, UnknownLines] = field(default_factory=dict)
 
 
 Finder = Callable[[bytes, bytes], Iterator[int]]
@@ -226,13 +234,16 @@ class _Scanner:
                      or self.guess(parsed.text))
         sig = match_line(parsed.text, component, anchors)
         if sig is None:
+            if is_problem(parsed.level, parsed.text):
+                result.unknown.setdefault(component, UnknownLines()).add(parsed.text, parsed.ts, number)
             return
         ts = parsed.ts
         key = (component, sig.id)
         stats = result.stats.get(key)
         if stats is None:
             stats = result.stats[key] = SignatureCount(sig, component)
-        stats.add(Example(number, ts, parsed.text[:EXCERPT_CHARS]), sig.describe(parsed.text))
+        stats.add(Example(number, ts, parsed.text[:EXCERPT_CHARS]), sig.describe(parsed.text),
+                  sig.seconds(parsed.text))
         if ts is None:
             result.untimed += 1
             return

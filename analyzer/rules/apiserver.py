@@ -12,7 +12,7 @@ from ..facts.containers import RUNTIME_ITEMS, ContainerHistory, histories
 from ..facts.k8s import ClientErrorFact, PodFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kubectl import ContainerStatus
-from . import rule
+from . import REGISTRY, rule
 from .certificates import restart_static_pod
 from .shell import quote, quote_glob
 
@@ -115,7 +115,7 @@ def runtime_crashloops(view: ClusterView, component: str) -> list[RuntimeCrashlo
     return out
 
 
-def _crashloop_finding(rule_id: str, component: str, category: Category, severity: Severity, node: str,
+def _crashloop_finding(rule_id: str, component: str, severity: Severity, node: str,
                        subject: tuple[str, str], what: str, evidence: list[Evidence], title: str,
                        docker: bool = False) -> Finding:
     """subject: (the pod name or a glob for it, the finding's object)."""
@@ -124,8 +124,7 @@ def _crashloop_finding(rule_id: str, component: str, category: Category, severit
     # dockershim-era nodes (a `docker ps` listing) have no crictl
     tool, name = ("docker", f"--filter name=k8s_{component}_") if docker else \
         ("crictl", f"--name {quote(component)}")
-    return Finding(
-        id=rule_id, severity=severity, category=category, title=title,
+    return REGISTRY[rule_id].finding(severity=severity, title=title,
         detail=(f"{what} A static pod that keeps exiting is almost always rejected "
                 f"configuration (a removed or misspelled flag), a certificate or key it cannot load, "
                 f"or a dependency it cannot reach; its previous log says which."),
@@ -140,10 +139,12 @@ def _crashloop_finding(rule_id: str, component: str, category: Category, severit
         evidence=evidence, nodes=[node], objects=[obj])
 
 
-def crashloop_findings(view: ClusterView, rule_id: str, component: str, category: Category,
-                       down: Severity, restarting: Severity) -> Iterator[Finding]:
+def crashloop_findings(view: ClusterView, rule_id: str, component: str,
+                       restarting: Severity) -> Iterator[Finding]:
     """One finding per crash-looping pod: what the kubelet last reported to the API, else what the
-    node's container runtime lists."""
+    node's container runtime lists. A component that is down has the rule's declared severity; one
+    that still restarts, `restarting`."""
+    down = REGISTRY[rule_id].severity
     runtime = histories(view.containers, component)
     for loop in crashloops(view, component):
         if any(_same_pod(h, loop.fact) and h.newest.origin.collected_at > loop.fact.origin.collected_at
@@ -154,7 +155,7 @@ def crashloop_findings(view: ClusterView, rule_id: str, component: str, category
         last = loop.container.last_terminated
         hint = (f" The last run ended with exit code {last.exit_code} ({last.reason})."
                 if last is not None and last.exit_code is not None else "")
-        yield _crashloop_finding(rule_id, component, category, down if loop.down else restarting, node,
+        yield _crashloop_finding(rule_id, component, down if loop.down else restarting, node,
                                  (pod.name, f"{pod.namespace}/{pod.name}"), f"{loop.describe()}.{hint}",
                                  [loop.fact.origin.evidence(loop.describe())],
                                  f"{component} is crash-looping on {node}")
@@ -162,7 +163,7 @@ def crashloop_findings(view: ClusterView, rule_id: str, component: str, category
         h, newest = rloop.history, rloop.history.newest
         title = (f"{component} exited and is not running on {h.node}" if rloop.down
                  else f"{component} is crash-looping on {h.node}")
-        yield _crashloop_finding(rule_id, component, category, down if rloop.down else restarting, h.node,
+        yield _crashloop_finding(rule_id, component, down if rloop.down else restarting, h.node,
                                  (newest.container.pod or f"{component}-*", newest.subject),
                                  f"{rloop.describe()}.",
                                  [e for a in h.attempts[:3] for e in a.evidence()], title,
@@ -175,8 +176,7 @@ def crashloop_findings(view: ClusterView, rule_id: str, component: str, category
       + RUNTIME_CHECK,
       ("k8s.pods",) + RUNTIME_ITEMS)
 def apiserver_crashloop(view: ClusterView) -> Iterator[Finding]:
-    yield from crashloop_findings(view, "APISERVER_CRASHLOOP", "kube-apiserver", Category.APISERVER,
-                                  Severity.CRITICAL, Severity.ERROR)
+    yield from crashloop_findings(view, "APISERVER_CRASHLOOP", "kube-apiserver", Severity.ERROR)
 
 
 # -- flags removed in the version the manifest runs ------------------------------------------------
@@ -217,13 +217,11 @@ def _removed(view: ClusterView, component: str) -> Iterator[tuple[ComponentFact,
                 yield comp, flag, removed
 
 
-def removed_flag_findings(view: ClusterView, rule_id: str, component: str,
-                          category: Category) -> Iterator[Finding]:
+def removed_flag_findings(view: ClusterView, rule_id: str, component: str) -> Iterator[Finding]:
     for comp, flag, removed in _removed(view, component):
         manifest = comp.manifest_path
         backup = f"/root/{component}.yaml.bak"
-        yield Finding(
-            id=rule_id, severity=Severity.CRITICAL, category=category,
+        yield REGISTRY[rule_id].finding(
             title=f"{component} on {comp.node} is given --{flag}, removed in 1.{removed.minor}",
             detail=(f"{comp.location} runs {comp.image} ({comp.version}) with --{flag}; the flag was removed "
                     f"in v1.{removed.minor} ({removed.source}), so the binary exits with "
@@ -247,7 +245,7 @@ def removed_flag_findings(view: ClusterView, rule_id: str, component: str,
       "No kube-apiserver manifest passes a flag its image's version removed (e.g. --insecure-port on 1.24+).",
       ("k8s.static_pod_manifest", "k8s.pods"))
 def apiserver_removed_flag(view: ClusterView) -> Iterator[Finding]:
-    yield from removed_flag_findings(view, "APISERVER_REMOVED_FLAG", "kube-apiserver", Category.APISERVER)
+    yield from removed_flag_findings(view, "APISERVER_REMOVED_FLAG", "kube-apiserver")
 
 
 # -- health endpoints ---------------------------------------------------------------------------------
@@ -281,8 +279,7 @@ def apiserver_health(view: ClusterView) -> Iterator[Finding]:
                 "etcd's own health and the API server's etcd client certificate come next."
                 if "etcd" in failed else "")
         node = fact.origin.node
-        yield Finding(
-            id="APISERVER_HEALTH_CHECK_FAILED", severity=Severity.ERROR, category=Category.APISERVER,
+        yield REGISTRY["APISERVER_HEALTH_CHECK_FAILED"].finding(
             title=f"API server /{fact.endpoint} check failed on {node}'s view: {what}",
             detail=(f"/{fact.endpoint} reports {reasons or 'failure'}"
                     f"{' (the body was cut off)' if report.truncated else ''}. The reason is withheld from "
@@ -327,7 +324,7 @@ _CLIENT_ERRORS: dict[str, tuple[Category, Severity, str, str]] = {
       "kubectl printed no client-side error about reaching the API server (`The connection to the server ... "
       "was refused`, `Unable to connect to the server: x509/timeout`, `You must be logged in`). Findings "
       "carry the cause's own category.",
-      ("logs.kubectl",))
+      ("logs.kubectl",), also=(Category.CERTIFICATES, Category.CONNECTIVITY))
 def kubectl_cannot_reach_api(view: ClusterView) -> Iterator[Finding]:
     seen: dict[tuple[str, str], list[ClientErrorFact]] = {}
     for fact in view.k8s.client_errors:
@@ -336,8 +333,7 @@ def kubectl_cannot_reach_api(view: ClusterView) -> Iterator[Finding]:
     for (kind, server), facts in sorted(seen.items()):
         category, severity, what, advice = _CLIENT_ERRORS[kind]
         where = f" at {server}" if server else ""
-        yield Finding(
-            id="KUBECTL_CANNOT_REACH_API", severity=severity, category=category,
+        yield REGISTRY["KUBECTL_CANNOT_REACH_API"].finding(severity=severity, category=category,
             title=f"kubectl cannot use the API server{where}: {what}",
             detail=f"kubectl said: {facts[0].error.message[:300]}" + (
                 f" ({len(facts)} times)" if len(facts) > 1 else ""),

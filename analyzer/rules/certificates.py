@@ -10,7 +10,7 @@ from ..facts import ClusterView
 from ..facts.pki import CA, ETCD_CA, EXPECTED_ISSUER, FRONT_PROXY_CA, CertificateFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.x509 import issued_by
-from . import rule
+from . import REGISTRY, rule
 from .shell import quote
 
 SOON = dt.timedelta(days=30)
@@ -106,8 +106,8 @@ def _finding(rule_id: str, severity: Severity, title: str, detail: str,
     since = info.not_before.isoformat() if info.not_before else "?"
     excerpt = (f"subject={info.subject} issuer={info.issuer} notBefore={since} "
                f"notAfter={info.not_after.isoformat()}")
-    return Finding(
-        id=rule_id, severity=severity, category=Category.CERTIFICATES, title=title, detail=detail,
+    return REGISTRY[rule_id].finding(
+        severity=severity, title=title, detail=detail,
         remediation=remediation(first, nodes),
         evidence=[Evidence(c.node, c.bundle_path, c.info.line, c.excerpt or excerpt, c.item_id)
                   for c in certs],
@@ -153,7 +153,7 @@ def expired(view: ClusterView) -> Iterator[Finding]:
             f"using it fail TLS with 'x509: certificate has expired or is not yet valid'.", certs)
 
 
-@rule("CERT_EXPIRING_SOON", Category.CERTIFICATES, Severity.WARNING, "Certificate expires soon",
+@rule("CERT_EXPIRING_SOON", Category.CERTIFICATES, Severity.ERROR, "Certificate expires soon",
       f"No certificate expires within {SOON.days} days of collection (error within {VERY_SOON.days}).",
       VALIDITY_NEEDS)
 def expiring(view: ClusterView) -> Iterator[Finding]:

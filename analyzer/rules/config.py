@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ..facts import ClusterView
 from ..facts.containers import CNI, RUNTIME_ITEMS
 from ..findings import Category, Finding, Remediation, Severity
-from . import rule
+from . import REGISTRY, rule
 from .apiserver import runtime_crashloops
 from .shell import comment, quote
 
@@ -30,8 +30,7 @@ def frozen_registry(view: ClusterView) -> Iterator[Finding]:
         if comp.source != "manifest" or not comp.image.startswith(FROZEN_REGISTRY):
             continue
         new = "registry.k8s.io/" + comp.image.removeprefix(FROZEN_REGISTRY)
-        yield Finding(
-            id="IMAGE_FROZEN_REGISTRY", severity=Severity.WARNING, category=Category.NODE,
+        yield REGISTRY["IMAGE_FROZEN_REGISTRY"].finding(
             title=f"{comp.component} on {comp.node} pulls from the frozen k8s.gcr.io",
             detail=(f"{comp.location} uses {comp.image}. k8s.gcr.io is frozen and gets no new images; "
                     f"once the cached image is gone (node rebuilt, image garbage-collected) the pull may "
@@ -56,8 +55,7 @@ def bind_all(view: ClusterView) -> Iterator[Finding]:
         if comp.component not in ports or comp.flags.get("bind-address") not in ALL_INTERFACES:
             continue
         port = ports[comp.component]
-        yield Finding(
-            id="BIND_ADDRESS_ALL_INTERFACES", severity=Severity.WARNING, category=Category.NODE,
+        yield REGISTRY["BIND_ADDRESS_ALL_INTERFACES"].finding(
             title=f"{comp.component} on {comp.node} listens on all interfaces (port {port})",
             detail=(f"--bind-address={comp.flags['bind-address']} exposes the secure port {port} (metrics, "
                     f"profiling, health) on every interface of {comp.node}; kubeadm's default is 127.0.0.1."),
@@ -85,8 +83,7 @@ def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
         states = ", ".join(f"{c.name or 'container'}: {c.waiting_reason or c.state} "
                            f"(restarts {c.restart_count})" for c in unready)
         node = pod.node_name or fact.origin.node
-        yield Finding(
-            id="CNI_PODS_NOT_READY", severity=Severity.ERROR, category=Category.CONNECTIVITY,
+        yield REGISTRY["CNI_PODS_NOT_READY"].finding(
             title=f"CNI pod {pod.name} not ready on {node}",
             detail=(f"{pod.namespace}/{pod.name} is {pod.phase or 'in an unknown phase'}, not ready: "
                     f"{states or pod.status_text or 'no container status'}. Without the CNI agent the node's "
@@ -103,8 +100,7 @@ def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
     for loop in runtime_crashloops(view, CNI):  # the API is down or older than the runtime's listing
         h = loop.history
         state = "exited and is not running" if loop.down else "restarting"
-        yield Finding(
-            id="CNI_PODS_NOT_READY", severity=Severity.ERROR, category=Category.CONNECTIVITY,
+        yield REGISTRY["CNI_PODS_NOT_READY"].finding(
             title=f"CNI agent {h.name} {state} on {h.node}",
             detail=(f"{loop.describe()}. Without the CNI agent the node's pods get no network and the node "
                     "may report NotReady."),
@@ -128,8 +124,7 @@ def componentstatus_false_alarm(view: ClusterView) -> Iterator[Finding]:
               if not f.status.healthy and _INSECURE_PROBE.search(f.status.message)]
     if not alarms:
         return
-    yield Finding(
-        id="COMPONENTSTATUS_FALSE_ALARM", severity=Severity.INFO, category=Category.APISERVER,
+    yield REGISTRY["COMPONENTSTATUS_FALSE_ALARM"].finding(
         title="componentstatuses 'Unhealthy' for scheduler/controller-manager is a false alarm",
         detail=("The deprecated componentstatuses API still probes the insecure ports 10251/10252, which "
                 "kube-scheduler and kube-controller-manager no longer open; this says nothing about their "

@@ -17,7 +17,7 @@ from ..facts.firewall import Outcome, Probe, Verdict, client_sees
 from ..facts.network import NodeNetwork
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.ss import IPAddress
-from . import rule
+from . import REGISTRY, rule
 from .certificates import restart_static_pod
 from .shell import comment, quote, quote_words
 
@@ -242,8 +242,8 @@ def _finding(net: NodeNetwork, outcome: Outcome, blocked: list[tuple[Port, Verdi
         text += "; firewalld owns these chains, so change its configuration, not the iptables rules"
     elif manager == "ufw":
         text += "; ufw owns these rules, so change them with ufw"
-    return Finding(
-        id="FIREWALL_BLOCKS_CONTROL_PLANE_PORT", severity=severity, category=Category.CONNECTIVITY,
+    return REGISTRY["FIREWALL_BLOCKS_CONTROL_PLANE_PORT"].finding(
+        severity=severity,
         title=f"Firewall on {net.node} {'drops' if outcome.verdict == 'DROP' else 'rejects'} "
               f"control-plane port{'s' if len(ports) > 1 else ''} {', '.join(map(str, ports))}",
         detail=detail, remediation=Remediation(text + ".", tuple(commands)),
@@ -306,9 +306,7 @@ def not_listening(view: ClusterView) -> Iterator[Finding]:
                 if port in open_ports:
                     continue
                 manifest, name = component.manifest_path, component.component
-                yield Finding(
-                    id="CONTROL_PLANE_PORT_NOT_LISTENING", severity=Severity.ERROR,
-                    category=Category.CONNECTIVITY,
+                yield REGISTRY["CONTROL_PLANE_PORT_NOT_LISTENING"].finding(
                     title=f"{component.component} on {net.node}: nothing listens on {port}/tcp",
                     detail=(f"{manifest} says {component.component} serves {port}/tcp, but `ss -ltnp` shows "
                             f"no listening socket on that port: the container is not running, has not "

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from ..facts import ClusterView
 from ..facts.containers import RUNTIME_ITEMS
 from ..findings import Category, Finding, Remediation, Severity
-from . import rule
+from . import REGISTRY, rule
 from .apiserver import RUNTIME_CHECK, crashloop_findings, removed_flag_findings
 from .shell import quote
 
@@ -21,15 +21,14 @@ from .shell import quote
       ("k8s.pods",) + RUNTIME_ITEMS)
 def controller_manager_crashloop(view: ClusterView) -> Iterator[Finding]:
     yield from crashloop_findings(view, "CONTROLLER_MANAGER_CRASHLOOP", "kube-controller-manager",
-                                  Category.CONTROLLER_MANAGER, Severity.ERROR, Severity.WARNING)
+                                  Severity.WARNING)
 
 
 @rule("SCHEDULER_CRASHLOOP", Category.SCHEDULER, Severity.ERROR, "Scheduler crash-looping",
       "No kube-scheduler container waits in CrashLoopBackOff or restarts repeatedly lately. " + RUNTIME_CHECK,
       ("k8s.pods",) + RUNTIME_ITEMS)
 def scheduler_crashloop(view: ClusterView) -> Iterator[Finding]:
-    yield from crashloop_findings(view, "SCHEDULER_CRASHLOOP", "kube-scheduler", Category.SCHEDULER,
-                                  Severity.ERROR, Severity.WARNING)
+    yield from crashloop_findings(view, "SCHEDULER_CRASHLOOP", "kube-scheduler", Severity.WARNING)
 
 
 @rule("CONTROLLER_MANAGER_REMOVED_FLAG", Category.CONTROLLER_MANAGER, Severity.CRITICAL,
@@ -38,8 +37,7 @@ def scheduler_crashloop(view: ClusterView) -> Iterator[Finding]:
       "--experimental-cluster-signing-duration on 1.25+, --pod-eviction-timeout on 1.27+).",
       ("k8s.static_pod_manifest", "k8s.pods"))
 def controller_manager_removed_flag(view: ClusterView) -> Iterator[Finding]:
-    yield from removed_flag_findings(view, "CONTROLLER_MANAGER_REMOVED_FLAG", "kube-controller-manager",
-                                     Category.CONTROLLER_MANAGER)
+    yield from removed_flag_findings(view, "CONTROLLER_MANAGER_REMOVED_FLAG", "kube-controller-manager")
 
 
 # -- pods the scheduler cannot place ---------------------------------------------------------------
@@ -102,8 +100,7 @@ def pods_unschedulable(view: ClusterView) -> Iterator[Finding]:
             reasons[reason] += 1
     summary = "; ".join(f"{reason} ({n} pod{'s' if n > 1 else ''})" for reason, n in reasons.most_common(5))
     pods = sorted(stuck)
-    yield Finding(
-        id="PODS_PENDING_UNSCHEDULABLE", severity=Severity.WARNING, category=Category.SCHEDULER,
+    yield REGISTRY["PODS_PENDING_UNSCHEDULABLE"].finding(
         title=f"{len(pods)} pod{'s' if len(pods) > 1 else ''} cannot be scheduled",
         detail=(f"The scheduler runs but finds no node for {', '.join(pods[:5])}"
                 f"{' and more' if len(pods) > 5 else ''}. Reasons: {summary or 'not given'}."),

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from ..facts import ClusterView
 from ..findings import Category, Finding, Remediation, Severity
-from . import rule
+from . import REGISTRY, rule
 from .shell import quote
 
 #: a CSR pending longer than this is not waiting for an approver that is merely slow
@@ -29,8 +29,7 @@ def csr_pending(view: ClusterView) -> Iterator[Finding]:
             continue
         kind = "kubelet client" if client else "kubelet serving"
         names = [f.request.name for f in chosen]
-        yield Finding(
-            id="CSR_PENDING", severity=Severity.ERROR if client else Severity.WARNING,
+        yield REGISTRY["CSR_PENDING"].finding(severity=Severity.ERROR if client else Severity.WARNING,
             category=Category.CERTIFICATES,
             title=f"{len(chosen)} {kind} certificate request(s) pending",
             detail=(f"{len(chosen)} {kind} CSR(s) have waited 10 minutes or more without approval "

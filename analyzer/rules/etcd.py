@@ -23,7 +23,7 @@ from ..facts.etcd import (
 )
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.etcdctl import host_port
-from . import rule
+from . import REGISTRY, rule
 from .apiserver import RECENT, RESTARTS, RUNTIME_CHECK, crashloop_findings
 from .certificates import restart_static_pod
 from .shell import comment, quote
@@ -81,7 +81,7 @@ def _container_checks(node: str) -> tuple[str, ...]:
 def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
              remediation: Remediation, evidence: Iterable[Evidence], objects: Iterable[str]) -> Finding:
     cited = list(dict.fromkeys(evidence))
-    return Finding(id=rule_id, severity=severity, category=category, title=title, detail=detail,
+    return REGISTRY[rule_id].finding(severity=severity, category=category, title=title, detail=detail,
                    remediation=remediation, evidence=cited, nodes=sorted({e.node for e in cited}),
                    objects=sorted(set(objects)))
 
@@ -242,8 +242,7 @@ def endpoint_unhealthy(view: ClusterView) -> Iterator[Finding]:
       + RUNTIME_CHECK,
       ("k8s.pods",) + RUNTIME_ITEMS)
 def etcd_crashloop(view: ClusterView) -> Iterator[Finding]:
-    yield from crashloop_findings(view, "ETCD_CRASHLOOP", "etcd", Category.ETCD, Severity.CRITICAL,
-                                  Severity.ERROR)
+    yield from crashloop_findings(view, "ETCD_CRASHLOOP", "etcd", Severity.ERROR)
 
 
 @rule("ETCD_NO_LEADER", Category.ETCD, Severity.CRITICAL, "etcd has no leader",
@@ -333,7 +332,7 @@ def _quota(view: ClusterView, fact: StatusFact) -> EtcdConfig | None:
             or (configs[0] if len({c.quota_bytes for c in configs}) == 1 else None))
 
 
-@rule("ETCD_DB_NEAR_QUOTA", Category.ETCD, Severity.WARNING, "etcd database near its quota",
+@rule("ETCD_DB_NEAR_QUOTA", Category.ETCD, Severity.ERROR, "etcd database near its quota",
       f"Each member's database size stays below {NEAR_QUOTA:.0%} of its --quota-backend-bytes (default "
       f"2 GiB); error from {AT_QUOTA:.0%}.", STATUS_ITEMS)
 def near_quota(view: ClusterView) -> Iterator[Finding]:
@@ -373,7 +372,7 @@ def near_quota(view: ClusterView) -> Iterator[Finding]:
 
 
 # -- raft and membership ----------------------------------------------------------------------------
-@rule("ETCD_RAFT_DIVERGENCE", Category.ETCD, Severity.WARNING, "etcd members diverge",
+@rule("ETCD_RAFT_DIVERGENCE", Category.ETCD, Severity.ERROR, "etcd members diverge",
       f"In one `endpoint status` run, members agree on the leader, no member's applied index lags its "
       f"committed index by {APPLY_GAP} or more, and no member's index lags another's by {INDEX_GAP} or more.",
       STATUS_ITEMS)

@@ -11,7 +11,7 @@ from ..facts.components import ComponentFact
 from ..facts.k8s import LeaseFact, NodeObjectFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.kversion import KubeVersion
-from . import rule
+from . import REGISTRY, rule
 from .certificates import restart_static_pod
 from .shell import comment, quote
 
@@ -51,8 +51,7 @@ def lease_stale(view: ClusterView) -> Iterator[Finding]:
         holder = _holder_node(fact.lease.holder)
         effect = ("controllers do not reconcile" if component == "kube-controller-manager"
                   else "no pod is scheduled")
-        yield Finding(
-            id="LEASE_STALE", severity=Severity.ERROR, category=Category.HA,
+        yield REGISTRY["LEASE_STALE"].finding(
             title=f"{component} has no active leader: lease last renewed {_age(age)} before collection",
             detail=(f"kube-system/{fact.lease.name} is held by {fact.lease.holder or 'nobody'} but was last "
                     f"renewed {_age(age)} before the bundle of {fact.origin.node} was collected, longer "
@@ -91,8 +90,7 @@ def lease_churn(view: ClusterView) -> Iterator[Finding]:
         rate = lease.transitions / days
         if rate < CHURN_PER_DAY:
             continue
-        yield Finding(
-            id="LEASE_CHURN", severity=Severity.WARNING, category=Category.HA,
+        yield REGISTRY["LEASE_CHURN"].finding(
             title=f"{component} leadership changed {lease.transitions} times in {days:.1f} days",
             detail=(f"kube-system/{lease.name} counts {lease.transitions} transitions since it was created "
                     f"{days:.1f} days before collection ({rate:.1f}/day). Leaders that keep losing the lease "
@@ -174,8 +172,7 @@ def skew_violations(view: ClusterView) -> list[tuple[str, list[Versioned]]]:
       ("k8s.static_pod_manifest", "k8s.pods", "k8s.nodes", "host.kubelet_version"))
 def version_skew(view: ClusterView) -> Iterator[Finding]:
     for why, involved in skew_violations(view):
-        yield Finding(
-            id="VERSION_SKEW", severity=Severity.ERROR, category=Category.HA,
+        yield REGISTRY["VERSION_SKEW"].finding(
             title=f"Version skew: {why.split(';')[0].split(' is ')[0]}",
             detail=f"{why}. Components outside the supported skew may fail to talk to each other.",
             remediation=Remediation(
@@ -214,8 +211,7 @@ def etcd_servers_differ(view: ClusterView) -> Iterator[Finding]:
     if len(set(sets.values())) <= 1:
         return
     lines = [f"{node}: {','.join(sorted(s)) or '(none)'}" for node, s in sorted(sets.items())]
-    yield Finding(
-        id="ETCD_SERVERS_DIFFER", severity=Severity.WARNING, category=Category.HA,
+    yield REGISTRY["ETCD_SERVERS_DIFFER"].finding(
         title="API servers point at different etcd endpoints",
         detail=("The API servers were given different --etcd-servers: " + "; ".join(lines) + ". API servers "
                 "of one cluster must use the same etcd cluster; a node pointing elsewhere serves other data "
@@ -261,8 +257,7 @@ def flags_differ(view: ClusterView) -> Iterator[Finding]:
         shown = "; ".join(f"--{f}: " + ", ".join(f"{n}={flags[n].get(f, '(unset)')}" for n in sorted(flags))
                           for f in differing[:5])
         pattern = quote("--(" + "|".join(differing[:5]) + ")")
-        yield Finding(
-            id="CONTROL_PLANE_FLAGS_DIFFER", severity=Severity.WARNING, category=Category.HA,
+        yield REGISTRY["CONTROL_PLANE_FLAGS_DIFFER"].finding(
             title=f"{component} flags differ between control-plane nodes: {', '.join(differing[:5])}",
             detail=(f"{shown}. Control-plane instances behind one endpoint should behave the same; a "
                     f"difference is usually a manual edit on one node that an upgrade or a failover will "
@@ -293,16 +288,15 @@ def node_not_ready(view: ClusterView) -> Iterator[Finding]:
         name = fact.node.name
         evicted = [e for e in view.k8s.events if e.event.reason == "NodeControllerEviction"
                    and name in e.event.message]
-        yield Finding(
-            id="CONTROL_PLANE_NODE_NOT_READY", severity=Severity.ERROR, category=Category.HA,
-            title=f"Control-plane node {name} is not Ready ({status})",
-            detail=(f"{name} reports Ready={status} ({reason}: {message[:200]}). "
+        yield node_not_ready.finding(
+            f"Control-plane node {name} is not Ready ({status})",
+            (f"{name} reports Ready={status} ({reason}: {message[:200]}). "
                     + ("Its kubelet stopped posting status: the node is down, cut off, or its kubelet "
                        "stopped. " if status == "Unknown" else "")
                     + (f"The node controller evicted {len(evicted)} of its pods. " if evicted else "")
                     + "Its control-plane components no longer count: the cluster runs on the remaining "
                       "masters, one failure from losing quorum or capacity."),
-            remediation=Remediation(
+            Remediation(
                 "Bring the node back: check it is up and reachable, then its kubelet and container runtime.",
                 ("kubectl get nodes -o wide", f"kubectl describe node {name}", f"# on {name}",
                  "systemctl status kubelet", "journalctl -u kubelet --since -1h | tail -n 50")),
@@ -319,12 +313,11 @@ def single_control_plane(view: ClusterView) -> Iterator[Finding]:
     if len(nodes) != 1:
         return
     name = nodes[0].node.name
-    yield Finding(
-        id="CONTROL_PLANE_SINGLE_NODE", severity=Severity.INFO, category=Category.HA,
-        title=f"One control-plane node ({name}): no fault tolerance",
-        detail=(f"Only {name} carries a control-plane role among {len(view.k8s.nodes)} node(s): losing it "
+    yield single_control_plane.finding(
+        f"One control-plane node ({name}): no fault tolerance",
+        (f"Only {name} carries a control-plane role among {len(view.k8s.nodes)} node(s): losing it "
                 "stops the API (fine for a lab or an edge cluster, not for HA)."),
-        remediation=Remediation("For HA, run three control-plane nodes behind a load balancer.",
+        Remediation("For HA, run three control-plane nodes behind a load balancer.",
                                 ("kubectl get nodes -l node-role.kubernetes.io/control-plane",)),
         evidence=[nodes[0].origin.evidence(f"{name} roles: {','.join(nodes[0].node.roles)}")],
         nodes=[name], objects=[f"node/{name}:control-plane"])
@@ -336,9 +329,11 @@ OPERATORS = {"etcd": Category.ETCD, "kube-apiserver": Category.APISERVER,
 STATES = {"Available": "not available", "Degraded": "degraded"}
 
 
-@rule("OPENSHIFT_OPERATOR_DEGRADED", Category.HA, Severity.ERROR, "OpenShift control-plane operator degraded",
+@rule("OPENSHIFT_OPERATOR_DEGRADED", Category.HA, Severity.CRITICAL,
+      "OpenShift control-plane operator degraded",
       "The etcd, kube-apiserver, kube-controller-manager and kube-scheduler ClusterOperators are "
-      "Available=True and Degraded=False (must-gather).", ("ocp.clusteroperators",))
+      "Available=True and Degraded=False (must-gather).", ("ocp.clusteroperators",),
+      also=(Category.ETCD, Category.APISERVER, Category.CONTROLLER_MANAGER, Category.SCHEDULER))
 def operator_degraded(view: ClusterView) -> Iterator[Finding]:
     for fact in sorted(view.k8s.operators, key=lambda f: f.operator.name):
         op = fact.operator
@@ -350,17 +345,16 @@ def operator_degraded(view: ClusterView) -> Iterator[Finding]:
             continue
         why = "; ".join(f"{kind}={op.status(kind)} ({op.conditions[kind][1]}: "
                         f"{' '.join(op.conditions[kind][2].split())[:300]})" for kind in bad)
-        yield Finding(
-            id="OPENSHIFT_OPERATOR_DEGRADED",
-            severity=Severity.CRITICAL if op.status("Available") == "False" else Severity.ERROR,
-            category=OPERATORS[op.name],
-            title=f"ClusterOperator {op.name} is {' and '.join(STATES[k] for k in bad)}",
-            detail=(f"{why}. The operator's own conditions name the failing part (its messages list each "
+        yield operator_degraded.finding(
+            f"ClusterOperator {op.name} is {' and '.join(STATES[k] for k in bad)}",
+            (f"{why}. The operator's own conditions name the failing part (its messages list each "
                     "controller's state); the operand's pods and logs say why."),
-            remediation=Remediation("Read the operator's conditions and its operand's pods, then fix "
+            Remediation("Read the operator's conditions and its operand's pods, then fix "
                                     "what the message names.",
                                     (f"oc get clusteroperator {op.name} -o yaml",
                                      f"oc -n openshift-{op.name} get pods -o wide",
                                      f"oc -n openshift-{op.name}-operator logs deploy/{op.name}-operator")),
+            severity=Severity.CRITICAL if op.status("Available") == "False" else Severity.ERROR,
+            category=OPERATORS[op.name],
             evidence=[fact.origin.evidence(f"clusteroperator/{op.name}: {why}")],
             objects=[f"clusteroperator/{op.name}"])

@@ -2,7 +2,9 @@
 
 A signature seen once at startup is not a failure: rules look at how long it lasted, whether it
 was still there at the end of the log, and whether the component recovered after it (e.g. an RBAC
-error followed by the lease being acquired).
+error followed by the lease being acquired). `episode()` separates the present from resolved
+history for every log rule: when the problem started and ended, and when the same evidence shows
+the component recovered; a recovered problem is reported milder, as "recovered at T".
 """
 
 from __future__ import annotations
@@ -11,17 +13,18 @@ import datetime as dt
 import ipaddress
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
 from ..facts import ClusterView
-from ..facts.logs import LogSignatureFact
+from ..facts.logs import PASTED, LogSignatureFact
 from ..findings import Category, Evidence, Finding, Remediation, Severity
-from . import rule
+from . import Rule, rule
 from .certificates import restart_static_pod
 from .etcd import _config, _endpoints, _reclaim, etcdctl
 from .shell import comment, quote
 
 LOG_ITEMS = ("logs.pod", "logs.syslog", "journal.control_plane", "journal.etcd", "journal.kubelet",
-             "journal.runtime", "logs.kubeadm", "logs.kubectl", "logs.pasted",
+             "journal.runtime", "logs.kubeadm", "logs.kubectl", PASTED,
              # the units of the other distributions (the collector's journal.<distribution> rows)
              "journal.k3s", "journal.rke2", "journal.microk8s", "journal.k0s", "journal.charmed")
 #: a signature still seen this close to the end of its log has not stopped
@@ -29,6 +32,15 @@ STILL_THERE = dt.timedelta(minutes=2)
 #: a signature that lasted this long is not a startup blip
 LASTED = dt.timedelta(minutes=1)
 PERSISTENT_MIN = 3
+#: how far apart two lines may be stamped and still count as the same moment
+PRECISION = dt.timedelta(seconds=1)
+#: slow etcd requests: a burst shorter than this many lines, all sub-second, is start-up load
+PERSISTENT_SLOW = 10
+#: seconds one request may take before it is a warning by itself, and an error
+SLOW_WARN, SLOW_ERROR = 1.0, 5.0
+SLOW = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED",
+        "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG", "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE")
+DISK = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED")
 #: a signature whose component logged on this long after its last occurrence is past history
 RESOLVED_AFTER = dt.timedelta(minutes=5)
 #: slow applies within this span and over are one episode (a member joining), not a slow disk
@@ -61,7 +73,8 @@ def _top(facts: Iterable[LogSignatureFact], limit: int = 4) -> str:
 def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
     """Seen over more than a startup blip, or still seen at the end of the log."""
     for fact in facts:
-        end = view.logs.newest(fact.node, fact.component)
+        # a line's own writer (a journald identifier) may differ from the item's: then the node's end
+        end = view.logs.newest(fact.node, fact.component) or view.logs.newest(fact.node)
         if fact.span >= LASTED or (fact.last_seen and end and end - fact.last_seen <= STILL_THERE):
             return True
     return False
@@ -82,13 +95,68 @@ def _stopped(view: ClusterView, facts: list[LogSignatureFact]) -> dt.datetime | 
     return max(last, default=None)
 
 
-def _finding(rule_id: str, severity: Severity, category: Category, title: str, detail: str,
-             remediation: Remediation, facts: list[LogSignatureFact], objects: Iterable[str]) -> Finding:
+@dataclass(frozen=True)
+class Episode:
+    """One problem's time line in the evidence: when it started and ended, and whether the same
+    evidence shows the component recovered afterwards."""
+
+    first: dt.datetime | None
+    last: dt.datetime | None
+    #: the first sign of recovery after the last failure line (None: not recovered, as far as we see)
+    recovered: dt.datetime | None
+    #: timed, shorter than LASTED and over well before its log ends: a start-up blip
+    blip: bool
+
+    def note(self) -> str:
+        """What the detail says about the present: '' while current, else when it recovered."""
+        if self.recovered is None:
+            return ""
+        return f" Recovered at {_stamp(self.recovered)}: this is history, not the present state."
+
+
+def episode(view: ClusterView, facts: list[LogSignatureFact], recovery: tuple[str, ...] = ()) -> Episode:
+    """Separate the present from resolved history for facts of one component on one node."""
+    first = min((f.first_seen for f in facts if f.first_seen), default=None)
+    last = max((f.last_seen for f in facts if f.last_seen), default=None)
+    recovered: dt.datetime | None = None
+    if last is not None and recovery:
+        # lines of one writer can carry stamps of different precision (etcd's raft lines: seconds)
+        since = last - PRECISION
+        signs = [r for r in view.logs.select(*recovery, node=facts[0].node,
+                                             components=tuple({f.component for f in facts}))
+                 if r.last_seen and r.last_seen >= since]
+        if signs:
+            recovered = min((r.first_seen if r.first_seen and r.first_seen >= since else r.last_seen)
+                            for r in signs if r.last_seen)
+    blip = not _lasting(view, facts) and all(f.first_seen for f in facts)
+    return Episode(first, last, recovered, blip)
+
+
+def milder(severity: Severity) -> Severity:
+    """How bad a problem that recovered still is: worth a warning, or only a note."""
+    return Severity.WARNING if severity.rank <= Severity.ERROR.rank else Severity.INFO
+
+
+def _finding(view: ClusterView, rule: Rule, severity: Severity, category: Category, title: str, detail: str,
+             remediation: Remediation, facts: list[LogSignatureFact], objects: Iterable[str],
+             recovery: tuple[str, ...] = (), stopped: dt.datetime | None = None) -> Finding:
+    """A log rule's finding: its evidence lines, and when the problem started, ended and recovered
+    (a problem the same evidence shows recovered is reported milder). `stopped`: the problem's lines
+    ended long before collection while its writer logged on (see `_stopped`): history too."""
     evidence: list[Evidence] = list(dict.fromkeys(e for f in facts for e in f.examples))
-    return Finding(id=rule_id, severity=severity, category=category, title=title, detail=detail,
-                   remediation=remediation, evidence=evidence[:8], nodes=sorted({f.node for f in facts}),
-                   objects=sorted(set(objects)),
-                   first_seen=min((f.first_seen for f in facts if f.first_seen), default=None))
+    when = episode(view, facts, recovery)
+    recovered = when.recovered
+    if recovered:
+        severity, detail = milder(severity), detail + when.note()
+    elif stopped:
+        recovered = stopped
+        severity = milder(severity)
+        detail += (f" None since {_stamp(stopped)} while the component logged on: resolved before "
+                   "collection, history rather than the present state.")
+    return rule.finding(title, detail, remediation, evidence=evidence[:8],
+                        nodes=sorted({f.node for f in facts}), objects=sorted(set(objects)),
+                        severity=severity, category=category,
+                        first_seen=when.first, last_seen=when.last, recovered_at=recovered)
 
 
 def _by(facts: list[LogSignatureFact], *, component: bool = True) -> Iterator[list[LogSignatureFact]]:
@@ -105,15 +173,17 @@ def _logs(component: str) -> str:
 @rule("APISERVER_ETCD_CONNECTION_FAILED", Category.APISERVER, Severity.CRITICAL,
       "API server cannot reach etcd",
       "The API server's log has no lasting etcd client errors: connection refused, deadline exceeded or "
-      "x509 failures to :2379.", LOG_ITEMS)
+      "x509 failures to :2379.", LOG_ITEMS,
+      signatures=("APISERVER_ETCD_REFUSED", "APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED",
+                  "APISERVER_ETCD_TIMEOUT"))
 def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
-    found = view.logs.select("APISERVER_ETCD_REFUSED", "APISERVER_ETCD_TLS", "APISERVER_ETCD_TIMEOUT")
+    found = view.logs.select(*apiserver_etcd.signatures)
     for facts in _by(found):
         kinds = {f.id for f in facts}
         lasting = _lasting(view, facts)
         commands = [comment(f"on {facts[0].node}"), "crictl ps -a --name etcd", _logs("etcd"),
                     f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint health"]
-        if "APISERVER_ETCD_TLS" in kinds:
+        if kinds & {"APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED"}:
             why = (f"TLS to etcd fails: {_top(facts)}. The API server's etcd client certificate "
                    "(apiserver-etcd-client) or etcd's server certificate is expired or from another CA.")
             commands += ["kubeadm certs check-expiration",
@@ -133,7 +203,7 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
         severity = Severity.CRITICAL if lasting else Severity.WARNING
         when = "" if lasting else " Seen only briefly (e.g. while etcd was starting with it)."
         yield _finding(
-            "APISERVER_ETCD_CONNECTION_FAILED", severity, Category.APISERVER,
+            view, apiserver_etcd, severity, Category.APISERVER,
             "API server cannot reach etcd", f"{_summary(facts)} in the API server's log. {why}{when}",
             Remediation("Fix etcd first: the API server recovers on its own once etcd answers. Check that "
                         "the etcd container runs and what its log says, then the path between them.",
@@ -142,15 +212,17 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
 
 @rule("APISERVER_COUNT_MISMATCH", Category.HA, Severity.WARNING,
       "API servers overwrite each other's `kubernetes` endpoints",
-      "No API server logs `Resetting endpoints for master service` repeatedly (the `master-count` "
-      "reconciler with --apiserver-count below the number of API servers).", LOG_ITEMS)
+      "No API server logs `Resetting endpoints for master service` (the `master-count` "
+      "reconciler with --apiserver-count below the number of API servers).", LOG_ITEMS,
+      signatures=("APISERVER_ENDPOINT_RESET",))
 def apiserver_count(view: ClusterView) -> Iterator[Finding]:
-    found = [f for f in view.logs.select("APISERVER_ENDPOINT_RESET") if f.count >= PERSISTENT_MIN]
+    # the reconciler logs this only while API servers fight over the endpoints: one line says it
+    found = view.logs.select("APISERVER_ENDPOINT_RESET")
     if not found:
         return
     nodes = sorted({f.node for f in found})
     yield _finding(
-        "APISERVER_COUNT_MISMATCH", Severity.WARNING, Category.HA,
+        view, apiserver_count, Severity.WARNING, Category.HA,
         f"API servers on {', '.join(nodes)} keep resetting the `kubernetes` endpoints",
         f"{_summary(found)}: each API server keeps rewriting the `kubernetes` Service's Endpoints with only "
         "its own address, as if it were alone. The `master-count` endpoint reconciler (the default before "
@@ -165,16 +237,17 @@ def apiserver_count(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_REQUESTS_TIMING_OUT", Category.ETCD, Severity.WARNING, "etcd requests time out",
-      f"No component logs `etcdserver: request timed out` {PERSISTENT_MIN} times or more.", LOG_ITEMS)
+      "No component logs `etcdserver: request timed out`.", LOG_ITEMS,
+      signatures=("ETCD_REQUEST_TIMED_OUT",))
 def etcd_request_timeouts(view: ClusterView) -> Iterator[Finding]:
-    found = view.logs.select("ETCD_REQUEST_TIMEOUT")
-    if sum(f.count for f in found) < PERSISTENT_MIN:
+    found = view.logs.select("ETCD_REQUEST_TIMED_OUT")
+    if not found:
         return
     who = ", ".join(sorted({f"{f.component} on {f.node} ({f.count}x)" for f in found}))
     stopped = _stopped(view, found)
     past = f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""
     yield _finding(
-        "ETCD_REQUESTS_TIMING_OUT", Severity.WARNING, Category.ETCD, "etcd requests time out",
+        view, etcd_request_timeouts, Severity.WARNING, Category.ETCD, "etcd requests time out",
         f"{_summary(found)} ({who}). etcd did not commit requests in time: its leader changed or failed, "
         "it lost quorum for a moment, or its disk or network is slow. Writes of leader locks fail with it, "
         f"so controller-manager and scheduler may lose their leases.{past}",
@@ -186,14 +259,15 @@ def etcd_request_timeouts(view: ClusterView) -> Iterator[Finding]:
 
 @rule("CSR_NOT_APPROVED", Category.CERTIFICATES, Severity.WARNING, "Kubelet CSRs not approved",
       f"The controller-manager's CSR approver does not refuse {PERSISTENT_MIN} or more times to approve "
-      "node client certificate requests (`subject access review was not approved`).", LOG_ITEMS)
+      "node client certificate requests (`subject access review was not approved`).", LOG_ITEMS,
+      signatures=("CSR_NOT_APPROVED",))
 def csr_not_approved(view: ClusterView) -> Iterator[Finding]:
     found = [f for f in view.logs.select("CSR_NOT_APPROVED") if f.count >= PERSISTENT_MIN]
     if not found:
         return
     csrs = sorted({t.split(" ")[0] for f in found for t in f.details})
     yield _finding(
-        "CSR_NOT_APPROVED", Severity.WARNING, Category.CERTIFICATES,
+        view, csr_not_approved, Severity.WARNING, Category.CERTIFICATES,
         f"{len(csrs) or 'Some'} kubelet certificate request(s) are not auto-approved",
         f"{_summary(found)}: {', '.join(csrs[:8])}. The approver recognised node client CSRs but the "
         "requester is not allowed to have them approved (the ClusterRoleBinding of the bootstrap token "
@@ -203,19 +277,21 @@ def csr_not_approved(view: ClusterView) -> Iterator[Finding]:
                     "`kubeadm init phase bootstrap-token`), or approve the pending CSRs by hand.",
                     ("kubectl get csr",
                      "kubectl get clusterrolebinding -o wide | grep -E 'nodeclient|bootstrap'",
-                     "kubeadm init phase bootstrap-token", "kubectl certificate approve <csr-name>")),
+                     "kubeadm init phase bootstrap-token",
+                     "# for each pending request: kubectl certificate approve CSR_NAME")),
         found, [f"csr/{c}" for c in csrs] or ["csr"])
 
 
 @rule("APISERVER_BIND_ADDRESS_IN_USE", Category.APISERVER, Severity.CRITICAL,
       "API server cannot bind its port",
       "The API server's log has no `bind: address already in use` on 6443.",
-      LOG_ITEMS)
+      LOG_ITEMS,
+      signatures=("APISERVER_BIND_IN_USE",))
 def bind_in_use(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("APISERVER_BIND_IN_USE")):
+    for facts in _by(view.logs.select(*bind_in_use.signatures)):
         node = facts[0].node
         yield _finding(
-            "APISERVER_BIND_ADDRESS_IN_USE", Severity.CRITICAL, Category.APISERVER,
+            view, bind_in_use, Severity.CRITICAL, Category.APISERVER,
             "API server cannot listen on 6443: address already in use",
             f"{_summary(facts)}: another process holds :6443 (a second kube-apiserver left from an old "
             "container or a manually started one, or a load balancer such as haproxy bound to 6443 on this "
@@ -227,19 +303,27 @@ def bind_in_use(view: ClusterView) -> Iterator[Finding]:
                          restart_static_pod("kube-apiserver"))), facts, [":6443"])
 
 
-@rule("ETCD_SLOW_DISK", Category.ETCD, Severity.WARNING, "etcd disk too slow",
-      "etcd's log has no `slow fdatasync` or `failed to send out heartbeat on time`, and no lasting "
-      "`apply request took too long` without lost quorum.", LOG_ITEMS)
+@rule("ETCD_SLOW_DISK", Category.ETCD, Severity.ERROR, "etcd disk too slow",
+      f"etcd's log has no `slow fdatasync` or `failed to send out heartbeat on time`, no request or apply "
+      f"taking {SLOW_WARN:g} s or more, and fewer than {PERSISTENT_SLOW} slow requests (without lost "
+      f"quorum). "
+      f"A finding is an error when one took {SLOW_ERROR:g} s or more.", LOG_ITEMS,
+      signatures=SLOW + ("ETCD_NO_LEADER", "ETCD_LOST_LEADER"))
 def slow_disk(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("ETCD_SLOW_FDATASYNC", "ETCD_HEARTBEAT_LATE", "ETCD_SLOW_APPLY"),
-                     component=False):
+    for facts in _by(view.logs.select(*SLOW), component=False):
         node = facts[0].node
-        disk = [f for f in facts if f.id != "ETCD_SLOW_APPLY"]
         leaderless = view.logs.select("ETCD_NO_LEADER", "ETCD_LOST_LEADER", node=node)
-        # apply delays under lost quorum are quorum's symptom, not the disk's (field note 5)
-        if not disk and (leaderless or sum(f.count for f in facts) < 10):
+        # stalled linearizable reads say the same as a late heartbeat, unless the leader is gone
+        disk = [f for f in facts if f.id in DISK or (f.id == "ETCD_READINDEX_SLOW" and not leaderless)]
+        peak = max(f.peak for f in facts)
+        count = sum(f.count for f in facts)
+        # apply delays under lost quorum are quorum's symptom, not the disk's (field note 5); a short
+        # burst of sub-second requests is install-time load
+        if not disk and (leaderless or (count < PERSISTENT_SLOW and peak < SLOW_WARN)):
             continue
-        severity = Severity.ERROR if sum(f.count for f in disk) >= 10 else Severity.WARNING
+        # magnitude counts as much as numbers: one 6 s apply is worse than ten 120 ms ones
+        severity = (Severity.ERROR if peak >= SLOW_ERROR or sum(f.count for f in disk) >= PERSISTENT_SLOW
+                    else Severity.WARNING)
         # a burst of slow applies long over (e.g. members joining during installation) is history
         burst = not disk and all(f.span < BURST for f in facts)
         stopped = _stopped(view, facts) if burst else None
@@ -247,10 +331,11 @@ def slow_disk(view: ClusterView) -> Iterator[Finding]:
                 "installation), not a standing disk problem." if stopped else "")
         names = ", ".join(sorted({f.signature.id for f in facts}))
         yield _finding(
-            "ETCD_SLOW_DISK", Severity.INFO if stopped else severity, Category.ETCD,
+            view, slow_disk, Severity.INFO if stopped else severity, Category.ETCD,
             "etcd's disk is too slow" if not stopped else "etcd applied requests slowly for a while",
-            f"{_summary(facts)} ({names}). etcd fsyncs its WAL on every write: a disk slower than ~10 ms "
-            f"per fdatasync delays heartbeats, triggers elections and slows every API request.{past}",
+            f"{_summary(facts)} ({names}), the slowest {peak:.2f} s. etcd fsyncs its WAL on every write: a "
+            "disk slower than ~10 ms per fdatasync delays heartbeats, triggers elections and slows every API "
+            f"request.{past}",
             Remediation("Give etcd a fast, dedicated disk (SSD/NVMe; not shared with container images or "
                         "logs) and check what else writes to it. Measure the fsync latency etcd sees.",
                         (comment(f"on {node}"), "iostat -x 1 5",
@@ -261,15 +346,16 @@ def slow_disk(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_DB_SPACE_EXCEEDED_LOG", Category.ETCD, Severity.CRITICAL, "etcd database space exceeded (log)",
-      "No log shows `database space exceeded` or etcd raising the NOSPACE alarm.", LOG_ITEMS)
+      "No log shows `database space exceeded` or etcd raising the NOSPACE alarm.", LOG_ITEMS,
+      signatures=("ETCD_DB_SPACE_EXCEEDED", "ETCD_DB_SPACE_EXCEEDED_CLIENT"))
 def space_exceeded(view: ClusterView) -> Iterator[Finding]:
-    facts = view.logs.select("ETCD_DB_SPACE_EXCEEDED")
+    facts = view.logs.select(*space_exceeded.signatures)
     if not facts:
         return
     ctl = etcdctl(_config(view), _endpoints(view))
     who = ", ".join(sorted({f"{f.component} on {f.node}" for f in facts}))
     yield _finding(
-        "ETCD_DB_SPACE_EXCEEDED_LOG", Severity.CRITICAL, Category.ETCD, "etcd refuses writes: database space "
+            view, space_exceeded, Severity.CRITICAL, Category.ETCD, "etcd refuses writes: database space "
         "exceeded", f"{_summary(facts)} ({who}). etcd reached its backend quota (default 2 GiB, "
         "--quota-backend-bytes) and raised NOSPACE: every write fails, so leases cannot be renewed and "
         "nothing can be created or updated.",
@@ -280,13 +366,14 @@ def space_exceeded(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("NO_SPACE_LEFT_ON_DEVICE_LOG", Category.NODE, Severity.CRITICAL, "Filesystem full (log)",
-      "No log shows `no space left on device`.", LOG_ITEMS)
+      "No log shows `no space left on device`.", LOG_ITEMS,
+      signatures=("NO_SPACE_LEFT", "ETCD_WAL_NO_SPACE"))
 def no_space_left(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("NO_SPACE_LEFT"), component=False):
+    for facts in _by(view.logs.select(*no_space_left.signatures), component=False):
         node = facts[0].node
         who = ", ".join(sorted({f.component for f in facts}))
         yield _finding(
-            "NO_SPACE_LEFT_ON_DEVICE_LOG", Severity.CRITICAL, Category.NODE,
+            view, no_space_left, Severity.CRITICAL, Category.NODE,
             f"Writes fail on {node}: no space left on device",
             f"{_summary(facts)} in the logs of {who}. A full filesystem stops etcd writing its WAL and the "
             "kubelet/runtime creating containers.",
@@ -313,7 +400,8 @@ def _reason(text: str) -> str | None:
 
 @rule("ETCD_TLS_REJECTED", Category.ETCD, Severity.ERROR, "etcd rejects clients' TLS connections",
       "etcd's own log has no `rejected connection` for certificate reasons (expired, unknown CA, bad or "
-      "missing certificate, plain HTTP).", LOG_ITEMS)
+      "missing certificate, plain HTTP).", LOG_ITEMS,
+      signatures=("ETCD_REJECTED_CONNECTION",), also=(Category.CONNECTIVITY,))
 def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select("ETCD_REJECTED_CONNECTION", components=("etcd", "unknown"))):
         who: dict[str, int] = {}
@@ -326,7 +414,7 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
                     who[key] = who.get(key, 0) + n
         scanners = {k: n for k, n in who.items() if _is_public(k.partition(": ")[0])}
         if scanners:
-            yield _exposed(facts, scanners)
+            yield _exposed(view, facts, scanners)
         who = {k: n for k, n in who.items() if k not in scanners}
         if not who:
             continue
@@ -335,7 +423,7 @@ def etcd_rejected(view: ClusterView) -> Iterator[Finding]:
         note = (" A rejection from 127.0.0.1 for an expired certificate can also mean etcd's own server "
                 "certificate expired: etcd's gateway dials itself with server.crt." if local else "")
         yield _finding(
-            "ETCD_TLS_REJECTED", Severity.ERROR, Category.ETCD, "etcd rejects clients' TLS connections",
+            view, etcd_rejected, Severity.ERROR, Category.ETCD, "etcd rejects clients' TLS connections",
             f"{_summary(facts)}. Rejected: {listing}.{note}",
             Remediation("Give the rejected client a certificate signed by etcd's CA "
                         "(/etc/kubernetes/pki/etcd/ca.crt) and within its validity; for kubeadm, renew the "
@@ -355,12 +443,12 @@ def _is_public(address: str) -> bool:
         return False
 
 
-def _exposed(facts: list[LogSignatureFact], scanners: dict[str, int]) -> Finding:
+def _exposed(view: ClusterView, facts: list[LogSignatureFact], scanners: dict[str, int]) -> Finding:
     """Rejections of internet addresses: no cluster client, but scanners reaching etcd's ports."""
     listing = "; ".join(f"{k} ({n}x)" for k, n in sorted(scanners.items(), key=lambda kv: -kv[1])[:8])
     peers = sorted({k.partition(": ")[0] for k in scanners})
     return _finding(
-        "ETCD_TLS_REJECTED", Severity.WARNING, Category.CONNECTIVITY,
+        view, etcd_rejected, Severity.WARNING, Category.CONNECTIVITY,
         f"etcd's ports are reachable from the internet ({len(peers)} public address(es) rejected)",
         f"{_summary(facts)}. Rejected public addresses: {listing}. No cluster member or API server connects "
         "from there: these are internet scanners reaching etcd's client or peer port. etcd refused them, "
@@ -375,9 +463,13 @@ def _exposed(facts: list[LogSignatureFact], scanners: dict[str, int]) -> Finding
 @rule("LEADER_ELECTION_LOST", Category.CONTROLLER_MANAGER, Severity.ERROR,
       "Leader election lost (controller-manager, scheduler)",
       "No controller-manager or scheduler log shows `leaderelection lost`, `lost master` or `failed to renew "
-      "lease` (findings carry the component's own category).", LOG_ITEMS)
+      "lease` (findings carry the component's own category; a lease acquired again afterwards makes it a "
+      "warning: recovered).", LOG_ITEMS,
+      signatures=("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED", "LEASE_RENEW_TIMEOUT", "RESOURCE_LOCK_ERROR",
+                  "LEASE_ACQUIRED"),
+      also=(Category.SCHEDULER, Category.APISERVER, Category.ETCD))
 def leader_lost(view: ClusterView) -> Iterator[Finding]:
-    found = view.logs.select("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED")
+    found = view.logs.select("LEADER_ELECTION_LOST", "LEASE_RENEW_FAILED", "LEASE_RENEW_TIMEOUT")
     for facts in _by([f for f in found if f.component != "etcd"]):
         component = facts[0].component
         lease = LEASES.get(component, component)
@@ -386,8 +478,7 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
         past = (f" It acquired its lease again afterwards and has not lost it since {_stamp(recovered)}: "
                 "resolved before collection." if recovered else "")
         yield _finding(
-            "LEADER_ELECTION_LOST", Severity.WARNING if recovered else Severity.ERROR,
-            CATEGORY.get(component, Category.CONTROLLER_MANAGER),
+            view, leader_lost, Severity.ERROR, CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component} lost its leader lease",
             f"{_summary(facts)}; {sum(f.count for f in locks)} lease read/update error(s). It could not "
             "renew its lease through the API server in time (API server down or slow, etcd slow or without "
@@ -398,7 +489,7 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
                         (f"kubectl -n kube-system get lease {quote(lease)} -o yaml",
                          "kubectl get --raw='/readyz?verbose'", comment(f"on {facts[0].node}"),
                          _logs(component))),
-            facts + locks, [component])
+            facts + locks, [component], recovery=("LEASE_ACQUIRED",))
 
 
 def _recovered(view: ClusterView, fact: LogSignatureFact) -> bool:
@@ -411,15 +502,17 @@ def _recovered(view: ClusterView, fact: LogSignatureFact) -> bool:
       "Persistent RBAC / authentication errors",
       f"No component logs `is forbidden: User ... cannot` or `Unable to authenticate the request` at least "
       f"{PERSISTENT_MIN} times without recovering (acquiring its lease) afterwards; one error at startup "
-      "followed by the lease being acquired is normal.", LOG_ITEMS)
+      "followed by the lease being acquired is normal.", LOG_ITEMS,
+      signatures=("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED", "LEASE_ACQUIRED"),
+      also=(Category.SCHEDULER, Category.APISERVER, Category.ETCD))
 def rbac(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("RBAC_FORBIDDEN", "AUTHN_FAILED")):
+    for facts in _by(view.logs.select("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED")):
         lasting = [f for f in facts if f.count >= PERSISTENT_MIN and not _recovered(view, f)]
         if not lasting:
             continue
         component = facts[0].component
         stopped = _stopped(view, lasting)
-        authn = any(f.id == "AUTHN_FAILED" for f in lasting)
+        authn = any(f.id in ("AUTHN_FAILED", "AUTHN_CERT_EXPIRED") for f in lasting)
         commands = [comment(f"on {facts[0].node}"), "kubeadm certs check-expiration"]
         if any(f.id == "RBAC_FORBIDDEN" for f in lasting):
             commands += [f"kubectl auth can-i --list --as {quote('system:' + component)}",
@@ -427,7 +520,7 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
                          "grep -A3 'users:' "
                          + quote("/etc/kubernetes/" + component.removeprefix("kube-") + ".conf")]
         yield _finding(
-            "RBAC_ERRORS_PERSISTENT", Severity.WARNING if stopped else Severity.ERROR,
+            view, rbac, Severity.WARNING if stopped else Severity.ERROR,
             CATEGORY.get(component, Category.CONTROLLER_MANAGER),
             f"{component}: persistent {'authentication' if authn else 'RBAC'} errors",
             f"{_summary(lasting)}: {_top(lasting)}. "
@@ -443,9 +536,10 @@ def rbac(view: ClusterView) -> Iterator[Finding]:
 
 @rule("SCHEDULER_CONFIG_INVALID", Category.SCHEDULER, Severity.CRITICAL, "Scheduler configuration invalid",
       "The scheduler's log has no `no kind ... is registered for version` (an unknown config API version).",
-      LOG_ITEMS)
+      LOG_ITEMS,
+      signatures=("SCHEDULER_CONFIG_NOT_REGISTERED",))
 def scheduler_config(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("SCHEDULER_CONFIG_NOT_REGISTERED"), component=False):
+    for facts in _by(view.logs.select(*scheduler_config.signatures), component=False):
         node = facts[0].node
         # the manifest line that names the file: what to fix, next to the log saying it is wrong
         passing = [c for c in view.components
@@ -453,7 +547,7 @@ def scheduler_config(view: ClusterView) -> Iterator[Finding]:
         files = sorted({c.flags["config"] for c in passing})
         what = f"The apiVersion in {', '.join(files)}" if files else "The file's apiVersion"
         finding = _finding(
-            "SCHEDULER_CONFIG_INVALID", Severity.CRITICAL, Category.SCHEDULER,
+            view, scheduler_config, Severity.CRITICAL, Category.SCHEDULER,
             "kube-scheduler rejects its --config file",
             f"{_summary(facts)}: {_top(facts)}. {what} is not one this release knows "
             "(kubescheduler.config.k8s.io/v1 since 1.25; v1beta1 removed in 1.23, v1beta2 in 1.28, v1beta3 "
@@ -476,9 +570,11 @@ _TARGET = re.compile(r"(?:https?://|dial tcp |\{)\[?([\w.:-]+?)\]?:(\d+)")
 @rule("X509_ERRORS_BETWEEN_COMPONENTS", Category.CONNECTIVITY, Severity.ERROR,
       "x509 errors between components",
       "No component logs lasting x509 errors (expired, unknown authority, wrong name) talking to another "
-      "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS)
+      "(the API server to etcd and etcd's own rejections have their own rules).", LOG_ITEMS,
+      signatures=("X509_ERROR", "X509_EXPIRED", "X509_UNKNOWN_AUTHORITY", "X509_NAME_MISMATCH",
+                  "X509_VALID_FOR_OTHER_NAMES"))
 def x509(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("X509_ERROR")):
+    for facts in _by(view.logs.select(*x509.signatures)):
         if not _lasting(view, facts) and sum(f.count for f in facts) < PERSISTENT_MIN:
             continue
         stopped = _stopped(view, facts)
@@ -488,8 +584,8 @@ def x509(view: ClusterView) -> Iterator[Finding]:
         peer = f" talking to {', '.join(sorted(targets))}" if targets else ""
         past = f" None since {_stamp(stopped)}: resolved before collection." if stopped else ""
         yield _finding(
-            "X509_ERRORS_BETWEEN_COMPONENTS", Severity.WARNING if stopped else Severity.ERROR,
-            Category.CONNECTIVITY, f"{component}: x509 errors{peer}",
+            view, x509, Severity.WARNING if stopped else Severity.ERROR, Category.CONNECTIVITY,
+            f"{component}: x509 errors{peer}",
             f"{_summary(facts)} in {component}'s log{peer}: {_top(facts)}. One side's certificate is "
             f"expired, signed by a CA the other does not trust, or does not name the address used.{past}",
             Remediation("Check both sides' certificates against the CA and the names/addresses used; renew "
@@ -502,16 +598,17 @@ def x509(view: ClusterView) -> Iterator[Finding]:
 
 @rule("TLS_HANDSHAKE_ERRORS", Category.CONNECTIVITY, Severity.WARNING, "Repeated TLS handshake errors",
       "No component logs 5 or more TLS handshake failures other than clients hanging up (EOF, e.g. load "
-      "balancer TCP health checks).", LOG_ITEMS)
+      "balancer TCP health checks).", LOG_ITEMS,
+      signatures=("TLS_HANDSHAKE_ERROR",))
 def handshakes(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("TLS_HANDSHAKE_ERROR")):
+    for facts in _by(view.logs.select(*handshakes.signatures)):
         failing = {t: n for f in facts for t, n in f.details.items() if not t.rstrip().endswith("EOF")}
         undetailed = sum(f.count for f in facts) - sum(n for f in facts for n in f.details.values())
         if sum(failing.values()) + undetailed < 5:
             continue
         component = facts[0].component
         yield _finding(
-            "TLS_HANDSHAKE_ERRORS", Severity.WARNING, Category.CONNECTIVITY,
+            view, handshakes, Severity.WARNING, Category.CONNECTIVITY,
             f"{component}: clients fail the TLS handshake",
             f"{_summary(facts)}: {_top(facts)}. A client does not trust this server's certificate "
             "(`remote error: tls: bad certificate`), presents a bad one, or speaks plain HTTP.",
@@ -522,9 +619,10 @@ def handshakes(view: ClusterView) -> Iterator[Finding]:
 
 @rule("CONTROL_PLANE_CONNECTION_REFUSED", Category.CONNECTIVITY, Severity.ERROR,
       "Control-plane port refuses connections",
-      "No component logs lasting `connection refused` to 6443, 2379-2380, 10250, 10257 or 10259.", LOG_ITEMS)
+      "No component logs lasting `connection refused` to 6443, 2379-2380, 10250, 10257 or 10259.", LOG_ITEMS,
+      signatures=("CONTROL_PLANE_REFUSED", "APISERVER_REFUSED", "ETCD_PEER_REFUSED"))
 def refused(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("CONTROL_PLANE_REFUSED")):
+    for facts in _by(view.logs.select(*refused.signatures)):
         if not _lasting(view, facts) and sum(f.count for f in facts) < PERSISTENT_MIN:
             continue
         component = facts[0].component
@@ -533,8 +631,7 @@ def refused(view: ClusterView) -> Iterator[Finding]:
         past = (f" It stopped at {_stamp(stopped)} while {component} went on: the target came back (a "
                 "restart), resolved before collection." if stopped else "")
         yield _finding(
-            "CONTROL_PLANE_CONNECTION_REFUSED", Severity.WARNING if stopped else Severity.ERROR,
-            Category.CONNECTIVITY,
+            view, refused, Severity.WARNING if stopped else Severity.ERROR, Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
             "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts "
@@ -547,7 +644,8 @@ def refused(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_LEADER_CHURN", Category.ETCD, Severity.WARNING, "etcd leader changes often",
-      "etcd's log shows fewer than 3 leader losses per member.", LOG_ITEMS)
+      "etcd's log shows fewer than 3 leader losses per member.", LOG_ITEMS,
+      signatures=("ETCD_LOST_LEADER", "ETCD_ELECTED_LEADER"))
 def churn(view: ClusterView) -> Iterator[Finding]:
     # one finding for the cluster: every member sees the same elections
     churning = [facts for facts in _by(view.logs.select("ETCD_LOST_LEADER"))
@@ -558,7 +656,7 @@ def churn(view: ClusterView) -> Iterator[Finding]:
     nodes = sorted({f.node for f in lost})
     elected = [f for node in nodes for f in view.logs.select("ETCD_ELECTED_LEADER", node=node)]
     yield _finding(
-        "ETCD_LEADER_CHURN", Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
+            view, churn, Severity.WARNING, Category.ETCD, "etcd keeps losing its leader",
         f"{_summary(lost)} of `lost leader` on {', '.join(nodes)}, {sum(f.count for f in elected)} "
         "election(s) won. Frequent elections stall writes: look for slow disks, an overloaded node, or a "
         "flaky network between members.",
@@ -570,12 +668,13 @@ def churn(view: ClusterView) -> Iterator[Finding]:
 
 
 @rule("ETCD_CORRUPTION_LOG", Category.ETCD, Severity.CRITICAL, "etcd data corruption (log)",
-      "etcd's log has no WAL CRC mismatch, bbolt page panic, CORRUPT alarm or data inconsistency.", LOG_ITEMS)
+      "etcd's log has no WAL CRC mismatch, bbolt page panic, CORRUPT alarm or data inconsistency.", LOG_ITEMS,
+      signatures=("ETCD_CORRUPTION", "ETCD_MVCC_PANIC", "ETCD_SNAPSHOT_RECOVERY_FAILED"))
 def corruption(view: ClusterView) -> Iterator[Finding]:
-    for facts in _by(view.logs.select("ETCD_CORRUPTION"), component=False):
+    for facts in _by(view.logs.select(*corruption.signatures), component=False):
         node = facts[0].node
         yield _finding(
-            "ETCD_CORRUPTION_LOG", Severity.CRITICAL, Category.ETCD, f"etcd data on {node} is corrupted",
+            view, corruption, Severity.CRITICAL, Category.ETCD, f"etcd data on {node} is corrupted",
             f"{_summary(facts)}: {facts[0].examples[0].excerpt[:200] if facts[0].examples else ''}. "
             "A member with corrupt data must not rejoin as is.",
             Remediation("With quorum intact, replace the member: remove it, wipe its data dir, add it back "

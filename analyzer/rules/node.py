@@ -9,7 +9,7 @@ from ..facts import ClusterView
 from ..facts.host import NodeHost
 from ..findings import Category, Evidence, Finding, Remediation, Severity
 from ..parsers.host import Disk
-from . import rule
+from . import REGISTRY, rule
 from .shell import quote
 
 FULL_PERCENT = 95
@@ -57,8 +57,7 @@ def _disk_finding(rule_id: str, severity: Severity, host: NodeHost, disk: Disk, 
     text = ("Find what fills the filesystem and free space (old logs, unused images), or grow it. "
             "Do not delete files under the etcd data dir: if etcd's own database is large, compact and "
             "defragment it with etcdctl (see the etcd findings).")
-    return Finding(
-        id=rule_id, severity=severity, category=Category.NODE, title=title,
+    return REGISTRY[rule_id].finding(severity=severity, category=Category.NODE, title=title,
         detail=(f"{disk.mount} ({disk.filesystem}) on {host.node} is {disk.percent}% used, "
                 f"{disk.available_kb // 1024} MiB free of {disk.size_kb // 1024} MiB.{holds}"),
         remediation=Remediation(text, tuple(commands)),
@@ -77,7 +76,7 @@ def disk_full(view: ClusterView) -> Iterator[Finding]:
                                 f"{disk.mount} on {host.node} is full ({disk.percent}%)")
 
 
-@rule("DISK_NEARLY_FULL", Category.NODE, Severity.WARNING, "Filesystem nearly full",
+@rule("DISK_NEARLY_FULL", Category.NODE, Severity.ERROR, "Filesystem nearly full",
       f"No filesystem is {NEARLY_FULL_PERCENT}% used or more (error from {EVICTION_PERCENT}% on the "
       "control plane's filesystems, where the kubelet starts evicting).", ("host.df",))
 def disk_nearly_full(view: ClusterView) -> Iterator[Finding]:
@@ -93,7 +92,7 @@ SYNC_COMMANDS = ("timedatectl status", "chronyc tracking", "chronyc sources -v",
                  "chronyc makestep", "timedatectl set-ntp true")
 
 
-@rule("CLOCK_NOT_SYNCHRONIZED", Category.NODE, Severity.WARNING, "Clock not synchronised",
+@rule("CLOCK_NOT_SYNCHRONIZED", Category.NODE, Severity.ERROR, "Clock not synchronised",
       "Every node's clock is NTP-synchronised (timedatectl, chronyc tracking, the collector's reading in "
       f"manifest.json) and within {SKEW.total_seconds():.0f} s of its NTP source (error beyond that).",
       ("host.timedatectl", "host.chrony"))
@@ -121,9 +120,8 @@ def clock_not_synchronized(view: ClusterView) -> Iterator[Finding]:
                                      "manifest"))
         if not reasons:
             continue
-        yield Finding(
-            id="CLOCK_NOT_SYNCHRONIZED", severity=worst, category=Category.NODE,
-            title=f"Clock on {host.node} is not synchronised",
+        yield REGISTRY["CLOCK_NOT_SYNCHRONIZED"].finding(
+            severity=worst, title=f"Clock on {host.node} is not synchronised",
             detail=(f"On {host.node}: {'; '.join(reasons)}. A drifting clock breaks certificate validity "
                     f"checks, lease expiry and etcd's peer health checks, and skews every timestamp."),
             remediation=Remediation("Run an NTP client (chrony or systemd-timesyncd) against the same source "
@@ -172,8 +170,7 @@ def clock_skew(view: ClusterView) -> Iterator[Finding]:
                                              bound.ref.item_id)], "a lease renewal")
     for (ahead, behind), (seconds, evidence, how) in pairs.items():
         at_least = "at least " if how == "a lease renewal" else ""
-        yield Finding(
-            id="CLOCK_SKEW_BETWEEN_NODES", severity=Severity.ERROR, category=Category.HA,
+        yield REGISTRY["CLOCK_SKEW_BETWEEN_NODES"].finding(
             title=f"Clock of {ahead} is {at_least}{seconds:.1f} s ahead of {behind}",
             detail=(f"From {how}: {ahead}'s clock runs {at_least}{seconds:.1f} s ahead of {behind}'s. etcd "
                     f"reports peers more than 1 s apart as unhealthy; leases look expired or fresh depending "
@@ -197,8 +194,9 @@ CONTROL_PLANE_UNITS = {
 
 @rule("SERVICE_NOT_RUNNING", Category.NODE, Severity.CRITICAL, "Control-plane service not running",
       "No control-plane systemd unit (kubelet, the container runtime, etcd, k3s/rke2/k0s/microk8s) is "
-      "failed, inactive or restarting after an exit (`systemctl status`).",
-      ("host.systemctl_status",))
+      "failed, inactive or restarting after an exit (`systemctl status`). Findings carry the unit's "
+      "category (etcd, the API server of k3s/rke2/k0s/microk8s, the node for the kubelet and runtime).",
+      ("host.systemctl_status",), also=(Category.ETCD, Category.APISERVER))
 def service_not_running(view: ClusterView) -> Iterator[Finding]:
     for host in view.host:
         for unit, evidence in host.units:
@@ -207,8 +205,7 @@ def service_not_running(view: ClusterView) -> Iterator[Finding]:
                 continue
             category, severity = CONTROL_PLANE_UNITS[name]
             exit_status = f", exit status {unit.exit_status}" if unit.exit_status is not None else ""
-            yield Finding(
-                id="SERVICE_NOT_RUNNING", severity=severity, category=category,
+            yield REGISTRY["SERVICE_NOT_RUNNING"].finding(severity=severity, category=category,
                 title=f"{name} is not running on {host.node}",
                 detail=(f"systemd reports {unit.unit} {unit.active} ({unit.sub})"
                         f"{f', result {unit.result}' if unit.result else ''}{exit_status}: it keeps exiting, "
@@ -241,13 +238,12 @@ def pods_restarted_together(view: ClusterView) -> Iterator[Finding]:
         if len(pods) < NODE_RESTARTED_PODS:
             continue
         listing = ", ".join(f"{name} ({n})" for name, n, _ in sorted(pods, key=lambda p: -p[1]))
-        yield Finding(
-            id="NODE_PODS_RESTARTED_TOGETHER", severity=Severity.WARNING, category=Category.NODE,
-            title=f"{len(pods)} kube-system pods on {node} restarted {NODE_RESTARTS}+ times each",
-            detail=(f"{listing}. Unrelated pods restarting about as often point at the node: it rebooted or "
+        yield pods_restarted_together.finding(
+            f"{len(pods)} kube-system pods on {node} restarted {NODE_RESTARTS}+ times each",
+            (f"{listing}. Unrelated pods restarting about as often point at the node: it rebooted or "
                     "was suspended, or its kubelet or container runtime (on k3s/RKE2: the k3s/rke2 "
                     "process) restarted repeatedly."),
-            remediation=Remediation("Look at the node's boot history and its kubelet/runtime restarts.",
+            Remediation("Look at the node's boot history and its kubelet/runtime restarts.",
                                     (f"# on {node}", "last -x reboot | head", "uptime",
                                      "journalctl -u kubelet -u containerd -u k3s -u rke2-server "
                                      "--since -7d | grep -iE 'Started|Stopped' | tail -n 40")),
@@ -283,14 +279,13 @@ KUBEADM_FAILURES: dict[str, tuple[Category, Severity, str, str]] = {
       "No `kubeadm init`, `join` or `upgrade` output shows a check giving up ([kubelet-check], "
       "[api-check], a static pod hash that did not change) or a failed phase. Findings carry the cause's "
       "category.",
-      ("logs.kubeadm",))
+      ("logs.kubeadm",), also=tuple(c for c in Category if c is not Category.APISERVER))
 def kubeadm_failed(view: ClusterView) -> Iterator[Finding]:
     for host in view.host:
         for failure, evidence in host.kubeadm:
             category, severity, what, advice = KUBEADM_FAILURES[failure.kind]
             phase = f" (phase {failure.phase})" if failure.phase else ""
-            yield Finding(
-                id="KUBEADM_FAILED", severity=severity, category=category,
+            yield REGISTRY["KUBEADM_FAILED"].finding(severity=severity, category=category,
                 title=f"kubeadm on {host.node}: {what}",
                 detail=f"kubeadm said: {failure.text[:300]}{phase}. {advice}",
                 remediation=Remediation(advice, (
