@@ -146,11 +146,14 @@ def _judged(view: ClusterView, wanted: str) -> Iterable[tuple[list[CertificateFa
 def expired(view: ClusterView) -> Iterator[Finding]:
     for certs, ago in _judged(view, "expired"):
         info = certs[0].info
-        yield _finding(
+        found = _finding(
             "CERT_EXPIRED", Severity.CRITICAL, f"Certificate expired: {_label(certs[0])}",
             f"Expired {_when(info.not_after)}, {_days(ago)} before the bundle was collected. "
             f"Issued by {info.issuer or 'an issuer the evidence does not name'}. Clients and servers "
             f"using it fail TLS with 'x509: certificate has expired or is not yet valid'.", certs)
+        # the problem began at expiry: a failure logged before it is not explained by it (causality)
+        found.first_seen = info.not_after
+        yield found
 
 
 @rule("CERT_EXPIRING_SOON", Category.CERTIFICATES, Severity.ERROR, "Certificate expires soon",
