@@ -12,7 +12,7 @@ from . import __version__, progress
 from .bundle import open_bundles
 from .causality import RootCause, link, rank
 from .clusters import check_one_cluster, dedupe
-from .errors import InputError
+from .errors import InputError, read_bounded
 from .facts import ClusterView, build_view
 from .facts.logs import UnknownTemplate
 from .findings import Finding, Severity
@@ -297,13 +297,7 @@ def _bool_or_none(value: object) -> bool | None:
 
 def load_baseline(path: Path) -> Baseline:
     """Read a previous `--format json` report; InputError when it is not one."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_BASELINE_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"baseline {path}: cannot read it ({exc.strerror})") from exc
-    if len(data) > MAX_BASELINE_BYTES:
-        raise InputError(f"baseline {path}: larger than {MAX_BASELINE_BYTES} bytes")
+    data = read_bounded(path, MAX_BASELINE_BYTES, "baseline")
     try:
         raw = load_json(data.decode("utf-8", "replace"))
     except json.JSONDecodeError as exc:

@@ -25,7 +25,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import InputError
+from .errors import InputError, read_bounded
 from .findings import Finding
 from .parsers.yamlsafe import load_yaml
 
@@ -88,13 +88,7 @@ def _waiver(raw: object, where: str) -> Waiver:
 
 def load_waivers(path: Path) -> list[Waiver]:
     """Read and validate a waivers file; InputError (one line) on anything wrong with it."""
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_WAIVER_BYTES + 1)
-    except OSError as exc:
-        raise InputError(f"waivers {path}: cannot read it ({exc.strerror})") from exc
-    if len(data) > MAX_WAIVER_BYTES:
-        raise InputError(f"waivers {path}: larger than {MAX_WAIVER_BYTES} bytes")
+    data = read_bounded(path, MAX_WAIVER_BYTES, "waivers")
     try:
         doc = load_yaml(data.decode("utf-8", "replace"))
     except Exception as exc:  # noqa: BLE001 - any YAML problem is the user's file, said in one line
