@@ -19,7 +19,7 @@ from collections.abc import Callable
 from ..logs.formats import strip_writer_prefix
 from ..parsers.etcdctl import without_client_stderr
 from ..parsers.jsonsafe import load_json
-from ..parsers.kubectl import is_describe_pod
+from ..parsers.kubectl import csr_row, is_describe_pod
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
@@ -120,8 +120,7 @@ def _table_type(lines: list[str]) -> str | None:
             return "ss-listening"
         if "LAST" in cols and "REASON" in cols or cols[:2] == ["Type", "Reason"]:
             return "kubectl-events"
-        if "REQUESTOR" in cols and "CONDITION" in cols or re.match(r"(?:node-)?csr-\S+\s", line) and \
-                re.search(r"\s(?:Pending|Approved|Denied)\S*\s*$", line):
+        if "REQUESTOR" in cols and "CONDITION" in cols or csr_row(line):
             return "kubectl-csr"
         if {"AVAILABLE", "PROGRESSING", "DEGRADED"} <= set(cols):
             return "openshift-clusteroperators"

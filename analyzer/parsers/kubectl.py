@@ -525,8 +525,15 @@ class CertificateRequest:
                 or "node-bootstrapper" in self.requestor or self.requestor == "kubelet-bootstrap")
 
 
-_CSR_ROW = re.compile(r"^((?:node-)?csr-\S+)\s+(\S+)\s+(?:(\S*/\S+)\s+)?(\S+)\s+(?:(?:<none>|\d+\w*)\s+)?"
+_CSR_ROW = re.compile(r"^(\S+)\s+(\S+)\s+(?:(\S*/\S+)\s+)?(\S+)\s+(?:(?:<none>|\d+\w*)\s+)?"
                       r"((?:Pending|Approved|Denied|Failed)\S*)\s*$")
+
+
+def csr_row(line: str) -> re.Match[str] | None:
+    """A `kubectl get csr` row: a kubelet's `csr-`/`node-csr-` name, or any name with a SIGNERNAME
+    column (1.18+: users' own requests such as `my-svc.my-namespace`)."""
+    m = _CSR_ROW.match(line.strip())
+    return m if m and (m.group(3) or re.match(r"(?:node-)?csr-", m.group(1))) else None
 
 
 def csr_rows(text: str) -> list[CertificateRequest]:
@@ -536,10 +543,19 @@ def csr_rows(text: str) -> list[CertificateRequest]:
     ...                "system:bootstrap:zhqvxa   Pending")
     >>> r.pending, r.client, r.age, r.line
     (True, True, datetime.timedelta(seconds=10800), 1)
+
+    A user's request the signer refused (kubernetes/website#24405):
+
+    >>> [r] = csr_rows("NAME                  AGE     SIGNERNAME                      "
+    ...                "REQUESTOR      CONDITION\\n"
+    ...                "my-svc.my-namespace   8m34s   kubernetes.io/kubelet-serving   system:admin   "
+    ...                "Approved,Failed")
+    >>> r.name, r.signer, r.condition, r.line
+    ('my-svc.my-namespace', 'kubernetes.io/kubelet-serving', 'Approved,Failed', 2)
     """
     rows: list[CertificateRequest] = []
     for number, line in enumerate(text.splitlines(), start=1):
-        m = _CSR_ROW.match(line.strip())
+        m = csr_row(line)
         if m:
             rows.append(CertificateRequest(m.group(1), parse_age(m.group(2)), m.group(3) or "", m.group(4),
                                            m.group(5), number, line.strip()))

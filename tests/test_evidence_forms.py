@@ -1,0 +1,37 @@
+"""Forms of control-plane output the real-evidence corpus holds (tests/corpus, each item's source in
+the `.yaml` beside it), read through the product path (`kubetriage analyze FILE`) exactly as a user
+runs it: each is recognised as its evidence type, not "Input not understood"."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from analyzer.cli import main
+
+CORPUS = Path(__file__).parent / "corpus"
+
+
+def report(path: Path) -> dict:
+    result = CliRunner().invoke(main, ["analyze", str(path), "-f", "json", "--quiet"])
+    assert result.exit_code == 0, result.stdout + result.stderr
+    return json.loads(result.stdout)
+
+
+def types_read(rep: dict) -> list[str]:
+    return [t for a in rep["inputs"] for _, _, t in a["segments"]]
+
+
+@pytest.mark.parametrize("item, kind", [
+    # `kubectl get csr/NAME` of a user's own request (1.18+ SIGNERNAME column), and a headerless row
+    ("apiserver-certs/csr-approved-failed-signer-validation-website-24405.txt", "kubectl-csr"),
+    ("apiserver-certs/csr-approved-issued-k3s-healthy-website-24405.txt", "kubectl-csr"),
+    ("apiserver-certs/csr-approved-never-issued-user-k8sio-3467.txt", "kubectl-csr"),
+])
+def test_corpus_form_is_read_as_its_type(item, kind):
+    rep = report(CORPUS / item)
+    assert kind in types_read(rep)
+    assert rep["verdict"]["kind"] != "not-understood"
