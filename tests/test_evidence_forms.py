@@ -30,8 +30,26 @@ def types_read(rep: dict) -> list[str]:
     ("apiserver-certs/csr-approved-failed-signer-validation-website-24405.txt", "kubectl-csr"),
     ("apiserver-certs/csr-approved-issued-k3s-healthy-website-24405.txt", "kubectl-csr"),
     ("apiserver-certs/csr-approved-never-issued-user-k8sio-3467.txt", "kubectl-csr"),
+    # kubectl < 1.0 node rows without their header; `watch kubectl get nodes` with the LABELS column
+    ("control-ha-node/kubectl-get-nodes-notready-2015-k8s-10486.txt", "kubectl-nodes"),
+    ("control-ha-node/kubectl-get-nodes-notready-watch-k8s-12269.txt", "kubectl-nodes"),
+    # kubectl 1.16's componentstatuses: NAME and AGE `<unknown>`, no health
+    ("etcd/get-cs-unknown-age-kubectl-116-rke-984.txt", "kubectl-componentstatuses"),
+    ("control-ha-node/kubectl-describe-node-master-pleg-jupyter-et-13.txt", "kubectl-describe-node"),
 ])
 def test_corpus_form_is_read_as_its_type(item, kind):
     rep = report(CORPUS / item)
     assert kind in types_read(rep)
     assert rep["verdict"]["kind"] != "not-understood"
+
+
+def test_a_master_not_ready_in_describe_node_is_a_finding_citing_its_condition():
+    rep = report(CORPUS / "control-ha-node/kubectl-describe-node-master-pleg-jupyter-et-13.txt")
+    [finding] = [f for f in rep["findings"] if f["id"] == "CONTROL_PLANE_NODE_NOT_READY"]
+    assert "PLEG is not healthy" in finding["detail"]
+    assert finding["evidence"][0]["line"] == 11
+
+
+def test_componentstatuses_without_health_are_read_but_prove_nothing():
+    rep = report(CORPUS / "etcd/get-cs-unknown-age-kubectl-116-rke-984.txt")
+    assert rep["findings"] == [] and rep["verdict"]["kind"] == "partial"

@@ -40,6 +40,8 @@ _PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"
                    r"crictl|minikube|k3s|microk8s)\s+-?\w)(.*)$")
+#: the header `watch` prints above its command's output: `Every 2.0s: kubectl get nodes   Wed Aug  5 ...`
+_WATCH = re.compile(r"^\s*Every \d+(?:\.\d+)?s: (\S.*?)(?:\s{2,}\S.*)?$")
 _PREAMBLE = re.compile(r"^\s*(?:\[[\w/-]+\] |Warning: )")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
 #: lines that are log lines whatever wraps them (the change of format that splits a block)
@@ -91,8 +93,13 @@ def command_of(line: str) -> str | None:
     'docker ps -a | grep kube-controller-manager'
     >>> command_of("[root@master1 ~]# systemctl status kubelet"), command_of("kube-system   etcd-mango   1/1")
     ('systemctl status kubelet', None)
+
+    `watch`'s header names the command too (kubernetes/kubernetes#12269):
+
+    >>> command_of("Every 2.0s: kubectl get nodes                                  Wed Aug  5 12:46:14 2015")
+    'kubectl get nodes'
     """
-    match = _PROMPT.match(line) or _BARE.match(line)
+    match = _PROMPT.match(line) or _BARE.match(line) or _WATCH.match(line)
     return match.group(1).strip() if match else None
 
 

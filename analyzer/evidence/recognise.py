@@ -19,7 +19,7 @@ from collections.abc import Callable
 from ..logs.formats import strip_writer_prefix
 from ..parsers.etcdctl import without_client_stderr
 from ..parsers.jsonsafe import load_json
-from ..parsers.kubectl import csr_row, is_describe_pod
+from ..parsers.kubectl import csr_row, is_describe_node, is_describe_pod, is_node_header, old_node_row
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
@@ -126,13 +126,13 @@ def _table_type(lines: list[str]) -> str | None:
             return "openshift-clusteroperators"
         if "NAME" in cols[:2] and "HOLDER" in cols:
             return "kubectl-leases"
-        if "NAME" in cols[:2] and "ROLES" in cols and "VERSION" in cols:
+        if "NAME" in cols[:2] and is_node_header(cols) or old_node_row(line):
             return "kubectl-nodes"
         if "NAME" in cols[:2] and "READY" in cols and "STATUS" in cols:
             return "kubectl-pods"
         if cols[:4] == ["NAME", "STATUS", "MESSAGE", "ERROR"] or (
                 cols[:1] in (["scheduler"], ["controller-manager"]) or cols[0].startswith("etcd-")) and \
-                cols[1:2] in (["Healthy"], ["Unhealthy"]):
+                cols[1:2] in (["Healthy"], ["Unhealthy"], ["<unknown>"]):
             return "kubectl-componentstatuses"
     return None
 
@@ -151,6 +151,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5),
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
     ("kubectl-describe-pod", lambda h, ls: is_describe_pod(h)),
+    ("kubectl-describe-node", lambda h, ls: is_describe_node(h)),
     ("logrus", lambda h, ls: _share(_LOGRUS, h) >= 0.5),
     ("go-panic", lambda h, ls: bool(_PANIC.match(ls[0]))),
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),

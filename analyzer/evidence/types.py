@@ -118,8 +118,12 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
                  "kubectl describe pod (state, last termination, restarts, events)", parse_kubectl_text,
                  "real/kubectl-describe-pod-crashloop-portainer-5314.txt",
                  (r"\b(?:kubectl|oc|k)\s.*\bdescribe\s+(?:pods?|po)\b",)),
-    EvidenceType("kubectl-nodes", "k8s.nodes", "kubectl get nodes (table, YAML, JSON)", parse_kubectl_text,
+    EvidenceType("kubectl-nodes", "k8s.nodes", "kubectl get nodes (table, YAML, JSON; kubectl < 1.2's LABELS "
+                 "column, rows without their header, `watch` output)", parse_kubectl_text,
                  "real/kubectl-get-nodes-notready-k3s-5864.txt", (_GET + r"(?:nodes?|no)\b",)),
+    EvidenceType("kubectl-describe-node", "k8s.nodes", "kubectl describe node (roles, conditions, kubelet "
+                 "version)", parse_kubectl_text, "real/kubectl-describe-node-master-pleg-jupyter-et-13.txt",
+                 (r"\b(?:kubectl|oc|k)\s.*\bdescribe\s+(?:nodes?|no)\b",)),
     EvidenceType("kubectl-events", "k8s.events", "kubectl get events / describe's Events",
                  parse_kubectl_text, "real/kubectl-describe-events-apiserver-probes-kodekloud-150.txt",
                  (_GET + r"(?:events?|ev)\b",)),

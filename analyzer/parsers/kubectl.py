@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -347,7 +348,8 @@ def parse_lease(obj: dict[str, Any], line: int | None = None) -> Lease:
 @dataclass(frozen=True)
 class ComponentStatus:
     name: str
-    healthy: bool
+    #: None: the output shows no health (kubectl 1.16 printed componentstatuses as NAME and AGE only)
+    healthy: bool | None
     message: str
     line: int | None = None
 
@@ -473,12 +475,57 @@ def componentstatus_from_row(row: dict[str, str]) -> ComponentStatus:
     ('scheduler', False, 'Get "http://127.0.0.1:10251/healthz": di')
     """
     message = " ".join(v for k, v in row.items() if k in ("MESSAGE", "ERROR") and v)
-    return ComponentStatus(row.get("NAME", ""), row.get("STATUS") == "Healthy", message,
-                           int(row.get("_line", "0")) or None)
+    healthy = row["STATUS"] == "Healthy" if "STATUS" in row else None
+    return ComponentStatus(row.get("NAME", ""), healthy, message, int(row.get("_line", "0")) or None)
+
+
+#: the components `kubectl get cs` lists
+CS_NAME = re.compile(r"^(?:scheduler|controller-manager|etcd-\d+)$")
+
+
+def is_bare_cs_table(rows: list[dict[str, str]]) -> bool:
+    """kubectl 1.16 printed componentstatuses as NAME and AGE (`<unknown>`) only: names, no health
+    (rancher/rke#984)."""
+    return bool(rows) and set(rows[0]) - {"_line"} == {"NAME", "AGE"} and all(
+        CS_NAME.match(r["NAME"]) for r in rows)
+
+
+def is_node_header(cols: Collection[str]) -> bool:
+    """A `kubectl get nodes` header: NAME and STATUS with ROLES/VERSION (1.6+) or LABELS (before 1.2),
+    and no READY column (that is a pods table)."""
+    return {"NAME", "STATUS"} <= set(cols) and "READY" not in cols and bool(
+        {"VERSION", "ROLES", "LABELS"} & set(cols))
+
+
+#: a `kubectl get nodes` row of kubectl < 1.0, pasted without its header: NAME LABELS STATUS
+_OLD_NODE_ROW = re.compile(r"^(\S+)\s+(\S+=\S*)\s+((?:Ready|NotReady|Unknown)(?:,\w+)*)\s*$")
+
+
+def old_node_row(line: str) -> re.Match[str] | None:
+    return _OLD_NODE_ROW.match(line.strip())
+
+
+def node_rows_without_header(text: str) -> list[Node]:
+    """`kubectl get nodes` rows of 2015 pasted without their header (kubernetes/kubernetes#10486):
+
+    >>> [n] = node_rows_without_header("10.10.103.162   kubernetes.io/hostname=10.10.103.162   NotReady")
+    >>> n.name, n.ready, n.line
+    ('10.10.103.162', False, 1)
+    """
+    return [node_from_row({"NAME": m.group(1), "STATUS": m.group(3), "_line": str(number)})
+            for number, line in enumerate(text.splitlines(), start=1) if (m := old_node_row(line))]
 
 
 def node_from_row(row: dict[str, str]) -> Node:
-    """A `kubectl get nodes` row (STATUS Ready/NotReady, ROLES, VERSION)."""
+    """A `kubectl get nodes` row (STATUS Ready/NotReady, ROLES, VERSION), also a watch's
+    (`watch kubectl get nodes`, kubernetes/kubernetes#12269: the LABELS column of kubectl < 1.2):
+
+    >>> rows = parse_table(
+    ...     "NAME                           LABELS                                               STATUS\\n"
+    ...     "ip-10-20-30-192.ec2.internal   kubernetes.io/hostname=ip-10-20-30-192.ec2.internal  NotReady\\n")
+    >>> is_node_header(rows[0]), node_from_row(rows[0]).ready
+    (True, False)
+    """
     status = row.get("STATUS", "")
     roles = [r for r in row.get("ROLES", "").split(",") if r and r != "<none>"]
     ready = "True" if status.split(",")[0] == "Ready" else "False"
@@ -702,6 +749,47 @@ def parse_describe_pod(text: str) -> list[Pod]:
                 ready=all(s.ready for s in statuses if not s.init), containers=statuses, line=1)]
 
 
+_NODE_CONDITIONS = re.compile(r"^\s*Type\s+Status\s+LastHeartbeatTime\s+LastTransitionTime\s", re.M)
+#: a row of describe node's Conditions: type, status, two dates (`Mon, 03 Jun 2019 13:54:18 +0000`),
+#: reason, message; cells apart by two spaces or more
+_NODE_CONDITION = re.compile(r"^\s*(\w+)\s+(True|False|Unknown)\s{2,}(.+?)\s{2,}(.+?)\s{2,}(\w+)"
+                             r"(?:\s{2,}(.*))?$")
+
+
+def is_describe_node(text: str) -> bool:
+    return bool(_NODE_CONDITIONS.search(text))
+
+
+def parse_describe_node(text: str) -> list[Node]:
+    """`kubectl describe node[s]`: each node's name, roles, conditions and kubelet version
+    (nds-org/jupyter-et#13, a master NotReady for 16 h):
+
+    >>> from pathlib import Path
+    >>> real = Path(__file__).parents[2] / "tests/fixtures/real"
+    >>> [n] = parse_describe_node((real / "kubectl-describe-node-master-pleg-jupyter-et-13.txt").read_text())
+    >>> n.name, n.roles, n.ready, n.conditions["Ready"][1], n.line
+    ('etkhub', ['master'], False, 'KubeletNotReady', 11)
+    """
+    nodes: list[Node] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        found = _DESCRIBE_FIELD.match(line)
+        top = found.group(2) if found and not found.group(1) else ""
+        if top == "Name":
+            nodes.append(Node((found.group(3) or "") if found else "", line=number))
+        elif not nodes:
+            continue
+        elif top == "Roles" and found:
+            nodes[-1].roles = [r for r in (found.group(3) or "").split(",") if r and r != "<none>"]
+        elif found and found.group(2) == "Kubelet Version" and found.group(3):
+            nodes[-1].kubelet_version = parse_version(found.group(3))
+        elif (row := _NODE_CONDITION.match(line)) and row.group(1) != "Type":
+            kind, status, _, _, reason, message = row.groups()
+            nodes[-1].conditions[kind] = (status, reason, (message or "").strip())
+            if kind == "Ready":
+                nodes[-1].line = number
+    return nodes
+
+
 def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
     """Objects from `kubectl get ... -o yaml|json`, else the rows of a `kubectl get` table. An object
     without `kind` (kubectl <= 1.9 wrote internal types) is taken to be a `default_kind`.
@@ -718,11 +806,19 @@ def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
         events = text.find("\nEvents:")
         out.events = _event_rows(text[events:]) if events >= 0 else []
         return out
+    if is_describe_node(text):
+        out.nodes = parse_describe_node(text)
+        events = text.find("\nEvents:")
+        out.events = _event_rows(text[events:]) if events >= 0 else []
+        return out
     out.events = _event_rows(text)
     out.csrs = csr_rows(text)
     if out.events or out.csrs:
         return out
     rows = parse_table(text) if re.search(r"^(?:NAME|NAMESPACE)\s", text, re.M) else []
+    if not rows and (old_nodes := node_rows_without_header(text)):
+        out.nodes = old_nodes
+        return out
     if not rows and _CS_ROW.search(text):
         # rows pasted without their header
         rows = parse_table("NAME                 STATUS      MESSAGE\n" + text)
@@ -752,9 +848,9 @@ def parse_kubectl_text(text: str, default_kind: str = "Pod") -> KubectlText:
             out.clusteroperators.append(clusteroperator_from_row(row))
         elif {"READY", "RESTARTS"} <= header:
             out.pods.append(pod_from_row(row))
-        elif {"VERSION", "ROLES"} <= header:
+        elif is_node_header(header):
             out.nodes.append(node_from_row(row))
-        elif "MESSAGE" in header and "STATUS" in header:
+        elif "MESSAGE" in header and "STATUS" in header or is_bare_cs_table(rows):
             out.componentstatuses.append(componentstatus_from_row(row))
     if out.empty:
         out.problems.append("a kubectl table kubetriage cannot read as pods, nodes, componentstatuses or "

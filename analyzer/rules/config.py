@@ -121,7 +121,7 @@ def cni_not_ready(view: ClusterView) -> Iterator[Finding]:
       ("k8s.componentstatuses",))
 def componentstatus_false_alarm(view: ClusterView) -> Iterator[Finding]:
     alarms = [f for f in view.k8s.componentstatuses
-              if not f.status.healthy and _INSECURE_PROBE.search(f.status.message)]
+              if f.status.healthy is False and _INSECURE_PROBE.search(f.status.message)]
     if not alarms:
         return
     yield REGISTRY["COMPONENTSTATUS_FALSE_ALARM"].finding(
