@@ -36,6 +36,8 @@ def types_read(rep: dict) -> list[str]:
     # kubectl 1.16's componentstatuses: NAME and AGE `<unknown>`, no health
     ("etcd/get-cs-unknown-age-kubectl-116-rke-984.txt", "kubectl-componentstatuses"),
     ("control-ha-node/kubectl-describe-node-master-pleg-jupyter-et-13.txt", "kubectl-describe-node"),
+    # a prompt after a step number: `1) [user@host ~]$ sudo docker ps -a`
+    ("etcd/docker-ps-a-etcd-apiserver-exited-k8s-88205.txt", "docker-ps"),
 ])
 def test_corpus_form_is_read_as_its_type(item, kind):
     rep = report(CORPUS / item)

@@ -34,8 +34,8 @@ _TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|cr
           r"ETCDCTL_API=\d|apt|apt-get|yum|dnf|snap|helm|export|env|\./\S+|/\S+/\w+")
 _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
 #: `$ `, `# `, `user@host:~$ `, `user@host ~ $ ` (Gentoo, CoreOS), `[root@node ~]# `, `root@node:/# `,
-#: `PS C:\> `
-_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
+#: `PS C:\> `; a ticket may number its steps before the prompt (`1) [user@host ~]$ `)
+_PROMPT = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
                      r"[$#%>❯➜]|PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"
@@ -96,6 +96,8 @@ def command_of(line: str) -> str | None:
 
     `watch`'s header names the command too (kubernetes/kubernetes#12269):
 
+    >>> command_of("1) [steven_rui_zhang@k8s-master-9828 ~]$ sudo docker ps -a")  # kubernetes#88205
+    'sudo docker ps -a'
     >>> command_of("Every 2.0s: kubectl get nodes                                  Wed Aug  5 12:46:14 2015")
     'kubectl get nodes'
     """
