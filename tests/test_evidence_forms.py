@@ -38,6 +38,9 @@ def types_read(rep: dict) -> list[str]:
     ("control-ha-node/kubectl-describe-node-master-pleg-jupyter-et-13.txt", "kubectl-describe-node"),
     # a prompt after a step number: `1) [user@host ~]$ sudo docker ps -a`
     ("etcd/docker-ps-a-etcd-apiserver-exited-k8s-88205.txt", "docker-ps"),
+    # `kubectl version` as text: version.Info{...} (before 1.28) and the short form with its skew warning
+    ("control-ha-node/kubectl-version-client-plus-one-healthy-kubevirt-97.txt", "kubectl-version"),
+    ("control-ha-node/kubectl-version-client-skew-warning-scheduler-plugins-860.txt", "kubectl-version"),
 ])
 def test_corpus_form_is_read_as_its_type(item, kind):
     rep = report(CORPUS / item)
@@ -55,3 +58,8 @@ def test_a_master_not_ready_in_describe_node_is_a_finding_citing_its_condition()
 def test_componentstatuses_without_health_are_read_but_prove_nothing():
     rep = report(CORPUS / "etcd/get-cs-unknown-age-kubectl-116-rke-984.txt")
     assert rep["findings"] == [] and rep["verdict"]["kind"] == "partial"
+
+
+def test_a_binarys_build_date_is_not_when_its_version_was_printed():
+    rep = report(CORPUS / "control-ha-node/kubectl-version-client-plus-one-healthy-kubevirt-97.txt")
+    assert not any("2019-06" in p for p in rep["problems"])

@@ -35,7 +35,8 @@ _TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|cr
 _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
 #: `$ `, `# `, `user@host:~$ `, `user@host ~ $ ` (Gentoo, CoreOS), `[root@node ~]# `, `root@node:/# `,
 #: `PS C:\> `; a ticket may number its steps before the prompt (`1) [user@host ~]$ `)
-_PROMPT = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
+_PROMPT = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?"
+                     r"(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
                      r"[$#%>❯➜]|PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"

@@ -36,7 +36,7 @@ PASTED_ITEM = "logs.pasted"
 STDIN_NAME = "stdin"
 _ISO = re.compile(r"\b(\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d| ?UTC)?)")
 #: `date`, `systemctl status` and openssl print dates with their year
-_VALIDITY = re.compile(r"Not (?:After|Before)|not(?:After|Before)=|EXPIRES|expir", re.I)
+_VALIDITY = re.compile(r"Not (?:After|Before)|not(?:After|Before)=|EXPIRES|expir|BuildDate:", re.I)
 _DATED = re.compile(r"\b([A-Z][a-z]{2}) +(\d{1,2}) (\d\d:\d\d:\d\d)(?: [A-Z]{3,4})? (\d{4})\b")
 
 
@@ -100,7 +100,7 @@ def _read_head(path: Path) -> tuple[bytes, bool, int]:
 def _reference(text: str, clock: dt.datetime) -> tuple[dt.datetime, bool]:
     """The latest full date (with its year) the text names, else the clock; and whether it was the text."""
     found: list[dt.datetime] = []
-    # a certificate's validity says nothing about when it was printed
+    # a certificate's validity (or a binary's build date) says nothing about when it was printed
     text = "\n".join(ln for ln in text.splitlines() if not _VALIDITY.search(ln))
     for stamp in _ISO.findall(text):
         try:

@@ -19,7 +19,14 @@ from collections.abc import Callable
 from ..logs.formats import strip_writer_prefix
 from ..parsers.etcdctl import without_client_stderr
 from ..parsers.jsonsafe import load_json
-from ..parsers.kubectl import csr_row, is_describe_node, is_describe_pod, is_node_header, old_node_row
+from ..parsers.kubectl import (
+    csr_row,
+    is_describe_node,
+    is_describe_pod,
+    is_node_header,
+    is_version_text,
+    old_node_row,
+)
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
@@ -152,6 +159,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
     ("kubectl-describe-pod", lambda h, ls: is_describe_pod(h)),
     ("kubectl-describe-node", lambda h, ls: is_describe_node(h)),
+    ("kubectl-version", lambda h, ls: is_version_text(h)),
     ("logrus", lambda h, ls: _share(_LOGRUS, h) >= 0.5),
     ("go-panic", lambda h, ls: bool(_PANIC.match(ls[0]))),
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),

@@ -31,7 +31,7 @@ from ..parsers.iptables import parse_iptables_list, parse_iptables_save
 from ..parsers.kubeadm_certs import parse_check_expiration
 from ..parsers.kubeadm_output import parse_kubeadm_output
 from ..parsers.kubeconfig import parse_kubeconfig
-from ..parsers.kubectl import parse_kubectl_errors, parse_kubectl_text
+from ..parsers.kubectl import parse_kubectl_errors, parse_kubectl_text, parse_version_json
 from ..parsers.kversion import parse_version_output
 from ..parsers.manifests import parse_static_pod
 from ..parsers.nft import parse_nft
@@ -138,6 +138,9 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("openshift-clusteroperators", "ocp.clusteroperators", "oc get clusteroperators (OpenShift)",
                  parse_kubectl_text, "real/oc-get-clusteroperators-degraded-installer-2646.txt",
                  (_GET + r"(?:co|clusteroperators?)\b",)),
+    EvidenceType("kubectl-version", "k8s.version", "kubectl version (JSON, `version.Info{...}`, `--short`)",
+                 parse_version_json, "real/kubectl-version-client-skew-warning-scheduler-plugins-860.txt",
+                 (r"\b(?:kubectl|oc|k)\s+version\b",)),
     EvidenceType("static-pod-manifest", "k8s.static_pod_manifest", "a static pod manifest", parse_static_pod,
                  "real/kube-apiserver-static-manifest-v1.29-cppntn.yaml", (r"/etc/kubernetes/manifests/",)),
     EvidenceType("kubeconfig", "k8s.kubeconfig", "a kubeconfig", parse_kubeconfig,

@@ -367,21 +367,46 @@ class VersionInfo:
     server: KubeVersion | None
 
 
+#: `kubectl version` as text: `Client Version: version.Info{Major:"1", ..., GitVersion:"v1.15.0", ...}`
+#: (before 1.28) or `Client Version: v1.21.0` (`--short`, and the default since 1.28)
+_VERSION_LINE = re.compile(r'^\s*(Client|Server) Version: '
+                           r'(?:version\.Info\{.*?GitVersion:"([^"]+)"|(v\d\S*))', re.M)
+
+
+def is_version_text(text: str) -> bool:
+    return bool(_VERSION_LINE.search(text))
+
+
 def parse_version_json(text: str) -> VersionInfo | None:
-    """`kubectl version -o json`; None when it is not that.
+    """`kubectl version -o json`, or its text forms; None when it is none of them.
 
     >>> parse_version_json('{"clientVersion": {"gitVersion": "v1.25.7"}, '
     ...                    '"serverVersion": {"gitVersion": "v1.25.7"}}').server.minor
     25
+
+    The text forms (kubernetes-sigs/scheduler-plugins#860, kubevirt/kubevirt-tutorial#97):
+
+    >>> info = parse_version_json("Client Version: v1.21.0\\nServer Version: v1.29.12-eks-2d5f260\\n"
+    ...     "WARNING: version difference between client (1.21) and server (1.29) exceeds the supported "
+    ...     "minor version skew of +/-1")
+    >>> info.client.minor, info.server.minor
+    (21, 29)
+    >>> parse_version_json('Server Version: version.Info{Major:"1", Minor:"14", GitVersion:"v1.14.3", '
+    ...                    'GitCommit:"5e53fd6bc17c0dec8434817e69b04a25d8ae0ff0"}').server.minor
+    14
     """
-    try:
-        doc = load_json(text)
-    except ValueError:
-        return None
-    if not isinstance(doc, dict):
-        return None
-    client = _str(dig(doc, "clientVersion", "gitVersion"))
-    server = _str(dig(doc, "serverVersion", "gitVersion"))
+    found = {m.group(1): m.group(2) or m.group(3) for m in _VERSION_LINE.finditer(text)}
+    if found:
+        client, server = found.get("Client", ""), found.get("Server", "")
+    else:
+        try:
+            doc = load_json(text)
+        except ValueError:
+            return None
+        if not isinstance(doc, dict):
+            return None
+        client = _str(dig(doc, "clientVersion", "gitVersion"))
+        server = _str(dig(doc, "serverVersion", "gitVersion"))
     if not client and not server:
         return None
     return VersionInfo(parse_version(client) if client else None, parse_version(server) if server else None)
