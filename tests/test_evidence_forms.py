@@ -41,6 +41,14 @@ def types_read(rep: dict) -> list[str]:
     # `kubectl version` as text: version.Info{...} (before 1.28) and the short form with its skew warning
     ("control-ha-node/kubectl-version-client-plus-one-healthy-kubevirt-97.txt", "kubectl-version"),
     ("control-ha-node/kubectl-version-client-skew-warning-scheduler-plugins-860.txt", "kubectl-version"),
+    # kubeadm: `upgrade apply`'s version refusal with its prefix cut, `upgrade plan`'s table, and
+    # `upgrade apply` as ansible's yaml callback printed its stdout_lines (`  - '...'`)
+    ("control-ha-node/kubeadm-upgrade-kubelets-too-old-k8s-60893.txt", "kubeadm-output"),
+    ("control-ha-node/kubeadm-upgrade-plan-mixed-kubelets-healthy-kubeadm-713.txt", "kubeadm-output"),
+    ("apiserver-certs/upgrade-apiserver-hash-changed-success-healthy-k8s-gitops-237.txt", "kubeadm-output"),
+    # `iptables -L` echoed on a serial console (`[ 14.414142] : ` before each line, a ruler above)
+    ("control-ha-node/iptables-input-policy-drop-console-k8s-83063.txt", "iptables-list"),
+    ("control-ha-node/iptables-list-rules-kube-services-reject-healthy-k8s-43969.txt", "iptables-save"),
 ])
 def test_corpus_form_is_read_as_its_type(item, kind):
     rep = report(CORPUS / item)
@@ -63,3 +71,8 @@ def test_componentstatuses_without_health_are_read_but_prove_nothing():
 def test_a_binarys_build_date_is_not_when_its_version_was_printed():
     rep = report(CORPUS / "control-ha-node/kubectl-version-client-plus-one-healthy-kubevirt-97.txt")
     assert not any("2019-06" in p for p in rep["problems"])
+
+
+def test_a_drop_policy_listed_on_a_serial_console_is_a_finding():
+    rep = report(CORPUS / "control-ha-node/iptables-input-policy-drop-console-k8s-83063.txt")
+    assert "FIREWALL_BLOCKS_CONTROL_PLANE_PORT" in {f["id"] for f in rep["findings"]}

@@ -19,6 +19,7 @@ type recognises is still scanned for every log signature.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -45,6 +46,8 @@ _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|
 _WATCH = re.compile(r"^\s*Every \d+(?:\.\d+)?s: (\S.*?)(?:\s{2,}\S.*)?$")
 _PREAMBLE = re.compile(r"^\s*(?:\[[\w/-]+\] |Warning: )")
 _FENCE = re.compile(r"^\s*(?:```|~~~)")
+#: a line of dashes or equals signs only (a separator a person or a tool drew): between outputs
+_RULER = re.compile(r"^\s*(?:-{10,}|={10,})\s*$")
 #: lines that are log lines whatever wraps them (the change of format that splits a block)
 _LOG_LINE = re.compile(r"^\s*(?:[IWEF]\d{4} \d\d:\d\d:\d\d|\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d|"
                        r"[^\W\d_]{3,5}\.? +\d{1,2} \d\d:\d\d:\d\d|\d{1,2}月 +\d{1,2} |\{\"(?:level|log)\":|"
@@ -115,12 +118,40 @@ _QUOTE = re.compile(r"^\s*>(?: |$)")
 _STAR = re.compile(r"^\* ")
 #: `grep -n` (and `cat -n`) line numbers before each line
 _NUMBERED = re.compile(r"^\s*\d+(?::(?=[^\d\s])|\t)")
+#: a serial console's or dmesg's kernel time before each line (`[   14.414142] : `)
+_CONSOLE = re.compile(r"^\[\s*\d+\.\d+\] (?:: )?")
+#: terraform's error box (`│ ` before each line, `╷` and `╵` around it)
+_BOX = re.compile(r"^[│╷╵] ?")
+#: ansible's `stdout_lines`: one quoted string per line, as a YAML list (`  - '[upgrade] ...'`, the
+#: yaml callback) or a JSON array (`        "[upgrade] ...",`, the default callback)
+_LISTED = re.compile(r"""^\s*(?:- '(.*)'|"((?:[^"\\]|\\.)*)",?)\s*$""")
+
+
+def _unlisted(line: str) -> str:
+    """One `stdout_lines` entry without its quotes and escapes (YAML doubles a quote, JSON escapes)."""
+    m = _LISTED.match(line)
+    if not m:
+        return line
+    if m.group(1) is not None:
+        return m.group(1).replace("''", "'")
+    try:
+        return str(json.loads(f'"{m.group(2)}"'))
+    except ValueError:
+        return m.group(2)
 
 
 def clean(lines: list[str]) -> list[str]:
     """Undo what pasting added, line by line (the count never changes): carriage returns, Markdown
-    quote markers, a line wrapped in backticks, `minikube logs`' `* ` prefix, tabs turned into
-    spaces by a browser are left alone."""
+    quote markers, a line wrapped in backticks, `minikube logs`' `* ` prefix, a kernel console's
+    time, terraform's error box, ansible's quoted `stdout_lines`; tabs turned into spaces by a
+    browser are left alone.
+
+    ansible's yaml callback printing `kubeadm upgrade apply` (allenporter/k8s-gitops#237):
+
+    >>> clean(["  - '[upgrade/staticpods] Component \\"kube-apiserver\\" upgraded successfully!'",
+    ...        "  - '[apiclient] Found 1 Pods for label selector component=kube-apiserver'"])[0]
+    '[upgrade/staticpods] Component "kube-apiserver" upgraded successfully!'
+    """
     out = [ln.rstrip("\r") for ln in lines]
     if _majority(out, _QUOTE):
         out = [_QUOTE.sub("", ln, count=1) for ln in out]
@@ -128,6 +159,11 @@ def clean(lines: list[str]) -> list[str]:
         out = [ln[2:] if ln.startswith("* ") else ln for ln in out]
     if _majority(out, _NUMBERED):
         out = [_NUMBERED.sub("", ln, count=1) for ln in out]
+    for prefix in (_CONSOLE, _BOX):
+        if _majority(out, prefix):
+            out = [prefix.sub("", ln, count=1) for ln in out]
+    if _majority(out, _LISTED):
+        out = [_unlisted(ln) for ln in out]
     out = _strip_common_prefix(out)
     # a Markdown inline-code span opened on one line and closed on another
     out = [ln[1:] if ln.startswith("`") and ln.count("`") == 1 else ln for ln in out]
@@ -267,7 +303,7 @@ def read(text: str) -> Paste:
             close()
             if said is not None:
                 command = said
-        elif not line.strip():
+        elif not line.strip() or _RULER.match(line):
             close()
         else:
             block.append((number, line))

@@ -39,6 +39,10 @@ _KUBEADM = re.compile(r"^\[(?:kubelet-check|api-check|wait-control-plane|control
                       r"mark-control-plane|bootstrap-token|addons|reset|join|kubelet|patches|discovery)\] |"
                       r"^error execution phase |^Static pod: \S+ hash: |"
                       r"^Your Kubernetes control-plane has initialized successfully|"
+                      # `upgrade apply` refusing a version (its `[upgrade/version] ` prefix may be cut)
+                      r"^FATAL: The --version argument is invalid|"
+                      # `upgrade plan`'s tables
+                      r"^Components that must be upgraded manually after|^COMPONENT\s+(?:NODE\s+)?CURRENT\s+|"
                       r"^This node has joined the cluster", re.M)
 _KUBECTL_ERROR = re.compile(r"^(?:The connection to the server \S+ was refused|"
                             r"Unable to connect to the server: |Error from server \(|"
@@ -56,6 +60,8 @@ _LOGRUS = re.compile(r'^(?:time="[^"]+" level=\w+ |(?:INFO|WARN|ERRO|FATA|DEBU)\
 _PANIC = re.compile(r"^(?:panic: |goroutine \d+ \[|fatal error: )", re.M)
 _EVENT_ROW = re.compile(r"^\s*(?:Normal|Warning)\s+[A-Z]\w+\s+\S", re.M)
 _SS_ROW = re.compile(r"^LISTEN\s+\d+\s+\d+\s+\S+:\d+\s", re.M)
+#: `iptables -S` / `--list-rules`: iptables-save's rule lines without the table and COMMIT
+_RULE_SPEC = re.compile(r"^-[PNA] \S+", re.M)
 _DOCKER_PS = re.compile(r"^[0-9a-f]{12} +\S+ +\".*\" +.+ (?:Up |Exited \(|Created)", re.M)
 
 
@@ -165,7 +171,7 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("x509-text", lambda h, ls: "Validity" in h and "Not After" in h and "BEGIN CERTIFICATE" not in h),
     ("pem", lambda h, ls: "-----BEGIN CERTIFICATE-----" in h),
     ("iptables-save", lambda h, ls: bool(re.search(r"^\*(?:filter|nat|mangle|raw)\s*$", h, re.M))
-     and "COMMIT" in h),
+     and "COMMIT" in h or _share(_RULE_SPEC, h) >= 0.6),
     ("iptables-list", lambda h, ls: bool(re.search(r"^Chain \S+ \((?:policy \w+|\d+ references)", h, re.M))),
     ("nft-ruleset", lambda h, ls: bool(re.match(r"table (?:inet|ip|ip6|arp|bridge|netdev) \S+ \{", ls[0]))),
     ("ufw-status", lambda h, ls: ls[0].startswith("Status: ")),

@@ -157,8 +157,9 @@ TYPES: dict[str, EvidenceType] = {t.name: t for t in (
     EvidenceType("pem", "pki.cert", "PEM certificates (also openssl x509 -text with its PEM block)",
                  parse_pem,
                  "certs/openssl-x509-text-apiserver-openssl3.crt"),
-    EvidenceType("iptables-save", "net.iptables_save", "iptables-save", parse_iptables_save,
-                 "network/policy-drop-accept-6443.iptables-save.txt", (r"\biptables-save\b",)),
+    EvidenceType("iptables-save", "net.iptables_save", "iptables-save, iptables -S / --list-rules",
+                 parse_iptables_save, "network/policy-drop-accept-6443.iptables-save.txt",
+                 (r"\biptables-save\b", r"\bip6?tables\b.*\s(?:-\w*S\b|--list-rules\b)")),
     # the network facts read an `iptables -L` listing from the same item (facts/network.py)
     EvidenceType("iptables-list", "net.iptables_save", "iptables -L -n [-v]", parse_iptables_list,
                  "real/iptables-L-n-kilo-29.txt", (r"\biptables\b.*\s-\w*L",)),
