@@ -49,6 +49,13 @@ def types_read(rep: dict) -> list[str]:
     # `iptables -L` echoed on a serial console (`[ 14.414142] : ` before each line, a ruler above)
     ("control-ha-node/iptables-input-policy-drop-console-k8s-83063.txt", "iptables-list"),
     ("control-ha-node/iptables-list-rules-kube-services-reject-healthy-k8s-43969.txt", "iptables-save"),
+    # klog cut down to its caller, a reflector message alone, start-up stderr, a writer's label, CI time
+    ("apiserver-certs/kubelet-apiserver-liveness-dead-restart-kube-spawn-15.txt", "klog"),
+    ("apiserver-certs/scheduler-forbidden-once-startup-healthy-kubernetes-90924.txt", "klog"),
+    ("apiserver-certs/openshift-kas-deprecated-flags-healthy-kube-apiserver-operator-975.txt", "klog"),
+    ("apiserver-certs/kubelet-csr-forbidden-kubelet-bootstrap-kubernetes-53711.txt", "klog"),
+    ("etcd/apiserver-watch-compacted-warning-k8s-116289.txt", "klog"),
+    ("control-ha-node/kind-healthz-polling-ci-timestamps-kind-3298.txt", "klog"),
 ])
 def test_corpus_form_is_read_as_its_type(item, kind):
     rep = report(CORPUS / item)

@@ -29,6 +29,11 @@ from ..parsers.kubectl import (
 )
 
 _KLOG = re.compile(r"^[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} +\d+ \S+:\d+\]", re.M)
+#: klog lines cut down to their caller (`kuberuntime_manager.go:458] Container ...`, a reflector's
+#: message alone: `k8s.io/client-go/informers/factory.go:132: Failed to list ...`), and what a component
+#: prints on stderr before klog starts (`Flag --x has been deprecated`, `error: failed to run Kubelet: `)
+_KLOG_PIECE = re.compile(r"^(?:[\w./-]+\.go:\d+[\]:] |Flag --[\w-]+ has been deprecated, |"
+                         r"error: failed to run Kubelet: )", re.M)
 _CRI = re.compile(r"^\d{4}-\d\d-\d\dT\S+ (?:stdout|stderr) [FP] ", re.M)
 _JOURNAL = re.compile(r"^(?:\d{4}-\d\d-\d\d[T ]\d\d:\d\d:\d\d\S* |(?:[^\W\d_]{3,5}\.?|\d{1,2}月) +\d{1,2} "
                       r"\d\d:\d\d:\d\d(?:\.\d+)? )\S+ ([^\s\[:]+)(?:\[\d+\])?: ", re.M)
@@ -161,7 +166,8 @@ _CONTENT_CHECKS: tuple[tuple[str, Callable[[str, list[str]], bool]], ...] = (
     ("etcd-zap", lambda h, ls: _share(_ETCD, h) >= 0.5 and '{"level":' in h),
     ("cri-log", lambda h, ls: _share(_CRI, h) >= 0.5),
     ("journald", lambda h, ls: _share(_JOURNAL, h) >= 0.5 or _share(_IDENT, h) >= 0.5),
-    ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5),
+    ("klog", lambda h, ls: _share(_KLOG, h) >= 0.3 and _share(_ETCD, h) < 0.5
+     or _share(_KLOG_PIECE, h) >= 0.3 or bool(_KLOG_PIECE.match(ls[0]))),
     ("etcd-capnslog", lambda h, ls: _share(_ETCD, h) >= 0.5),
     ("kubectl-describe-pod", lambda h, ls: is_describe_pod(h)),
     ("kubectl-describe-node", lambda h, ls: is_describe_node(h)),

@@ -65,7 +65,10 @@ _ETCDCTL = r"\betcdctl\b.*\b"
 _GET = r"\b(?:kubectl|oc|k)\s.*\bget\s+"
 
 TYPES: dict[str, EvidenceType] = {t.name: t for t in (
-    EvidenceType("klog", "logs.pod", "klog lines (kube-apiserver, controller-manager, scheduler, kubelet)",
+    EvidenceType("klog", "logs.pod", "klog lines (kube-apiserver, controller-manager, scheduler, kubelet), "
+                 "also cut down to their caller (`file.go:123] ...`), labelled with their writer "
+                 "(`kube-apiserver: W0306 ...`) or a CI runner's time, and a component's start-up stderr "
+                 "(`Flag --x has been deprecated`, `error: failed to run Kubelet: ...`)",
                  SCANNED, "real/klog-apiserver-etcd-refused-k8s-89368.log",
                  (r"\b(?:kubectl|oc|k)\s.*\blogs\b", r"\bstern\b", r"\bcrictl\b.*\blogs\b",
                   r"\bdocker\b.*\blogs\b",

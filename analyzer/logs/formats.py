@@ -45,6 +45,13 @@ a journal line cut down to its identifier (k3s-io/k3s#9954) and logrus (k3s-io/k
 ('k3s', 'E')
 >>> parse_line('INFO[0300] COMPACT compactRev=0 targetCompactRev=2 currentRev=17811', REF).level
 'I'
+
+A klog line labelled with its writer's name (kubernetes/kubernetes#116289):
+
+>>> p = parse_line('kube-apiserver: W0306 09:03:23.593207    1202 watcher.go:229] watch chan error: '
+...                'etcdserver: mvcc: required revision has been compacted', REF)
+>>> p.component, p.level, iso(p.ts)
+('kube-apiserver', 'W', '2021-03-06T09:03:23.593207+00:00')
 """
 
 from __future__ import annotations
@@ -84,6 +91,12 @@ _IDENT_ONLY = re.compile(r"(?:[\w.-]+ )?([\w.-]+)\[\d+\]: ")
 _POD_PREFIX = re.compile(r"\[pod/([^/\]\s]+)/([^\]\s]+)\] ")
 _STERN = re.compile(r"([a-z0-9][\w.-]*) ([a-z0-9][\w.-]*) "
                     r"(?=[IWEF]\d{4} \d\d:|\{\"level\"|time=\"|\d{4}-\d\d-\d\d )")
+#: a component's name before its klog line, as users label what they paste (`kube-apiserver: W0306 ...`,
+#: kubernetes/kubernetes#116289)
+_NAMED = re.compile(r"([a-z][\w.-]*): (?=[IWEF]\d{4} \d\d:\d\d:\d\d\.\d{6} )")
+#: a CI runner's time before each line (GitHub Actions: `2023-07-09T18:49:19.8194902Z I0709 ...`): for
+#: recognition only, parse_line reads it as the line's wrapper time
+_STAMPED_KLOG = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z (?=[IWEF]\d{4} \d\d:)")
 #: lines that name their writer whatever wraps them: etcd's zap caller packages and capnslog packages
 _SELF_NAMED = re.compile(r'"caller":"(?:etcdserver|embed|etcdmain|rafthttp|raft|wal|mvcc|backend)/|'
                          r" [A-Z] \| (?:etcdserver|etcdmain|embed|rafthttp|raft|wal|mvcc|auth)[/:]")
@@ -205,17 +218,19 @@ def _unwrap(line: str, ref: dt.datetime) -> tuple[str, float | None, str | None,
 
 
 def strip_writer_prefix(line: str) -> str:
-    """The line without a `kubectl logs --prefix` or stern prefix (recognition looks past them)."""
-    m = _POD_PREFIX.match(line) or _STERN.match(line)
+    """The line without a `kubectl logs --prefix`, stern or component-name prefix, or a CI runner's
+    time before a klog line (recognition looks past them)."""
+    m = _POD_PREFIX.match(line) or _STERN.match(line) or _NAMED.match(line) or _STAMPED_KLOG.match(line)
     return line[m.end():] if m else line
 
 
 def parse_line(line: str, ref: dt.datetime) -> ParsedLine:
     """Parse one line; anything unrecognised is kept as untimed text, never an error."""
     writer = None
-    m = _POD_PREFIX.match(line) or _STERN.match(line)
+    m = _POD_PREFIX.match(line) or _STERN.match(line) or _NAMED.match(line)
     if m:
-        writer = normalize_component(m.group(2)) if m.group(2) != "-" else normalize_component(m.group(1))
+        name = m.group(m.re.groups)  # the container (stern prints `-` when it has none), or the name
+        writer = normalize_component(name if name != "-" else m.group(1))
         line = line[m.end():]
     parsed = _parse(line, ref)
     if writer is None and _SELF_NAMED.search(parsed.text):
