@@ -56,6 +56,8 @@ def types_read(rep: dict) -> list[str]:
     ("apiserver-certs/kubelet-csr-forbidden-kubelet-bootstrap-kubernetes-53711.txt", "klog"),
     ("etcd/apiserver-watch-compacted-warning-k8s-116289.txt", "klog"),
     ("control-ha-node/kind-healthz-polling-ci-timestamps-kind-3298.txt", "klog"),
+    # `Error from server: error dialing backend: ...` (no status in parentheses) under `kubectl exec`
+    ("control-ha-node/kubectl-exec-10250-io-timeout-k8s-107186.txt", "kubectl-client-error"),
 ])
 def test_corpus_form_is_read_as_its_type(item, kind):
     rep = report(CORPUS / item)

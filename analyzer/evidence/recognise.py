@@ -50,7 +50,7 @@ _KUBEADM = re.compile(r"^\[(?:kubelet-check|api-check|wait-control-plane|control
                       r"^Components that must be upgraded manually after|^COMPONENT\s+(?:NODE\s+)?CURRENT\s+|"
                       r"^This node has joined the cluster", re.M)
 _KUBECTL_ERROR = re.compile(r"^(?:The connection to the server \S+ was refused|"
-                            r"Unable to connect to the server: |Error from server \(|"
+                            r"Unable to connect to the server: |Error from server(?: \(|: )|"
                             r"error: (?:You must be logged in|the server doesn't have))", re.M)
 _CLUSTER_HEALTH = re.compile(r"^(?:member [0-9a-f]+ is (?:healthy|unhealthy|unreachable)|"
                              r"error #\d+: client: endpoint |cluster may be unhealthy: |"
