@@ -183,6 +183,34 @@ def _strip_common_prefix(lines: list[str]) -> list[str]:
     return [ln[len(common):] if ln.startswith(common) else ln for ln in lines]
 
 
+#: an Ansible task result that failed (`fatal: [host]: FAILED! =>`, Ansible 1.x `failed: [host] =>`),
+#: and the marker Ansible prints under it when the task has `ignore_errors`
+_ANSIBLE_FAILED = re.compile(r"^\s*(?:fatal|failed): \[[^\]]+\]")
+_ANSIBLE_IGNORING = re.compile(r"^\s*\.\.\.ignoring\s*$")
+
+
+def ignored_failures(lines: list[str]) -> set[int]:
+    """Indexes of Ansible task results the playbook ignores (`...ignoring` under them): a probe whose
+    failure the playbook expects (kubespray's "Check if etcd cluster is healthy" before etcd is
+    installed) is not evidence of a fault. A result runs from its `fatal:` line to the marker.
+
+    >>> sorted(ignored_failures(["TASK [Check etcd] ***", 'fatal: [m]: FAILED! => {"rc": 1}', "...ignoring",
+    ...                          'fatal: [m]: FAILED! => {"rc": 2}']))
+    [1, 2]
+    """
+    ignored: set[int] = set()
+    for end, line in enumerate(lines):
+        if not _ANSIBLE_IGNORING.match(line):
+            continue
+        start = end - 1
+        while start >= 0 and lines[start].strip() and not _ANSIBLE_FAILED.match(lines[start]) \
+                and not lines[start].lstrip().startswith("TASK"):
+            start -= 1
+        if start >= 0 and _ANSIBLE_FAILED.match(lines[start]):
+            ignored.update(range(start, end + 1))
+    return ignored
+
+
 def _dedent(lines: list[str]) -> list[str]:
     widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
     cut = min(widths, default=0)
@@ -237,6 +265,8 @@ def split(text: str) -> list[Segment]:
 
 def read(text: str) -> Paste:
     lines, folded = unwrap(clean(text.splitlines()))
+    ignored = ignored_failures(lines)
+    lines = ["" if i in ignored else ln for i, ln in enumerate(lines)]
     pieces: list[tuple[list[tuple[int, str]], str | None, str | None]] = []
     command: str | None = None
     block: list[tuple[int, str]] = []

@@ -455,6 +455,14 @@ def _forming(facts: list[LogSignatureFact]) -> bool:
     return bool(terms) and max(terms) <= 2
 
 
+def _first_election(facts: list[LogSignatureFact]) -> bool:
+    """One election at term 1-2 and nothing else: every member starts so (a single member elects
+    itself in it), whether or not its log goes on to the result. A loop repeats its election line
+    (with pre-vote, at the same term), and a lost leader shows a leader that was there."""
+    return (_forming(facts) and all(f.id == "ETCD_ELECTION" for f in facts)
+            and sum(f.count for f in facts) == 1)
+
+
 def _newest_of_source(view: ClusterView, fact: LogSignatureFact) -> dt.datetime | None:
     """The newest line of the named component's log the fact was read from (a journal's writer, e.g.
     hyperkube or systemd, differs from the unit it is the journal of); never a paste's (no one writer)."""
@@ -493,6 +501,8 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
             if when.blip and (when.recovered or not family.recovery):
                 continue
             if when.recovered and (_forming(group) or not family.history):
+                continue
+            if _first_election(group):
                 continue
             # its lines ended long before collection while their writers logged on: history (a paste's
             # unnamed writer proves nothing: its later lines may be another component's)
