@@ -94,7 +94,7 @@ _REJECT_DETAIL = (r'(?:remote-addr":"|rejected connection from ")\[?([0-9a-fA-F.
                   r'(?:"error":"|\(error ")((?:[^"\\]|\\.)*)')
 _REFUSED_DETAIL = (r"(?:dial tcp \[?([0-9a-fA-F.:]*?)\]?:(\d+): \S*:? ?connection refused|"
                    r"connection to the server (\S+?):(\d+) was refused)")
-_TOOK = r'(?:"took":"|took too long \(|total time: )([0-9.]+(?:[µmn]?s|m[0-9.]+s))'
+_TOOK = r'(?:"took":"|took too long [(\[]|total time: |"time spent":")([0-9.]+(?:[µmn]?s|m[0-9.]+s))'
 #: the unit a systemd line, or a systemctl status block's ExecStart, names
 UNIT_DETAIL = (r"\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|etcd\d?|k3s|rke2-server|"
                r"rke2-agent|k0scontroller|containerd|docker|crio|snap\.microk8s\.daemon-[\w-]+|"
@@ -212,6 +212,15 @@ SIGNATURES: tuple[Signature, ...] = (
          'took too long","took":"306.70564ms","expected-duration":"100ms","prefix":"","request":"header:<ID:'
          '16167507008610748144 > put:<key:\\"milvus-data/kv/index_gid/idTimestamp\\" value_size:8 >","response":'
          '"size:7"}', "https://github.com/milvus-io/milvus/issues/21840", duration=_TOOK),
+    _sig("ETCD_SLOW_REQUEST_STATS", ('"level":"warn"',), r'"msg":"request stats".*"time spent":"',
+         "etcd served a gRPC request slower than expected (etcd 3.5 logs the request's stats at warn level "
+         "when it is expensive): slow disk or overload", Severity.WARNING,
+         '{"level":"warn","ts":"2025-10-14T21:25:24.123677+0100","caller":"v3rpc/interceptor.go:197","msg":'
+         '"request stats","start time":"2025-10-14T21:25:23.084572+0100","time spent":"1.03908254s","remote":'
+         '"192.168.17.193:37760","response type":"/etcdserverpb.KV/Range","request count":0,"request size":63,'
+         '"response count":1,"response size":1108,"request content":"key:\\"/registry/secrets/generic-services/'
+         'jellystat-cnpg-main-user\\" limit:1 "}', "https://github.com/Kimi450/ubuntu-server/issues/34",
+         duration=_TOOK),
     _sig("ETCD_WAL_SYNC_SLOW", ("sync",), r"wal: sync duration of|sync duration of \S+, expected less than",
          "etcd's WAL fsync took over a second (etcd 3.3 and older word it so): the disk is too slow for etcd",
          Severity.WARNING,
