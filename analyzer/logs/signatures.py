@@ -277,6 +277,19 @@ SIGNATURES: tuple[Signature, ...] = (
          r"etcd cluster is unavailable or misconfigured|exceeded header timeout",
          "an etcd v2 client reached no working member (no leader, or every endpoint down)", Severity.ERROR,
          "Error:  client: etcd cluster is unavailable or misconfigured", _E + "3864"),
+    _sig("APISERVER_HEALTH_ETCD_FAILED", ("fail",),
+         r"(?:healthz|livez|readyz) check failed: [\w,-]*\betcd\b|\betcd\b[\w,-]* check failed: (?:healthz|livez|readyz)",
+         "the API server's own health check of etcd fails: it cannot get answers from etcd (down, no quorum, "
+         "unreachable)", Severity.ERROR,
+         "I0906 10:29:37.198682       1 healthz.go:243] healthz check failed: etcd", _K + "104786"),
+    _sig("ETCD_REQUEST_TOO_LARGE", ("rror", "fail"),
+         r"etcdserver: request is too large|grpc: message too large|grpc: received message larger than max|"
+         r"grpc: trying to send message larger than max",
+         "etcd refuses a request (over --max-request-bytes) or a response (over gRPC's message limit): one huge "
+         "object, or an unpaginated list of very many objects", Severity.ERROR,
+         'E0823 15:46:51.402217 12 status.go:71] apiserver received an error that is not an metav1.Status: '
+         'rpctypes.EtcdError{code:0x3, desc:"etcdserver: request is too large"}: etcdserver: request is too large',
+         _K + "112152"),
     _sig("ETCD_ALREADY_BOOTSTRAPPED", ("bootstrapped",), r"member \S+ has already been bootstrapped",
          "etcd was started with --initial-cluster-state=new for a member the cluster already knows (a re-installed "
          "node): it exits", Severity.ERROR,

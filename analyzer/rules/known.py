@@ -97,10 +97,11 @@ _ETCD_LOGS = _logs("etcd")
 FAMILIES: tuple[Family, ...] = (
     # -- etcd ------------------------------------------------------------------------------------
     Family("ETCD_REQUESTS_FAILING", Category.ETCD, Severity.ERROR, "etcd does not answer requests",
-           "No log shows a member failing to publish itself, an etcd v2 client finding no member, or the "
-           "API server's etcd requests timing out (`etcdserver: request timed out` has its own rule).",
+           "No log shows a member failing to publish itself, an etcd v2 client finding no member, the "
+           "API server's etcd requests timing out (`etcdserver: request timed out` has its own rule) or its "
+           "health check of etcd failing.",
            ("ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT",
-            "RKE2_ETCD_STATUS_FAILED", "RKE2_WAITING_FOR_ETCD"),
+            "RKE2_ETCD_STATUS_FAILED", "RKE2_WAITING_FOR_ETCD", "APISERVER_HEALTH_ETCD_FAILED"),
            "etcd cannot commit requests: it has no leader or no quorum (members down or cut off), or its "
            "disk is too slow. Find which members run and whether they see each other.",
            (_ETCDCTL + " endpoint status -w table", _ETCDCTL + " endpoint health", _ETCD_LOGS),
@@ -114,6 +115,15 @@ FAMILIES: tuple[Family, ...] = (
            "that they reach each other on 2380, and their disk latency.",
            (_ETCDCTL + " endpoint status -w table", _ETCD_LOGS, "ss -tnp | grep 2380"),
            recovery=("ETCD_ELECTED_LEADER",), current_is_worst=True, history=False, port=2380),
+    Family("ETCD_REQUEST_TOO_LARGE", Category.ETCD, Severity.ERROR, "etcd refuses requests that are too large",
+           "No log shows etcd refusing a request over --max-request-bytes or a gRPC message over its limit.",
+           ("ETCD_REQUEST_TOO_LARGE",),
+           "A write of one huge object (a large Endpoints, ConfigMap or Secret) exceeds etcd's request limit "
+           "(1.5 MiB by default), or an unpaginated list of very many objects exceeds gRPC's message limit: "
+           "find the object or the resource type with most objects, shrink or clean it up (or paginate "
+           "the client's lists).",
+           (_ETCDCTL + " endpoint status -w table",
+            "kubectl get --raw /metrics | grep apiserver_storage_objects | sort -k2 -n | tail")),
     Family("ETCD_PEER_UNREACHABLE", Category.ETCD, Severity.ERROR, "etcd members cannot reach each other",
            "No etcd log shows a peer refusing 2380, failing its health check or going inactive.",
            ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE", "ETCD_STREAM_LOST", "ETCD_STREAM_READ_FAILED"),
