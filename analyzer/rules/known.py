@@ -115,7 +115,8 @@ FAMILIES: tuple[Family, ...] = (
            "that they reach each other on 2380, and their disk latency.",
            (_ETCDCTL + " endpoint status -w table", _ETCD_LOGS, "ss -tnp | grep 2380"),
            recovery=("ETCD_ELECTED_LEADER",), current_is_worst=True, history=False, port=2380),
-    Family("ETCD_REQUEST_TOO_LARGE", Category.ETCD, Severity.ERROR, "etcd refuses requests that are too large",
+    Family("ETCD_REQUEST_TOO_LARGE", Category.ETCD, Severity.ERROR,
+           "etcd refuses requests that are too large",
            "No log shows etcd refusing a request over --max-request-bytes or a gRPC message over its limit.",
            ("ETCD_REQUEST_TOO_LARGE",),
            "A write of one huge object (a large Endpoints, ConfigMap or Secret) exceeds etcd's request limit "
