@@ -34,8 +34,10 @@ _TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|cr
           r"ETCDCTL_API=\d|apt|apt-get|yum|dnf|snap|helm|export|env|\./\S+|/\S+/\w+")
 _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
 #: `$ `, `# `, `user@host:~$ `, `user@host ~ $ ` (Gentoo, CoreOS), `[root@node ~]# `, `root@node:/# `,
-#: `PS C:\> `
-_PROMPT = re.compile(r"^\s*(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
+#: `group/instance-id:/path# ` (a BOSH VM's shell), `PS C:\> `; any of them numbered as a Markdown list item
+#: (`1) [user@host ~]$ `)
+_PROMPT = re.compile(r"^\s*(?:\d{1,2}[.)] +)?"
+                     r"(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@/-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
                      r"[$#%>❯➜]|PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"
@@ -91,6 +93,8 @@ def command_of(line: str) -> str | None:
     'docker ps -a | grep kube-controller-manager'
     >>> command_of("[root@master1 ~]# systemctl status kubelet"), command_of("kube-system   etcd-mango   1/1")
     ('systemctl status kubelet', None)
+    >>> command_of("server/52168ef9-175e-4f17-9b6c-ecbc23193746:/var/vcap/store# etcdctl endpoint status")
+    'etcdctl endpoint status'
     """
     match = _PROMPT.match(line) or _BARE.match(line)
     return match.group(1).strip() if match else None

@@ -298,6 +298,25 @@ SIGNATURES: tuple[Signature, ...] = (
          "a k3s/RKE2 server could not join the embedded etcd cluster and exits", Severity.CRITICAL,
          'time="2023-05-05T04:16:13.681066910Z" level=fatal msg="starting kubernetes: preparing server: start '
          'managed database: joining etcd cluster: etcdserver: unhealthy cluster"', _K3S + "7428"),
+    _sig("K0S_ETCD_JOIN_FAILED", ("fail",),
+         r"failed to sync etcd config|unexpected response status when trying to join etcd cluster",
+         "a joining k0s controller cannot get its etcd join configuration from an existing controller and "
+         "exits", Severity.ERROR,
+         "Oct 18 04:04:50 node-a50a2-04 k0s[3461]: Error: failed to start controller node components: failed to "
+         "sync etcd config: unexpected response status when trying to join etcd cluster: 500 Internal Server Error",
+         "https://github.com/k0sproject/k0s/issues/5149"),
+    _sig("ETCD_CLUSTER_FETCH_FAILED", ("fail", " W | "),
+         r"failed to get cluster response|could not get cluster response from",
+         "a joining etcd member cannot read the member list from the existing members' peer URLs (2380): it "
+         "cannot join", Severity.ERROR,
+         '{"level":"warn","ts":"2023-09-26T16:30:17.987383+0200","caller":"etcdserver/cluster_util.go:79","msg":'
+         '"failed to get cluster response","address":"https://192.168.100.91:2380/members","error":"Get '
+         '\\"https://192.168.100.91:2380/members\\": EOF"}', _K3S + "8446",
+         detail=r'(?:"address":"|response from )([^",]+)'),
+    _sig("DQLITE_NODE_ALREADY_KNOWN", ("dqlite",), r"is already known to dqlite",
+         "MicroK8s refuses the join: dqlite still lists this node from an earlier (failed or removed) join",
+         Severity.ERROR,
+         "Connection failed. The joining node (10.100.5.102) is already known to dqlite (504).", _MK8S + "3694"),
     _sig("ETCD_PEER_URL_EXISTS", ("rror",), r"etcdserver: Peer URLs already exists",
          "etcd already lists a member with this peer URL (a join aborted earlier): the new join is refused",
          Severity.ERROR,
@@ -432,7 +451,7 @@ SIGNATURES: tuple[Signature, ...] = (
          "etcd panics rebuilding its index from the db file: the keys bucket is corrupted", Severity.CRITICAL,
          "go.etcd.io/etcd/mvcc.bytesToRev(0x7f760418e0b0, 0x5, 0x5, 0x0, 0x17f7780)", _E + "15498"),
     # -- other distributions' datastores ---------------------------------------------------------
-    _sig("DQLITE_CORRUPT", ("fail", "rror"), r"vfsWalRestore: Assertion|open cluster\.yaml node store",
+    _sig("DQLITE_CORRUPT", ("fail", "rror"), r"vfsWalRestore: Assertion|open (?:cluster\.yaml node|servers) store",
          "MicroK8s' dqlite datastore cannot load its own files (a torn WAL, a corrupt cluster.yaml): the API "
          "server it runs in exits", Severity.CRITICAL,
          "Oct 27 14:12:23 sn microk8s.daemon-apiserver[108228]: kube-apiserver: src/vfs.c:2517: vfsWalRestore: "
@@ -993,6 +1012,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "an etcd health check reports a member or the cluster unhealthy", Severity.ERROR,
          "etcd-1               Unhealthy   HTTP probe failed with statuscode: 503",
          "https://github.com/rancher/rancher/issues/21494"),
+    _sig("ETCD_NOT_HEALTHY_TOOL", ("rror", "Fail", "fail"),
+         r"Etcd Cluster is not healthy|etcd member \S+ is not healthy",
+         "an installer's or upgrader's etcd health check fails (RKE, Talos): it stops until etcd is healthy",
+         Severity.ERROR,
+         "FATA[0231] [etcd] Failed to bring up Etcd Plane: [etcd] Etcd Cluster is not healthy",
+         "https://github.com/rancher-archives/rke/issues/1300"),
     _sig("CONTROL_PLANE_REFUSED", ("refused",),
          r":(?:" + "|".join(CONTROL_PLANE_PORTS) + r")\b.*connection refused",
          "nothing listens on a control-plane port (component down) or a REJECT rule answers", Severity.ERROR,

@@ -138,17 +138,19 @@ FAMILIES: tuple[Family, ...] = (
            "reused). "
            "Remove that member, wipe its data dir and add it back.",
            (_ETCDCTL + " member list -w table", "ls -la /var/lib/etcd/member")),
-    Family("ETCD_MEMBERSHIP_FAILED", Category.ETCD, Severity.CRITICAL, "etcd member cannot join",
+    Family("ETCD_MEMBERSHIP_FAILED", Category.ETCD, Severity.CRITICAL, "etcd (or dqlite) member cannot join",
            "No log shows `etcdserver: unhealthy cluster`, a server that is not a member of the etcd "
            "cluster, or "
            "k3s/RKE2 failing to join the embedded etcd.",
            ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS",
             "ETCD_ALREADY_BOOTSTRAPPED", "ETCD_PEER_URLS_INVALID", "ETCD_LOCAL_NAME_NOT_IN_CLUSTER",
-            "ETCD_MEMBER_REMOVED", "ETCD_REMOVED_PEER_REJECTED", "ETCD_REMOTE_PEER_NOT_FOUND"),
+            "ETCD_MEMBER_REMOVED", "ETCD_REMOVED_PEER_REJECTED", "ETCD_REMOTE_PEER_NOT_FOUND",
+            "K0S_ETCD_JOIN_FAILED", "ETCD_CLUSTER_FETCH_FAILED", "DQLITE_NODE_ALREADY_KNOWN"),
            "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
            "enough). Remove the stale member, make the others healthy, then join again.",
            (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
-            "# then, for the member that never started: " + _ETCDCTL + " member remove MEMBER_ID")),
+            "# then, for the member that never started: " + _ETCDCTL + " member remove MEMBER_ID"),
+           recovery=("ETCD_READY",)),
     Family("ETCD_DISK_FULL", Category.ETCD, Severity.CRITICAL, "etcd's disk is full",
            "No etcd log shows its WAL or snapshot write failing with `no space left on device`.",
            ("ETCD_WAL_NO_SPACE",),
@@ -161,7 +163,8 @@ FAMILIES: tuple[Family, ...] = (
                                                            "ETCD_MEMBER_HEALTH_CHECK_FAILED",
                                                            "ETCD_ENDPOINT_CONNECT_FAILED",
                                                            "ETCD_CS_PROBE_UNREACHABLE",
-                                                           "OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE"),
+                                                           "OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE",
+                                                           "ETCD_NOT_HEALTHY_TOOL"),
            "Find which members fail and why (down, no leader, an active alarm) from each member's own log.",
            (_ETCDCTL + " endpoint health --cluster", _ETCDCTL + " alarm list", _ETCD_LOGS)),
     Family("ETCD_PROBE_TLS_FAILED", Category.CERTIFICATES, Severity.WARNING,
