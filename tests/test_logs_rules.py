@@ -22,12 +22,13 @@ def _findings(path: Path) -> list[tuple[str, str, str]]:
 
 @pytest.mark.parametrize("path, expected", [
     (REAL / "klog-apiserver-etcd-refused-k8s-89368.log",
-     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "etcd")]),
     (REAL / "cri-apiserver-etcd-refused-k8s-107491.log",
-     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver")]),
-    # an expired certificate is a certificates finding too, even without the certificate file
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "etcd")]),
+    # an expired certificate is a certificates finding, even without the certificate file; the API
+    # server refused on 2379 names etcd as the cause
     (REAL / "cri-apiserver-etcd-cert-expired-k8s-122639.log",
-     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "apiserver"),
+     [("APISERVER_ETCD_CONNECTION_FAILED", "critical", "certificates"),
       ("CERT_EXPIRED_LOG", "critical", "certificates")]),
     (REAL / "klog-apiserver-bind-in-use-rke2-370.log",
      [("APISERVER_BIND_ADDRESS_IN_USE", "critical", "apiserver")]),

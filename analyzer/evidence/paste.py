@@ -35,9 +35,10 @@ _TOOLS = (r"kubectl|k|oc|etcdctl|kubeadm|journalctl|systemctl|service|openssl|cr
           r"ETCDCTL_API=\d|apt|apt-get|yum|dnf|snap|helm|export|env|\./\S+|/\S+/\w+")
 _AFTER_PROMPT = rf"(?:sudo\s+(?:-\S+\s+)*)?(?:\w+=\S*\s+)*(?:{_TOOLS})(?:\s|$)"
 #: `$ `, `# `, `user@host:~$ `, `user@host ~ $ ` (Gentoo, CoreOS), `[root@node ~]# `, `root@node:/# `,
-#: `PS C:\> `; a ticket may number its steps before the prompt (`1) [user@host ~]$ `)
-_PROMPT = re.compile(r"^\s*(?:\d{1,2}[.)]\s+)?"
-                     r"(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
+#: `group/instance-id:/path# ` (a BOSH VM's shell), `PS C:\> `; any of them numbered as a Markdown list item
+#: (`1) [user@host ~]$ `)
+_PROMPT = re.compile(r"^\s*(?:\d{1,2}[.)] +)?"
+                     r"(?:\[[^\]\n]{1,80}\]\s?[#$]|[\w.@/-]{1,64}(?::[^\s#$]*| [~/][^\s#$]*)?\s?[#$%]|"
                      r"[$#%>❯➜]|PS [^>\n]{1,80}>)\s*(?=" + _AFTER_PROMPT + ")(.*)$")
 _BARE = re.compile(r"^\s*(?=(?:sudo\s+)?(?:\w+=\S*\s+)*(?:\./|/\S+/)?(?:kubectl|etcdctl|kubeadm|journalctl|"
                    r"systemctl|openssl|"
@@ -104,6 +105,8 @@ def command_of(line: str) -> str | None:
     'sudo docker ps -a'
     >>> command_of("Every 2.0s: kubectl get nodes                                  Wed Aug  5 12:46:14 2015")
     'kubectl get nodes'
+    >>> command_of("server/52168ef9-175e-4f17-9b6c-ecbc23193746:/var/vcap/store# etcdctl endpoint status")
+    'etcdctl endpoint status'
     """
     match = _PROMPT.match(line) or _BARE.match(line) or _WATCH.match(line)
     return match.group(1).strip() if match else None
@@ -229,6 +232,34 @@ def _strip_common_prefix(lines: list[str]) -> list[str]:
     return [ln[len(common):] if ln.startswith(common) else ln for ln in lines]
 
 
+#: an Ansible task result that failed (`fatal: [host]: FAILED! =>`, Ansible 1.x `failed: [host] =>`),
+#: and the marker Ansible prints under it when the task has `ignore_errors`
+_ANSIBLE_FAILED = re.compile(r"^\s*(?:fatal|failed): \[[^\]]+\]")
+_ANSIBLE_IGNORING = re.compile(r"^\s*\.\.\.ignoring\s*$")
+
+
+def ignored_failures(lines: list[str]) -> set[int]:
+    """Indexes of Ansible task results the playbook ignores (`...ignoring` under them): a probe whose
+    failure the playbook expects (kubespray's "Check if etcd cluster is healthy" before etcd is
+    installed) is not evidence of a fault. A result runs from its `fatal:` line to the marker.
+
+    >>> sorted(ignored_failures(["TASK [Check etcd] ***", 'fatal: [m]: FAILED! => {"rc": 1}', "...ignoring",
+    ...                          'fatal: [m]: FAILED! => {"rc": 2}']))
+    [1, 2]
+    """
+    ignored: set[int] = set()
+    for end, line in enumerate(lines):
+        if not _ANSIBLE_IGNORING.match(line):
+            continue
+        start = end - 1
+        while start >= 0 and lines[start].strip() and not _ANSIBLE_FAILED.match(lines[start]) \
+                and not lines[start].lstrip().startswith("TASK"):
+            start -= 1
+        if start >= 0 and _ANSIBLE_FAILED.match(lines[start]):
+            ignored.update(range(start, end + 1))
+    return ignored
+
+
 def _dedent(lines: list[str]) -> list[str]:
     widths = [len(ln) - len(ln.lstrip(" \t")) for ln in lines if ln.strip()]
     cut = min(widths, default=0)
@@ -283,6 +314,8 @@ def split(text: str) -> list[Segment]:
 
 def read(text: str) -> Paste:
     lines, folded = unwrap(clean(text.splitlines()))
+    ignored = ignored_failures(lines)
+    lines = ["" if i in ignored else ln for i, ln in enumerate(lines)]
     pieces: list[tuple[list[tuple[int, str]], str | None, str | None]] = []
     command: str | None = None
     block: list[tuple[int, str]] = []

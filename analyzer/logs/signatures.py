@@ -94,7 +94,7 @@ _REJECT_DETAIL = (r'(?:remote-addr":"|rejected connection from ")\[?([0-9a-fA-F.
                   r'(?:"error":"|\(error ")((?:[^"\\]|\\.)*)')
 _REFUSED_DETAIL = (r"(?:dial tcp \[?([0-9a-fA-F.:]*?)\]?:(\d+): \S*:? ?connection refused|"
                    r"connection to the server (\S+?):(\d+) was refused)")
-_TOOK = r'(?:"took":"|took too long \(|total time: )([0-9.]+(?:[µmn]?s|m[0-9.]+s))'
+_TOOK = r'(?:"took":"|took too long [(\[]|total time: |"time spent":")([0-9.]+(?:[µmn]?s|m[0-9.]+s))'
 #: the unit a systemd line, or a systemctl status block's ExecStart, names
 UNIT_DETAIL = (r"\b(kubelet|kube-apiserver|kube-controller-manager|kube-scheduler|etcd\d?|k3s|rke2-server|"
                r"rke2-agent|k0scontroller|containerd|docker|crio|snap\.microk8s\.daemon-[\w-]+|"
@@ -212,6 +212,15 @@ SIGNATURES: tuple[Signature, ...] = (
          'took too long","took":"306.70564ms","expected-duration":"100ms","prefix":"","request":"header:<ID:'
          '16167507008610748144 > put:<key:\\"milvus-data/kv/index_gid/idTimestamp\\" value_size:8 >","response":'
          '"size:7"}', "https://github.com/milvus-io/milvus/issues/21840", duration=_TOOK),
+    _sig("ETCD_SLOW_REQUEST_STATS", ('"level":"warn"',), r'"msg":"request stats".*"time spent":"',
+         "etcd served a gRPC request slower than expected (etcd 3.5 logs the request's stats at warn level "
+         "when it is expensive): slow disk or overload", Severity.WARNING,
+         '{"level":"warn","ts":"2025-10-14T21:25:24.123677+0100","caller":"v3rpc/interceptor.go:197","msg":'
+         '"request stats","start time":"2025-10-14T21:25:23.084572+0100","time spent":"1.03908254s","remote":'
+         '"192.168.17.193:37760","response type":"/etcdserverpb.KV/Range","request count":0,"request size":63,'
+         '"response count":1,"response size":1108,"request content":"key:\\"/registry/secrets/generic-services/'
+         'jellystat-cnpg-main-user\\" limit:1 "}', "https://github.com/Kimi450/ubuntu-server/issues/34",
+         duration=_TOOK),
     _sig("ETCD_WAL_SYNC_SLOW", ("sync",), r"wal: sync duration of|sync duration of \S+, expected less than",
          "etcd's WAL fsync took over a second (etcd 3.3 and older word it so): the disk is too slow for etcd",
          Severity.WARNING,
@@ -268,6 +277,19 @@ SIGNATURES: tuple[Signature, ...] = (
          r"etcd cluster is unavailable or misconfigured|exceeded header timeout",
          "an etcd v2 client reached no working member (no leader, or every endpoint down)", Severity.ERROR,
          "Error:  client: etcd cluster is unavailable or misconfigured", _E + "3864"),
+    _sig("APISERVER_HEALTH_ETCD_FAILED", ("fail",),
+         r"(?:healthz|livez|readyz) check failed: [\w,-]*\betcd\b|\betcd\b[\w,-]* check failed: (?:healthz|livez|readyz)",
+         "the API server's own health check of etcd fails: it cannot get answers from etcd (down, no quorum, "
+         "unreachable)", Severity.ERROR,
+         "I0906 10:29:37.198682       1 healthz.go:243] healthz check failed: etcd", _K + "104786"),
+    _sig("ETCD_REQUEST_TOO_LARGE", ("rror", "fail"),
+         r"etcdserver: request is too large|grpc: message too large|grpc: received message larger than max|"
+         r"grpc: trying to send message larger than max",
+         "etcd refuses a request (over --max-request-bytes) or a response (over gRPC's message limit): one huge "
+         "object, or an unpaginated list of very many objects", Severity.ERROR,
+         'E0823 15:46:51.402217 12 status.go:71] apiserver received an error that is not an metav1.Status: '
+         'rpctypes.EtcdError{code:0x3, desc:"etcdserver: request is too large"}: etcdserver: request is too large',
+         _K + "112152"),
     _sig("ETCD_ALREADY_BOOTSTRAPPED", ("bootstrapped",), r"member \S+ has already been bootstrapped",
          "etcd was started with --initial-cluster-state=new for a member the cluster already knows (a re-installed "
          "node): it exits", Severity.ERROR,
@@ -276,6 +298,25 @@ SIGNATURES: tuple[Signature, ...] = (
          "a k3s/RKE2 server could not join the embedded etcd cluster and exits", Severity.CRITICAL,
          'time="2023-05-05T04:16:13.681066910Z" level=fatal msg="starting kubernetes: preparing server: start '
          'managed database: joining etcd cluster: etcdserver: unhealthy cluster"', _K3S + "7428"),
+    _sig("K0S_ETCD_JOIN_FAILED", ("fail",),
+         r"failed to sync etcd config|unexpected response status when trying to join etcd cluster",
+         "a joining k0s controller cannot get its etcd join configuration from an existing controller and "
+         "exits", Severity.ERROR,
+         "Oct 18 04:04:50 node-a50a2-04 k0s[3461]: Error: failed to start controller node components: failed to "
+         "sync etcd config: unexpected response status when trying to join etcd cluster: 500 Internal Server Error",
+         "https://github.com/k0sproject/k0s/issues/5149"),
+    _sig("ETCD_CLUSTER_FETCH_FAILED", ("fail", " W | "),
+         r"failed to get cluster response|could not get cluster response from",
+         "a joining etcd member cannot read the member list from the existing members' peer URLs (2380): it "
+         "cannot join", Severity.ERROR,
+         '{"level":"warn","ts":"2023-09-26T16:30:17.987383+0200","caller":"etcdserver/cluster_util.go:79","msg":'
+         '"failed to get cluster response","address":"https://192.168.100.91:2380/members","error":"Get '
+         '\\"https://192.168.100.91:2380/members\\": EOF"}', _K3S + "8446",
+         detail=r'(?:"address":"|response from )([^",]+)'),
+    _sig("DQLITE_NODE_ALREADY_KNOWN", ("dqlite",), r"is already known to dqlite",
+         "MicroK8s refuses the join: dqlite still lists this node from an earlier (failed or removed) join",
+         Severity.ERROR,
+         "Connection failed. The joining node (10.100.5.102) is already known to dqlite (504).", _MK8S + "3694"),
     _sig("ETCD_PEER_URL_EXISTS", ("rror",), r"etcdserver: Peer URLs already exists",
          "etcd already lists a member with this peer URL (a join aborted earlier): the new join is refused",
          Severity.ERROR,
@@ -410,7 +451,7 @@ SIGNATURES: tuple[Signature, ...] = (
          "etcd panics rebuilding its index from the db file: the keys bucket is corrupted", Severity.CRITICAL,
          "go.etcd.io/etcd/mvcc.bytesToRev(0x7f760418e0b0, 0x5, 0x5, 0x0, 0x17f7780)", _E + "15498"),
     # -- other distributions' datastores ---------------------------------------------------------
-    _sig("DQLITE_CORRUPT", ("fail", "rror"), r"vfsWalRestore: Assertion|open cluster\.yaml node store",
+    _sig("DQLITE_CORRUPT", ("fail", "rror"), r"vfsWalRestore: Assertion|open (?:cluster\.yaml node|servers) store",
          "MicroK8s' dqlite datastore cannot load its own files (a torn WAL, a corrupt cluster.yaml): the API "
          "server it runs in exits", Severity.CRITICAL,
          "Oct 27 14:12:23 sn microk8s.daemon-apiserver[108228]: kube-apiserver: src/vfs.c:2517: vfsWalRestore: "
@@ -971,6 +1012,12 @@ SIGNATURES: tuple[Signature, ...] = (
          "an etcd health check reports a member or the cluster unhealthy", Severity.ERROR,
          "etcd-1               Unhealthy   HTTP probe failed with statuscode: 503",
          "https://github.com/rancher/rancher/issues/21494"),
+    _sig("ETCD_NOT_HEALTHY_TOOL", ("rror", "Fail", "fail"),
+         r"Etcd Cluster is not healthy|etcd member \S+ is not healthy",
+         "an installer's or upgrader's etcd health check fails (RKE, Talos): it stops until etcd is healthy",
+         Severity.ERROR,
+         "FATA[0231] [etcd] Failed to bring up Etcd Plane: [etcd] Etcd Cluster is not healthy",
+         "https://github.com/rancher-archives/rke/issues/1300"),
     _sig("CONTROL_PLANE_REFUSED", ("refused",),
          r":(?:" + "|".join(CONTROL_PLANE_PORTS) + r")\b.*connection refused",
          "nothing listens on a control-plane port (component down) or a REJECT rule answers", Severity.ERROR,

@@ -97,10 +97,11 @@ _ETCD_LOGS = _logs("etcd")
 FAMILIES: tuple[Family, ...] = (
     # -- etcd ------------------------------------------------------------------------------------
     Family("ETCD_REQUESTS_FAILING", Category.ETCD, Severity.ERROR, "etcd does not answer requests",
-           "No log shows a member failing to publish itself, an etcd v2 client finding no member, or the "
-           "API server's etcd requests timing out (`etcdserver: request timed out` has its own rule).",
+           "No log shows a member failing to publish itself, an etcd v2 client finding no member, the "
+           "API server's etcd requests timing out (`etcdserver: request timed out` has its own rule) or its "
+           "health check of etcd failing.",
            ("ETCD_PUBLISH_FAILED", "ETCD_V2_UNAVAILABLE", "APISERVER_ETCD_TIMEOUT",
-            "RKE2_ETCD_STATUS_FAILED", "RKE2_WAITING_FOR_ETCD"),
+            "RKE2_ETCD_STATUS_FAILED", "RKE2_WAITING_FOR_ETCD", "APISERVER_HEALTH_ETCD_FAILED"),
            "etcd cannot commit requests: it has no leader or no quorum (members down or cut off), or its "
            "disk is too slow. Find which members run and whether they see each other.",
            (_ETCDCTL + " endpoint status -w table", _ETCDCTL + " endpoint health", _ETCD_LOGS),
@@ -114,6 +115,16 @@ FAMILIES: tuple[Family, ...] = (
            "that they reach each other on 2380, and their disk latency.",
            (_ETCDCTL + " endpoint status -w table", _ETCD_LOGS, "ss -tnp | grep 2380"),
            recovery=("ETCD_ELECTED_LEADER",), current_is_worst=True, history=False, port=2380),
+    Family("ETCD_REQUEST_TOO_LARGE", Category.ETCD, Severity.ERROR,
+           "etcd refuses requests that are too large",
+           "No log shows etcd refusing a request over --max-request-bytes or a gRPC message over its limit.",
+           ("ETCD_REQUEST_TOO_LARGE",),
+           "A write of one huge object (a large Endpoints, ConfigMap or Secret) exceeds etcd's request limit "
+           "(1.5 MiB by default), or an unpaginated list of very many objects exceeds gRPC's message limit: "
+           "find the object or the resource type with most objects, shrink or clean it up (or paginate "
+           "the client's lists).",
+           (_ETCDCTL + " endpoint status -w table",
+            "kubectl get --raw /metrics | grep apiserver_storage_objects | sort -k2 -n | tail")),
     Family("ETCD_PEER_UNREACHABLE", Category.ETCD, Severity.ERROR, "etcd members cannot reach each other",
            "No etcd log shows a peer refusing 2380, failing its health check or going inactive.",
            ("ETCD_PEER_REFUSED", "ETCD_PEER_UNREACHABLE", "ETCD_STREAM_LOST", "ETCD_STREAM_READ_FAILED"),
@@ -127,17 +138,19 @@ FAMILIES: tuple[Family, ...] = (
            "reused). "
            "Remove that member, wipe its data dir and add it back.",
            (_ETCDCTL + " member list -w table", "ls -la /var/lib/etcd/member")),
-    Family("ETCD_MEMBERSHIP_FAILED", Category.ETCD, Severity.CRITICAL, "etcd member cannot join",
+    Family("ETCD_MEMBERSHIP_FAILED", Category.ETCD, Severity.CRITICAL, "etcd (or dqlite) member cannot join",
            "No log shows `etcdserver: unhealthy cluster`, a server that is not a member of the etcd "
            "cluster, or "
            "k3s/RKE2 failing to join the embedded etcd.",
            ("K3S_JOIN_ETCD_FAILED", "ETCD_UNHEALTHY_CLUSTER", "ETCD_NOT_A_MEMBER", "ETCD_PEER_URL_EXISTS",
             "ETCD_ALREADY_BOOTSTRAPPED", "ETCD_PEER_URLS_INVALID", "ETCD_LOCAL_NAME_NOT_IN_CLUSTER",
-            "ETCD_MEMBER_REMOVED", "ETCD_REMOVED_PEER_REJECTED", "ETCD_REMOTE_PEER_NOT_FOUND"),
+            "ETCD_MEMBER_REMOVED", "ETCD_REMOVED_PEER_REJECTED", "ETCD_REMOTE_PEER_NOT_FOUND",
+            "K0S_ETCD_JOIN_FAILED", "ETCD_CLUSTER_FETCH_FAILED", "DQLITE_NODE_ALREADY_KNOWN"),
            "etcd refuses a membership change while any member is unhealthy (a stale, never-started member is "
            "enough). Remove the stale member, make the others healthy, then join again.",
            (_ETCDCTL + " member list -w table", _ETCDCTL + " endpoint health --cluster",
-            "# then, for the member that never started: " + _ETCDCTL + " member remove MEMBER_ID")),
+            "# then, for the member that never started: " + _ETCDCTL + " member remove MEMBER_ID"),
+           recovery=("ETCD_READY",)),
     Family("ETCD_DISK_FULL", Category.ETCD, Severity.CRITICAL, "etcd's disk is full",
            "No etcd log shows its WAL or snapshot write failing with `no space left on device`.",
            ("ETCD_WAL_NO_SPACE",),
@@ -150,7 +163,8 @@ FAMILIES: tuple[Family, ...] = (
                                                            "ETCD_MEMBER_HEALTH_CHECK_FAILED",
                                                            "ETCD_ENDPOINT_CONNECT_FAILED",
                                                            "ETCD_CS_PROBE_UNREACHABLE",
-                                                           "OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE"),
+                                                           "OPENSHIFT_ETCD_MEMBERS_UNAVAILABLE",
+                                                           "ETCD_NOT_HEALTHY_TOOL"),
            "Find which members fail and why (down, no leader, an active alarm) from each member's own log.",
            (_ETCDCTL + " endpoint health --cluster", _ETCDCTL + " alarm list", _ETCD_LOGS)),
     Family("ETCD_PROBE_TLS_FAILED", Category.CERTIFICATES, Severity.WARNING,
@@ -455,6 +469,14 @@ def _forming(facts: list[LogSignatureFact]) -> bool:
     return bool(terms) and max(terms) <= 2
 
 
+def _first_election(facts: list[LogSignatureFact]) -> bool:
+    """One election at term 1-2 and nothing else: every member starts so (a single member elects
+    itself in it), whether or not its log goes on to the result. A loop repeats its election line
+    (with pre-vote, at the same term), and a lost leader shows a leader that was there."""
+    return (_forming(facts) and all(f.id == "ETCD_ELECTION" for f in facts)
+            and sum(f.count for f in facts) == 1)
+
+
 def _newest_of_source(view: ClusterView, fact: LogSignatureFact) -> dt.datetime | None:
     """The newest line of the named component's log the fact was read from (a journal's writer, e.g.
     hyperkube or systemd, differs from the unit it is the journal of); never a paste's (no one writer)."""
@@ -493,6 +515,8 @@ def _judge(view: ClusterView, family: Family, rule_: Rule) -> Iterator[Finding]:
             if when.blip and (when.recovered or not family.recovery):
                 continue
             if when.recovered and (_forming(group) or not family.history):
+                continue
+            if _first_election(group):
                 continue
             # its lines ended long before collection while their writers logged on: history (a paste's
             # unnamed writer proves nothing: its later lines may be another component's)

@@ -39,7 +39,8 @@ PERSISTENT_SLOW = 10
 #: seconds one request may take before it is a warning by itself, and an error
 SLOW_WARN, SLOW_ERROR = 1.0, 5.0
 SLOW = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED",
-        "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG", "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE")
+        "ETCD_SLOW_APPLY", "ETCD_SLOW_REQUEST_CAPNSLOG", "ETCD_READINDEX_SLOW", "ETCD3_SLOW_TRACE",
+        "ETCD_SLOW_REQUEST_STATS")
 DISK = ("ETCD_SLOW_FDATASYNC", "ETCD_WAL_SYNC_SLOW", "ETCD_HEARTBEAT_LATE", "ETCD_OVERLOADED")
 #: a signature whose component logged on this long after its last occurrence is past history
 RESOLVED_AFTER = dt.timedelta(minutes=5)
@@ -81,14 +82,15 @@ def _lasting(view: ClusterView, facts: list[LogSignatureFact]) -> bool:
 
 
 def _stopped(view: ClusterView, facts: list[LogSignatureFact]) -> dt.datetime | None:
-    """When the signature last occurred, if it is past history: each component logged on after it
-    and none of it came in the RESOLVED_AFTER before collection (clients retry every few seconds while
-    the problem lasts). None when it may still be going on."""
+    """When the signature last occurred, if it is past history: each component logged on for
+    RESOLVED_AFTER after it, and none of it came in the RESOLVED_AFTER before collection (clients retry
+    every few seconds while the problem lasts). None when it may still be going on; also when its log
+    ends right after it (a paste's "now" may come from a stamp in another time zone)."""
     last: list[dt.datetime] = []
     for fact in facts:
         # a journal line's writer (e.g. hyperkube) may differ from the component its item names
         end = view.logs.newest(fact.node, fact.component) or view.logs.newest(fact.node)
-        if (fact.last_seen is None or end is None or end <= fact.last_seen
+        if (fact.last_seen is None or end is None or end - fact.last_seen < RESOLVED_AFTER
                 or view.now(fact.node) - fact.last_seen < RESOLVED_AFTER):
             return None
         last.append(fact.last_seen)
@@ -170,10 +172,11 @@ def _logs(component: str) -> str:
     return f"crictl logs --tail 200 $(crictl ps -a --name {quote(component)} -q | head -n 1)"
 
 
-@rule("APISERVER_ETCD_CONNECTION_FAILED", Category.APISERVER, Severity.CRITICAL,
+@rule("APISERVER_ETCD_CONNECTION_FAILED", Category.ETCD, Severity.CRITICAL,
       "API server cannot reach etcd",
       "The API server's log has no lasting etcd client errors: connection refused, deadline exceeded or "
-      "x509 failures to :2379.", LOG_ITEMS,
+      "x509 failures to :2379. Its category is the cause the errors name: etcd (refused, timing out), or "
+      "certificates (the TLS handshake fails).", LOG_ITEMS, also=(Category.CERTIFICATES,),
       signatures=("APISERVER_ETCD_REFUSED", "APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED",
                   "APISERVER_ETCD_TIMEOUT"))
 def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
@@ -183,7 +186,8 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
         lasting = _lasting(view, facts)
         commands = [comment(f"on {facts[0].node}"), "crictl ps -a --name etcd", _logs("etcd"),
                     f"{etcdctl(_config(view, facts[0].node), _endpoints(view))} endpoint health"]
-        if kinds & {"APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED"}:
+        tls = bool(kinds & {"APISERVER_ETCD_TLS", "APISERVER_ETCD_CERT_EXPIRED"})
+        if tls:
             why = (f"TLS to etcd fails: {_top(facts)}. The API server's etcd client certificate "
                    "(apiserver-etcd-client) or etcd's server certificate is expired or from another CA.")
             commands += ["kubeadm certs check-expiration",
@@ -203,7 +207,7 @@ def apiserver_etcd(view: ClusterView) -> Iterator[Finding]:
         severity = Severity.CRITICAL if lasting else Severity.WARNING
         when = "" if lasting else " Seen only briefly (e.g. while etcd was starting with it)."
         yield _finding(
-            view, apiserver_etcd, severity, Category.APISERVER,
+            view, apiserver_etcd, severity, Category.CERTIFICATES if tls else Category.ETCD,
             "API server cannot reach etcd", f"{_summary(facts)} in the API server's log. {why}{when}",
             Remediation("Fix etcd first: the API server recovers on its own once etcd answers. Check that "
                         "the etcd container runs and what its log says, then the path between them.",
