@@ -905,6 +905,11 @@ SIGNATURES: tuple[Signature, ...] = (
          "the component became leader", Severity.INFO,
          "I0504 12:00:15.583305       1 leaderelection.go:253] successfully acquired lease kube-system/kube-scheduler",
          _K + "101727", detail=r"acquired lease \\?\"?(?:lock=\\?\")?([\w./-]+)"),
+    _sig("INFORMER_CACHES_SYNCED", ("sync",), r'Caches are synced(?: for \S|\\?"? controller=)',
+         "the component's informers listed their resources: its list calls (and the RBAC they need) succeed",
+         Severity.INFO,
+         "I0625 20:48:29.400403       1 shared_informer.go:230] Caches are synced for client-ca::kube-system::"
+         "extension-apiserver-authentication::client-ca-file ", "https://github.com/kubernetes/minikube/issues/8561"),
     _sig("RESOURCE_LOCK_ERROR", ("rror", "Fail"), r"error retrieving resource lock|[Ff]ailed to update lock",
          "the component cannot read or update its leader-election lease", Severity.WARNING,
          "E0125 18:10:06.782512       1 leaderelection.go:429] Failed to update lock optimitically: rpc error: code = "
