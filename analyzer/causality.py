@@ -157,6 +157,10 @@ RELATIONS: tuple[Relation, ...] = (
     Relation("CONTROLLER_MANAGER_REMOVED_FLAG", ("CONTROLLER_MANAGER_CRASHLOOP", "COMPONENT_FLAG_REJECTED"),
              "the controller-manager refuses to start with a flag its version removed",
              "its log's last line: `Error: unknown flag`"),
+    Relation("CSR_NOT_APPROVED", ("CSR_PENDING", "CSR_PENDING_LOG"),
+             "the approver recognises the nodes' client CSRs but may not approve them (the bootstrap group "
+             "lacks its nodeclient binding), so they stay Pending",
+             "the controller-manager's `subject access review was not approved` names the pending CSRs"),
     Relation("SCHEDULER_CONFIG_INVALID",
              ("SCHEDULER_CRASHLOOP", "PODS_PENDING_UNSCHEDULABLE", "SERVICE_FAILING"),
              "a scheduler with an invalid config exits at start", "the scheduler's log at start"),

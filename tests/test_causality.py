@@ -79,3 +79,11 @@ def test_a_removed_controller_manager_flag_explains_its_crash_loop():
     assert loop.caused_by == [flag.key]
     [root] = rank([flag, loop])
     assert root.finding is flag and "unknown flag" in root.confirm
+
+
+def test_an_approver_refusing_node_csrs_explains_them_pending():
+    refused = finding("CSR_NOT_APPROVED", Category.CERTIFICATES, Severity.WARNING, 0, ("csr/csr-b2jkb",))
+    pending = finding("CSR_PENDING", Category.CERTIFICATES, Severity.ERROR, None, ("csr-b2jkb",))
+    link([refused, pending])
+    assert pending.caused_by == [refused.key]
+    assert [r.finding.id for r in rank([refused, pending])] == ["CSR_NOT_APPROVED"]

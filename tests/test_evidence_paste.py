@@ -275,3 +275,15 @@ def test_a_user_at_host_tilde_prompt_is_a_command_line_not_a_row():
     assert [f["id"] for f in rep["findings"]] == ["CONTROLLER_MANAGER_CRASHLOOP"]
     [account] = rep["inputs"]
     assert (account["parsed"], account["ignored"]) == (2, 1)
+
+
+@pytest.mark.parametrize("item, severity", [
+    # before 1.18 the table has no SIGNERNAME: a node's own request may renew its client certificate
+    ("csr-pending-system-node-openshift-azure-1827.txt", "error"),
+    # a kubelet-serving request only breaks logs/exec to that node
+    ("csr-kubelet-serving-pending-eks-perf-tests-189.txt", "warning"),
+])
+def test_pending_csrs_are_judged_by_what_they_would_give_the_node(item: str, severity: str):
+    rep = report(str(Path(__file__).parent / "corpus" / "apiserver-certs" / item))
+    assert {(f["id"], f["severity"]) for f in rep["findings"] if f["category"] == "certificates"} == {
+        ("CSR_PENDING", severity)}

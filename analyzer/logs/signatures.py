@@ -527,6 +527,20 @@ SIGNATURES: tuple[Signature, ...] = (
          'csr "csr-b2jkb" as [nodeclient] but subject access review was not approved',
          "https://github.com/TonyChengTW/k8s-ha (cluster-info/, tests/fixtures/foreign/cluster-info-dump-1.8)",
          detail=r'recognized csr \\?"([^"\\]+)\\?" as \[([^\]]*)\]'),
+    _sig("KUBELET_CSR_CREATE_REJECTED", ("fail", "Fail", "rror"),
+         r"cannot create certificate signing request: (?:Unauthorized|.*?is forbidden|User )",
+         "the API server refuses the kubelet's certificate request: its bootstrap credentials are unknown or "
+         "expired (Unauthorized, or it arrives as system:anonymous) or the bootstrap user may not create CSRs "
+         "(no system:node-bootstrapper binding), so the kubelet gets no client certificate", Severity.ERROR,
+         '9月 05 13:51:55 m1 kubelet[2836]: error: failed to run Kubelet: cannot create certificate signing '
+         'request: User "system:anonymous" cannot create certificatesigningrequests.certificates.k8s.io at the '
+         'cluster scope. (', _K + "51934", detail=r'(Unauthorized|User \\?"[^"\\]*)'),
+    _sig("KUBEADM_TOKEN_INVALID", ("expire",), r'token id \\?"\S+\\?" is invalid for this cluster or it has expired',
+         "kubeadm join's bootstrap token is unknown to the cluster or expired (24 h by default): discovery "
+         "of the cluster CA never succeeds and the node cannot join", Severity.ERROR,
+         'I0108 01:52:49.440595    2700 token.go:191] [discovery] Failed to connect to API Server "kubes:6443": '
+         'token id "xxxx" is invalid for this cluster or it has expired. Use "kubeadm token create" on the '
+         'control-plane node to create a new valid token', _K + "86936"),
     _sig("CSR_NOT_SIGNED", ("not signed", "Fail"),
          r"Certificate request was not signed|Failed while requesting a signed certificate",
          "the kubelet's certificate signing request is not approved/signed in time: no approver (or the "
@@ -946,6 +960,11 @@ SIGNATURES: tuple[Signature, ...] = (
          "the component became leader", Severity.INFO,
          "I0504 12:00:15.583305       1 leaderelection.go:253] successfully acquired lease kube-system/kube-scheduler",
          _K + "101727", detail=r"acquired lease \\?\"?(?:lock=\\?\")?([\w./-]+)"),
+    _sig("INFORMER_CACHES_SYNCED", ("sync",), r'Caches are synced(?: for \S|\\?"? controller=)',
+         "the component's informers listed their resources: its list calls (and the RBAC they need) succeed",
+         Severity.INFO,
+         "I0625 20:48:29.400403       1 shared_informer.go:230] Caches are synced for client-ca::kube-system::"
+         "extension-apiserver-authentication::client-ca-file ", "https://github.com/kubernetes/minikube/issues/8561"),
     _sig("RESOURCE_LOCK_ERROR", ("rror", "Fail"), r"error retrieving resource lock|[Ff]ailed to update lock",
          "the component cannot read or update its leader-election lease", Severity.WARNING,
          "E0125 18:10:06.782512       1 leaderelection.go:429] Failed to update lock optimitically: rpc error: code = "

@@ -596,6 +596,19 @@ class CertificateRequest:
         return ("kube-apiserver-client-kubelet" in self.signer or "bootstrap" in self.requestor
                 or "node-bootstrapper" in self.requestor or self.requestor == "kubelet-bootstrap")
 
+    @property
+    def kind(self) -> str:
+        """'client', 'serving', or 'node': a node's own request (system:node:NAME) in a table without
+        SIGNERNAME (before 1.18), which may renew its client certificate or ask for a serving one.
+
+        >>> [r] = csr_rows("csr-wnqr9   35m     system:node:xxx.xxx.xxx.xxx   Pending")
+        >>> r.kind
+        'node'
+        """
+        if self.client:
+            return "client"
+        return "node" if not self.signer and self.requestor.startswith("system:node:") else "serving"
+
 
 _CSR_ROW = re.compile(r"^(\S+)\s+(\S+)\s+(?:(\S*/\S+)\s+)?(\S+)\s+(?:(?:<none>|\d+\w*)\s+)?"
                       r"((?:Pending|Approved|Denied|Failed)\S*)\s*$")

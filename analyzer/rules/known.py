@@ -297,6 +297,19 @@ FAMILIES: tuple[Family, ...] = (
            ("kubectl get csr", "# for each request you expect: kubectl certificate approve CSR_NAME",
             "kubectl get clusterrolebinding | grep -i bootstrap",
             "grep cluster-signing /etc/kubernetes/manifests/kube-controller-manager.yaml")),
+    Family("BOOTSTRAP_CREDENTIALS_REJECTED", Category.CERTIFICATES, Severity.ERROR,
+           "A joining node's bootstrap credentials are refused",
+           "No kubelet says the API server refused its certificate signing request (Unauthorized, "
+           "forbidden, system:anonymous), and no kubeadm join says its token is invalid or expired.",
+           ("KUBELET_CSR_CREATE_REJECTED", "KUBEADM_TOKEN_INVALID"),
+           "The node's TLS bootstrap cannot start: its bootstrap token is unknown or expired (tokens last "
+           "24 h by default), the API server does not accept bootstrap tokens "
+           "(--enable-bootstrap-token-auth), or the bootstrap user/group may not create CSRs. Create a new "
+           "token and join again, or bind the bootstrap group to system:node-bootstrapper.",
+           ("kubeadm token list", "kubeadm token create --print-join-command",
+            "kubectl get clusterrolebinding -o wide | grep -E 'node-bootstrapper|kubelet-bootstrap'",
+            "grep -E 'enable-bootstrap-token-auth|token-auth-file' "
+            "/etc/kubernetes/manifests/kube-apiserver.yaml")),
     # -- nodes -------------------------------------------------------------------------------------
     Family("KUBEADM_PREFLIGHT_FAILED", Category.NODE, Severity.CRITICAL,
            "kubeadm preflight fails on this node",

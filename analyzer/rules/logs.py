@@ -496,22 +496,32 @@ def leader_lost(view: ClusterView) -> Iterator[Finding]:
             facts + locks, [component], recovery=("LEASE_ACQUIRED",))
 
 
-def _recovered(view: ClusterView, fact: LogSignatureFact) -> bool:
-    """The component acquired its lease after the last error: a startup race, not a standing problem."""
-    acquired = view.logs.select("LEASE_ACQUIRED", node=fact.node, components=(fact.component,))
-    return any(a.last_seen and fact.last_seen and a.last_seen >= fact.last_seen for a in acquired)
+def _recovered(view: ClusterView, fact: LogSignatureFact,
+               signs: tuple[str, ...] = ("LEASE_ACQUIRED",)) -> bool:
+    """The component showed a sign of working (by default: it acquired its lease) after the last error:
+    a startup race, not a standing problem."""
+    later = view.logs.select(*signs, node=fact.node, components=(fact.component,))
+    return any(a.last_seen and fact.last_seen and a.last_seen >= fact.last_seen for a in later)
+
+
+#: signs that a component's API calls are authorised again: it became leader, or its informers' lists
+#: succeeded (the API server's authorizer denies everything for a moment while it starts)
+AUTHORISED = ("LEASE_ACQUIRED", "INFORMER_CACHES_SYNCED")
 
 
 @rule("RBAC_ERRORS_PERSISTENT", Category.CONTROLLER_MANAGER, Severity.ERROR,
       "Persistent RBAC / authentication errors",
       f"No component logs `is forbidden: User ... cannot` or `Unable to authenticate the request` at least "
-      f"{PERSISTENT_MIN} times without recovering (acquiring its lease) afterwards; one error at startup "
-      "followed by the lease being acquired is normal.", LOG_ITEMS,
-      signatures=("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED", "LEASE_ACQUIRED"),
+      f"{PERSISTENT_MIN} times without recovering (acquiring its lease, or its informers' caches syncing) "
+      "afterwards; forbidden lists at start-up followed by synced caches or an acquired lease are normal.",
+      LOG_ITEMS,
+      signatures=("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED", *AUTHORISED),
       also=(Category.SCHEDULER, Category.APISERVER, Category.ETCD))
 def rbac(view: ClusterView) -> Iterator[Finding]:
     for facts in _by(view.logs.select("RBAC_FORBIDDEN", "AUTHN_FAILED", "AUTHN_CERT_EXPIRED")):
-        lasting = [f for f in facts if f.count >= PERSISTENT_MIN and not _recovered(view, f)]
+        # the API server's own informers syncing says nothing about the clients it fails to authenticate
+        lasting = [f for f in facts if f.count >= PERSISTENT_MIN
+                   and not _recovered(view, f, AUTHORISED if f.id == "RBAC_FORBIDDEN" else AUTHORISED[:1])]
         if not lasting:
             continue
         component = facts[0].component
