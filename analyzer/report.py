@@ -6,7 +6,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, progress
 from .bundle import open_bundles
@@ -19,6 +19,9 @@ from .findings import Finding, Severity
 from .parsers.jsonsafe import load_json
 from .rules import Coverage, run_rules
 from .waivers import Waiver
+
+if TYPE_CHECKING:
+    from .custom import CustomRules
 
 SCHEMA_ID = "https://kubetriage.dev/schema/report-v1.json"
 VERDICTS = {
@@ -319,14 +322,16 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def analyze(paths: list[Path], as_type: str | None = None, node: str | None = None,
-            stdin: bytes | None = None, one_cluster: bool = False) -> Report:
+            stdin: bytes | None = None, one_cluster: bool = False,
+            custom: CustomRules | None = None) -> Report:
     """Open the bundles (and loose files of node `node`, of type `as_type` when given; stdin's bytes
-    for the path `-`), build the cluster view, run the rules. Repeats of one bundle are read once;
-    nodes of different clusters are refused (InputError) unless `one_cluster` says they belong
-    together."""
+    for the path `-`), build the cluster view, run the rules (the built-in ones and `custom`). Repeats
+    of one bundle are read once; nodes of different clusters are refused (InputError) unless
+    `one_cluster` says they belong together."""
     bundles, repeats = dedupe(open_bundles(paths, as_type, node, stdin))
     try:
-        view = build_view(bundles)
+        view = build_view(bundles, custom.signatures if custom else (),
+                          custom.record_types if custom else frozenset())
     finally:
         for bundle in bundles:
             bundle.close()
@@ -334,7 +339,7 @@ def analyze(paths: list[Path], as_type: str | None = None, node: str | None = No
     if not one_cluster:
         check_one_cluster(view)
     progress.step("running rules")
-    findings, coverage = run_rules(view)
+    findings, coverage = run_rules(view, custom.checks if custom else ())
     progress.step("linking root causes")
     link(findings)
     return Report(view, findings, coverage, rank(findings))

@@ -30,7 +30,8 @@ from .findings import Finding
 from .parsers.yamlsafe import load_yaml
 
 MAX_WAIVER_BYTES = 1024 * 1024
-_RULE_ID = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: a built-in rule id, or a custom rule's NAMESPACE.NAME
+_RULE_ID = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z][A-Z0-9_]*)?$")
 _FIELDS = {"rule", "reason", "expires", "node", "match"}
 
 
