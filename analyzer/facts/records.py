@@ -8,10 +8,12 @@ attributes by name; nested objects add a dotted name (`containers.waiting_reason
 `conditions.Ready`), and a field with several values (one per container) matches when any does.
 
 >>> from analyzer.parsers.kubectl import parse_kubectl_text
->>> pods = parse_kubectl_text("NAME  READY  STATUS  RESTARTS  AGE\\netcd-cp-1  0/1  CrashLoopBackOff  5  3m")
+>>> pods = parse_kubectl_text(  # kubernetes/kubernetes#117293
+...     "NAMESPACE     NAME                            READY   STATUS    RESTARTS        AGE\\n"
+...     "kube-system   kube-apiserver-mango            0/1     Running   14 (12s ago)    13m\\n")
 >>> (record,) = flatten(pods)
->>> record.fields["name"], record.fields["status_text"], record.line
-(('etcd-cp-1',), ('CrashLoopBackOff',), None)
+>>> record.fields["name"], record.fields["containers.restart_count"], record.line
+(('kube-apiserver-mango',), ('14',), 2)
 """
 
 from __future__ import annotations
