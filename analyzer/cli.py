@@ -28,6 +28,7 @@ from .safetext import one_line, visible
 if TYPE_CHECKING:
     from .config import Config
     from .custom import CustomRules
+    from .report import Report
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -142,6 +143,9 @@ def collect(args: tuple[str, ...]) -> None:
               metavar="DIR", help="A folder of custom rule files (YAML, docs/custom-rules.md); repeatable.")
 @click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
               help="Settings file (default: ./kubetriage.yaml if present): rules, waivers, fail-on, format.")
+@click.option("--separate", is_flag=True,
+              help="Bundles of different clusters: analyze each cluster on its own, one report per "
+                   "cluster (-o r.html writes r.NODES.html for each); exit code the worst of them.")
 @click.option("--one-cluster", is_flag=True,
               help="The nodes belong to one cluster even though no CA or etcd cluster id is shared "
                    "(by default such bundles are refused: merging clusters invents findings).")
@@ -153,8 +157,8 @@ def collect(args: tuple[str, ...]) -> None:
               help="The node loose evidence came from (default: one node, 'pasted evidence').")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
             fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
-            rule_dirs: tuple[Path, ...], config_file: Path | None, one_cluster: bool, quiet: bool,
-            key: Path | None, as_type: str | None, node: str | None) -> None:
+            rule_dirs: tuple[Path, ...], config_file: Path | None, separate: bool, one_cluster: bool,
+            quiet: bool, key: Path | None, as_type: str | None, node: str | None) -> None:
     """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node); or loose
     evidence: logs, command outputs, a pasted ticket (`-` reads stdin), a folder of such files.
 
@@ -163,7 +167,7 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     --fail-on-new), 2 bad usage, unreadable input, or input not understood as evidence at all.
     """
     from .report import analyze as run_analysis  # heavy: imported when a command needs it
-    from .report import load_baseline
+    from .report import analyze_clusters, load_baseline
     from .trust import decrypted
     from .waivers import apply_waivers, load_waivers
 
@@ -176,6 +180,8 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         fmt = _output_format(output, fmt, [*paths, *(p for p in (waivers, key) if p)])
     if fail_on_new and baseline is None:
         fail("--fail-on-new needs --baseline PREVIOUS.json")
+    if separate:
+        _check_separate(fmt, output, baseline, one_cluster)
     stdin = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1) if Path("-") in paths else None
     if stdin is not None and len(stdin) > MAX_STDIN_BYTES:
         fail(f"stdin: more than {MAX_STDIN_BYTES} bytes; save it to a file and analyze the file")
@@ -187,18 +193,50 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
         custom = _custom_rules([*config.rules, *rule_dirs])
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type, node, stdin, one_cluster, custom)
+                reports = (analyze_clusters(plain_paths, as_type, node, stdin, custom) if separate else
+                           [("", run_analysis(plain_paths, as_type, node, stdin, one_cluster, custom))])
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
-            for facts in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
-                facts.bundle_source = shown.get(facts.bundle_source, facts.bundle_source)
-            report.baseline = previous
-            report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
-            report.view.problems.extend(lapsed)
-            if fmt:
-                printer("rendering " + fmt, None)
-                text = render(report, fmt)
+            texts: list[str] = []
+            for _, report in reports:
+                for facts in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
+                    facts.bundle_source = shown.get(facts.bundle_source, facts.bundle_source)
+                report.baseline = previous
+                report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
+                report.view.problems.extend(lapsed)
+                if fmt:
+                    printer("rendering " + fmt, None)
+                    texts.append(render(report, fmt))
     except InputError as exc:
         fail(str(exc))
+    codes = []
+    several = len(reports) > 1
+    for n, (name, report) in enumerate(reports):
+        target = output
+        if several and output is not None:
+            target = output.with_name(f"{output.stem}.{name}{output.suffix}")
+        elif several:  # one section per cluster; the name is made of safe characters (clusters.py)
+            heading = f"cluster {n + 1} of {len(reports)}: {name}"
+            heading = f"# C{heading[1:]}\n\n" if fmt == "md" else f"== {heading} ==\n"
+            click.echo(("\n" if n else "") + heading, nl=False)
+        _deliver(report, fmt, texts[n] if fmt else "", target, quiet)
+        codes.append(_exit_code(report, fail_on, fail_on_new))
+    if max(codes):
+        sys.exit(max(codes))
+
+
+def _check_separate(fmt: str | None, output: Path | None, baseline: Path | None, one_cluster: bool) -> None:
+    """--separate makes several reports: on stdout only as readable sections, with one baseline never."""
+    if one_cluster:
+        fail("--separate and --one-cluster contradict each other: choose one")
+    if baseline is not None:
+        fail("--baseline compares one report: analyze that cluster's bundles without --separate")
+    if output is None and fmt not in (None, "text", "md"):
+        fail(f"--separate writes one {fmt} report per cluster: give -o FILE (each cluster's name is added "
+             "before the suffix)")
+
+
+def _deliver(report: Report, fmt: str | None, text: str, output: Path | None, quiet: bool) -> None:
+    """The summary on stdout, the report on stdout, or the report in its file."""
     if fmt is None:
         # on a terminal (or with COLUMNS set), fit the screen; piped into a file or a ticket, keep
         # titles whole
@@ -213,14 +251,20 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
                        f"{one_line(str(output))}",
                        err=True)
+
+
+def _exit_code(report: Report, fail_on: str | None, fail_on_new: str | None) -> int:
+    """2: nothing was read as evidence (never let CI take that as a pass); 1: findings at or above
+    --fail-on, or new ones at or above --fail-on-new; else 0."""
     if report.judgement.kind == "not-understood":
-        sys.exit(2)  # nothing was read as evidence: never let CI take that as a pass
+        return 2
     if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
-        sys.exit(1)
+        return 1
     delta = report.delta
     if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) and f.key not in report.waived
                                      for f in delta.new):
-        sys.exit(1)
+        return 1
+    return 0
 
 
 def _config(path: Path | None) -> Config:

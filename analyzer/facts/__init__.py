@@ -78,7 +78,8 @@ class ClusterView:
         return self.node(node).collected_at
 
 
-def _unique_names(bundles: list[Bundle]) -> list[str]:
+def unique_names(bundles: list[Bundle]) -> list[str]:
+    """Each bundle's node name, numbered where two bundles name the same node (cp-1, cp-1#2)."""
     names: list[str] = []
     for bundle in bundles:
         name, n = bundle.node, 2
@@ -118,7 +119,7 @@ def build_view(bundles: list[Bundle], signatures: tuple[Signature, ...] = (),
     """Run every fact builder over every bundle and merge the results. Custom rules add
     `signatures` to the log scan and ask for the records of `record_types`."""
     view = ClusterView()
-    for bundle, name in zip(bundles, _unique_names(bundles), strict=True):
+    for bundle, name in zip(bundles, unique_names(bundles), strict=True):
         src = Source(name, bundle)
         progress.step("reading evidence", name)
         view.nodes.append(NodeFacts(name, bundle.manifest, str(bundle.source)))
