@@ -61,7 +61,7 @@ def _text(value: object) -> str:
 
 
 def _fields(value: object, name: str, out: dict[str, list[str]], depth: int) -> None:
-    if value is None or depth > MAX_DEPTH:
+    if value is None or isinstance(value, bytes) or depth > MAX_DEPTH:  # bytes: a certificate's DER
         return
     prefix = f"{name}." if name else ""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -72,6 +72,8 @@ def _fields(value: object, name: str, out: dict[str, list[str]], depth: int) -> 
         for key, item in value.items():
             _fields(item, prefix + str(key), out, depth + 1)
     elif isinstance(value, list | tuple | set | frozenset):
+        if name and not value:  # an empty list is a field with no value, not a missing field
+            out.setdefault(name, [])
         for item in value:
             _fields(item, name, out, depth)
     elif name:
