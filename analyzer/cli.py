@@ -11,6 +11,7 @@ import sys
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
@@ -23,6 +24,11 @@ from .progress import listening
 from .render import FORMATS, render
 from .render.terminal import ProgressPrinter, input_size, summary
 from .safetext import one_line, visible
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .custom import CustomRules
+    from .report import Report
 
 SEVERITIES = [s.value for s in Severity]
 SUFFIX_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".markdown": "md", ".json": "json",
@@ -133,6 +139,13 @@ def collect(args: tuple[str, ...]) -> None:
 @click.option("--waivers", type=click.Path(path_type=Path, dir_okay=False),
               help="YAML of accepted findings (rule, reason, expires, optional node/match): shown as "
                    "waived, not counted by --fail-on/--fail-on-new, left out of SARIF and JUnit.")
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              metavar="DIR", help="A folder of custom rule files (YAML, docs/custom-rules.md); repeatable.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Settings file (default: ./kubetriage.yaml if present): rules, waivers, fail-on, format.")
+@click.option("--separate", is_flag=True,
+              help="Bundles of different clusters: analyze each cluster on its own, one report per "
+                   "cluster (-o r.html writes r.NODES.html for each); exit code the worst of them.")
 @click.option("--one-cluster", is_flag=True,
               help="The nodes belong to one cluster even though no CA or etcd cluster id is shared "
                    "(by default such bundles are refused: merging clusters invents findings).")
@@ -144,7 +157,8 @@ def collect(args: tuple[str, ...]) -> None:
               help="The node loose evidence came from (default: one node, 'pasted evidence').")
 def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force: bool,
             fail_on: str | None, baseline: Path | None, fail_on_new: str | None, waivers: Path | None,
-            one_cluster: bool, quiet: bool, key: Path | None, as_type: str | None, node: str | None) -> None:
+            rule_dirs: tuple[Path, ...], config_file: Path | None, separate: bool, one_cluster: bool,
+            quiet: bool, key: Path | None, as_type: str | None, node: str | None) -> None:
     """Analyze bundles: tarballs, unpacked folders, or folders of bundles (one per node); or loose
     evidence: logs, command outputs, a pasted ticket (`-` reads stdin), a folder of such files.
 
@@ -153,14 +167,21 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     --fail-on-new), 2 bad usage, unreadable input, or input not understood as evidence at all.
     """
     from .report import analyze as run_analysis  # heavy: imported when a command needs it
-    from .report import load_baseline
+    from .report import analyze_clusters, load_baseline
     from .trust import decrypted
     from .waivers import apply_waivers, load_waivers
 
+    config = _config(config_file)
+    waivers = waivers or config.waivers
+    fail_on = fail_on or config.fail_on
+    if output is None and fmt is None:
+        fmt = config.format
     if output is not None:
         fmt = _output_format(output, fmt, [*paths, *(p for p in (waivers, key) if p)])
     if fail_on_new and baseline is None:
         fail("--fail-on-new needs --baseline PREVIOUS.json")
+    if separate:
+        _check_separate(fmt, output, baseline, one_cluster)
     stdin = sys.stdin.buffer.read(MAX_STDIN_BYTES + 1) if Path("-") in paths else None
     if stdin is not None and len(stdin) > MAX_STDIN_BYTES:
         fail(f"stdin: more than {MAX_STDIN_BYTES} bytes; save it to a file and analyze the file")
@@ -169,20 +190,53 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
     try:
         previous = load_baseline(baseline) if baseline else None
         accepted = load_waivers(waivers) if waivers else []
+        custom = _custom_rules([*config.rules, *rule_dirs])
         with listening(printer):
             with decrypted(list(paths), key) as plain_paths:
-                report = run_analysis(plain_paths, as_type, node, stdin, one_cluster)
+                reports = (analyze_clusters(plain_paths, as_type, node, stdin, custom) if separate else
+                           [("", run_analysis(plain_paths, as_type, node, stdin, one_cluster, custom))])
             shown = {str(plain): str(path) for plain, path in zip(plain_paths, paths, strict=True)}
-            for facts in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
-                facts.bundle_source = shown.get(facts.bundle_source, facts.bundle_source)
-            report.baseline = previous
-            report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
-            report.view.problems.extend(lapsed)
-            if fmt:
-                printer("rendering " + fmt, None)
-                text = render(report, fmt)
+            texts: list[str] = []
+            for _, report in reports:
+                for facts in report.view.nodes:  # the user's FILE.cms, not its decrypted temp copy
+                    facts.bundle_source = shown.get(facts.bundle_source, facts.bundle_source)
+                report.baseline = previous
+                report.waived, lapsed = apply_waivers(report.findings, accepted, dt.date.today())
+                report.view.problems.extend(lapsed)
+                if fmt:
+                    printer("rendering " + fmt, None)
+                    texts.append(render(report, fmt))
     except InputError as exc:
         fail(str(exc))
+    codes = []
+    several = len(reports) > 1
+    for n, (name, report) in enumerate(reports):
+        target = output
+        if several and output is not None:
+            target = output.with_name(f"{output.stem}.{name}{output.suffix}")
+        elif several:  # one section per cluster; the name is made of safe characters (clusters.py)
+            heading = f"cluster {n + 1} of {len(reports)}: {name}"
+            heading = f"# C{heading[1:]}\n\n" if fmt == "md" else f"== {heading} ==\n"
+            click.echo(("\n" if n else "") + heading, nl=False)
+        _deliver(report, fmt, texts[n] if fmt else "", target, quiet)
+        codes.append(_exit_code(report, fail_on, fail_on_new))
+    if max(codes):
+        sys.exit(max(codes))
+
+
+def _check_separate(fmt: str | None, output: Path | None, baseline: Path | None, one_cluster: bool) -> None:
+    """--separate makes several reports: on stdout only as readable sections, with one baseline never."""
+    if one_cluster:
+        fail("--separate and --one-cluster contradict each other: choose one")
+    if baseline is not None:
+        fail("--baseline compares one report: analyze that cluster's bundles without --separate")
+    if output is None and fmt not in (None, "text", "md"):
+        fail(f"--separate writes one {fmt} report per cluster: give -o FILE (each cluster's name is added "
+             "before the suffix)")
+
+
+def _deliver(report: Report, fmt: str | None, text: str, output: Path | None, quiet: bool) -> None:
+    """The summary on stdout, the report on stdout, or the report in its file."""
     if fmt is None:
         # on a terminal (or with COLUMNS set), fit the screen; piped into a file or a ticket, keep
         # titles whole
@@ -197,29 +251,72 @@ def analyze(paths: tuple[Path, ...], fmt: str | None, output: Path | None, force
             click.echo(f"{report.verdict}: {len(report.findings)} finding(s); report written to "
                        f"{one_line(str(output))}",
                        err=True)
+
+
+def _exit_code(report: Report, fail_on: str | None, fail_on_new: str | None) -> int:
+    """2: nothing was read as evidence (never let CI take that as a pass); 1: findings at or above
+    --fail-on, or new ones at or above --fail-on-new; else 0."""
     if report.judgement.kind == "not-understood":
-        sys.exit(2)  # nothing was read as evidence: never let CI take that as a pass
+        return 2
     if fail_on and any(f.severity.at_least(Severity(fail_on)) for f in report.active):
-        sys.exit(1)
+        return 1
     delta = report.delta
     if fail_on_new and delta and any(f.severity.at_least(Severity(fail_on_new)) and f.key not in report.waived
                                      for f in delta.new):
-        sys.exit(1)
+        return 1
+    return 0
+
+
+def _config(path: Path | None) -> Config:
+    """kubetriage.yaml (named, or in the current folder), or exit 2 with one line."""
+    from .config import load_config
+
+    try:
+        return load_config(path)
+    except InputError as exc:
+        fail(str(exc))
+        raise  # fail() exits: for the type checker
+
+
+def _custom_rules(folders: list[Path]) -> CustomRules | None:
+    """The custom rules of the folders (None without any); InputError when a file is wrong."""
+    if not folders:
+        return None
+    from .custom import load_rules
+
+    return load_rules(folders)
 
 
 # -- discoverability ---------------------------------------------------------------------------------
 @main.command("rules")
 @click.argument("rule_id", required=False, metavar="[ID]")
-def rules_command(rule_id: str | None) -> None:
+@click.option("--rules", "rule_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              metavar="DIR", help="Also list (or explain) the custom rules of this folder; repeatable.")
+@click.option("--test", "test_dirs", multiple=True, type=click.Path(path_type=Path, file_okay=False),
+              metavar="DIR", help="Validate the custom rules of this folder and analyze each rule's "
+                                  "examples: PASS/FAIL per rule, exit 1 on a failure; repeatable.")
+@click.option("--config", "config_file", type=click.Path(path_type=Path, dir_okay=False),
+              help="Settings file (default: ./kubetriage.yaml if present): its rules folders are listed too.")
+def rules_command(rule_id: str | None, rule_dirs: tuple[Path, ...], test_dirs: tuple[Path, ...],
+                  config_file: Path | None) -> None:
     """List every rule (id, severity, category, title), or explain one: what it checks and which
-    evidence it needs (docs/rules.md has the same, generated)."""
+    evidence it needs (docs/rules.md has the built-in ones, generated; docs/custom-rules.md says how
+    to write your own)."""
     from .rules import all_rules
 
-    known = all_rules()
+    if test_dirs:
+        _test_rules(list(test_dirs))
+        return
+    try:
+        custom = _custom_rules([*_config(config_file).rules, *rule_dirs])
+    except InputError as exc:
+        fail(str(exc))
+    known = [*all_rules(), *(custom.checks if custom else ())]
     if rule_id is None:
         width = max(len(r.id) for r in known)
         for r in known:
-            click.echo(f"{r.id:<{width}}  {r.severity.value:<8}  {r.category.value:<18}  {r.title}")
+            click.echo(one_line(f"{r.id:<{width}}  {r.severity.value:<8}  {r.category.value:<18}  {r.title}"
+                                + (f"  (custom: {r.source})" if r.source else "")))
         return
     chosen = next((r for r in known if r.id == rule_id.upper()), None)
     if chosen is None:
@@ -227,10 +324,44 @@ def rules_command(rule_id: str | None) -> None:
         fail(f"no rule {visible(rule_id)!r}" + (f"; did you mean {', '.join(close[:5])}?" if close else
                                                  "; `kubetriage rules` lists them"))
         return
-    click.echo(f"{chosen.id}  ({chosen.severity.value}, {chosen.category.value})\n{chosen.title}\n\n"
-               f"checks: {chosen.checks}\n"
-               f"needs any of: {', '.join(chosen.needs)}\n"
-               "(without any of them in the evidence, the report lists the rule as not checked)")
+    click.echo(visible(f"{chosen.id}  ({chosen.severity.value}, {chosen.category.value})\n{chosen.title}\n\n"
+                       f"checks: {chosen.checks}\n"
+                       f"needs any of: {', '.join(chosen.needs)}\n"
+                       "(without any of them in the evidence, the report lists the rule as not checked)"))
+    mine = next((c for c in custom.rules if c.id == chosen.id), None) if custom else None
+    if mine is not None:
+        fix = mine.remediation
+        click.echo(visible(f"\ncustom rule from {mine.path}\nremediation: {fix.text}"
+                           + "".join(f"\n  check first: {c}" for c in fix.diagnose)
+                           + "".join(f"\n  fix: {c}" for c in fix.commands)
+                           + (f"\n  DESTRUCTIVE, only {fix.destructive_when}:" if fix.destructive else "")
+                           + "".join(f"\n    {c}" for c in fix.destructive)
+                           + (f"\nknowledge base: {fix.link}" if fix.link else "")))
+
+
+def _test_rules(folders: list[Path]) -> None:
+    """`rules --test`: every rule file valid, and every example found (or not) as it says."""
+    from .custom import run_examples
+
+    try:
+        custom = _custom_rules(folders)
+    except InputError as exc:
+        fail(str(exc))
+    assert custom is not None
+    failed = 0
+    for rule in custom.rules:
+        try:
+            problems = run_examples(rule)
+        except InputError as exc:  # an example the reader refuses (too large, binary)
+            problems = [str(exc)]
+        verdict = "FAIL" if problems else "PASS"
+        click.echo(one_line(f"{verdict}  {rule.id}  ({len(rule.examples)} example(s), {rule.path})"))
+        for problem in problems:
+            click.echo(f"      {one_line(problem)}")
+        failed += bool(problems)
+    click.echo(f"{len(custom.rules) - failed} passed, {failed} failed")
+    if failed:
+        sys.exit(1)
 
 
 @main.command("types")

@@ -4,17 +4,23 @@ Several paths are meant to be the nodes of one cluster. Two copies of one bundle
 unpacked folder) are analysed once. Nodes that share neither a CA certificate nor the etcd cluster
 id come from different clusters, and merging them would
 invent findings (a CA "differing between nodes", member lists that "disagree"); the analysis stops
-with one line naming the groups, unless the user says they are one cluster.
+with one line naming the groups, unless the user says they are one cluster or asks for one report
+per cluster (--separate).
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import dataclass
 
 from .bundle import Bundle
 from .errors import InputError
-from .facts import ClusterView
+from .facts import unique_names
+from .facts.components import components
+from .facts.etcd import node_etcd
+from .facts.pki import certificates
+from .facts.source import Source
 
 
 def _digest(bundle: Bundle) -> str:
@@ -66,32 +72,61 @@ class Identity:
         return ", ".join(shown) or "no identity in the evidence"
 
 
-def identities(view: ClusterView) -> list[Identity]:
-    """Each node's CA certificates (files and kubeconfig-embedded) and etcd cluster id."""
-    cas: dict[str, set[str]] = {n.name: set() for n in view.nodes}
-    for cert in view.certificates:
-        if cert.info.is_ca and cert.info.der and cert.node in cas:
-            cas[cert.node].add(cert.info.fingerprint_sha256)
-    etcd = {n.node: n.cluster_id for n in view.etcd.nodes}
-    return [Identity(n.name, frozenset(cas[n.name]), etcd.get(n.name)) for n in view.nodes]
+def identity(bundle: Bundle, name: str) -> Identity:
+    """A node's CA certificates (files and kubeconfig-embedded) and etcd cluster id, read before the
+    analysis: only the certificate, manifest and etcdctl items, so splitting costs no log scan."""
+    src = Source(name, bundle)
+    cas = frozenset(c.info.fingerprint_sha256 for c in certificates(src, []) if c.info.is_ca and c.info.der)
+    return Identity(name, cas, node_etcd(src, components(src)).cluster_id)
 
 
-def clusters(view: ClusterView) -> list[list[Identity]]:
-    """Nodes grouped so that no two nodes of a group come from clearly different clusters."""
-    groups: list[list[Identity]] = []
-    for identity in identities(view):
-        home = next((g for g in groups if not any(identity.differs_from(o) for o in g)), None)
+@dataclass(frozen=True)
+class Group:
+    """The bundles of one cluster, and a name for it (its nodes, made safe for a file name)."""
+
+    name: str
+    bundles: list[Bundle]
+    identities: list[Identity]
+
+    def describe(self) -> str:
+        return f"{{{', '.join(i.node for i in self.identities)}}} ({self.identities[0].describe()})"
+
+
+def _file_name(nodes: list[str]) -> str:
+    """A cluster's name from its nodes' names (bundle content: never a path or a control character).
+
+    >>> _file_name(["../../etc/passwd", "cp\x1b[31m"]), _file_name(["a", "b", "c", "d", "e"])
+    ('_.._etc_passwd+cp__31m', 'a+b+c+2more')
+    """
+    shown = "+".join(nodes[:3]) + (f"+{len(nodes) - 3}more" if len(nodes) > 3 else "")
+    return re.sub(r"[^A-Za-z0-9._+-]", "_", shown).lstrip(".")[:60] or "cluster"
+
+
+def groups(bundles: list[Bundle]) -> list[Group]:
+    """Bundles grouped so that no two of a group come from clearly different clusters."""
+    found: list[tuple[list[Bundle], list[Identity]]] = []
+    for bundle, name in zip(bundles, unique_names(bundles), strict=True):
+        mine = identity(bundle, name)
+        home = next((g for g in found if not any(mine.differs_from(o) for o in g[1])), None)
         if home is None:
-            groups.append([identity])
+            found.append(([bundle], [mine]))
         else:
-            home.append(identity)
-    return groups
+            home[0].append(bundle)
+            home[1].append(mine)
+    named: list[Group] = []
+    for members, ids in found:
+        name = base = _file_name([b.node for b in members])
+        n = 2
+        while any(g.name == name for g in named):
+            name, n = f"{base}-{n}", n + 1
+        named.append(Group(name, members, ids))
+    return named
 
 
-def check_one_cluster(view: ClusterView) -> None:
+def refuse_mixed(found: list[Group]) -> None:
     """InputError naming the groups when the nodes come from more than one cluster."""
-    groups = clusters(view)
-    if len(groups) > 1:
-        named = "; ".join(f"{{{', '.join(i.node for i in g)}}} ({g[0].describe()})" for g in groups)
-        raise InputError(f"these bundles come from {len(groups)} different clusters: {named}. Analyze "
-                         "each cluster on its own, or pass --one-cluster if they really are one")
+    if len(found) > 1:
+        named = "; ".join(g.describe() for g in found)
+        raise InputError(f"these bundles come from {len(found)} different clusters: {named}. Analyze each "
+                         "cluster on its own (--separate does, one report per cluster), or pass "
+                         "--one-cluster if they really are one")

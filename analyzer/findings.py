@@ -65,6 +65,8 @@ class Remediation:
     diagnose: tuple[str, ...] = ()
     destructive: tuple[str, ...] = ()
     destructive_when: str = ""
+    #: a knowledge-base article about the problem (custom rules: an http(s) address)
+    link: str = ""
 
     def __post_init__(self) -> None:
         if self.destructive and not self.destructive_when:
@@ -76,6 +78,8 @@ class Remediation:
             out["diagnose"] = list(self.diagnose)
         if self.destructive:
             out["destructive"] = {"when": self.destructive_when, "commands": list(self.destructive)}
+        if self.link:
+            out["link"] = self.link
         return out
 
 
@@ -100,6 +104,8 @@ class Finding:
     last_seen: dt.datetime | None = None
     #: when the same evidence shows the component recovered (history, not the present)
     recovered_at: dt.datetime | None = None
+    #: the custom rule file the finding's rule was read from ('' for a built-in rule)
+    rule_source: str = ""
     key: str = ""
 
     def __post_init__(self) -> None:
@@ -118,4 +124,5 @@ class Finding:
             "first_seen": self.first_seen.isoformat() if self.first_seen else None,
             "last_seen": self.last_seen.isoformat() if self.last_seen else None,
             "recovered_at": self.recovered_at.isoformat() if self.recovered_at else None,
+            **({"rule_source": self.rule_source} if self.rule_source else {}),
         }

@@ -6,12 +6,12 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__, progress
-from .bundle import open_bundles
+from .bundle import Bundle, open_bundles
 from .causality import RootCause, link, rank
-from .clusters import check_one_cluster, dedupe
+from .clusters import dedupe, groups, refuse_mixed
 from .errors import InputError, read_bounded
 from .facts import ClusterView, build_view
 from .facts.logs import UnknownTemplate
@@ -19,6 +19,9 @@ from .findings import Finding, Severity
 from .parsers.jsonsafe import load_json
 from .rules import Coverage, run_rules
 from .waivers import Waiver
+
+if TYPE_CHECKING:
+    from .custom import CustomRules
 
 SCHEMA_ID = "https://kubetriage.dev/schema/report-v1.json"
 VERDICTS = {
@@ -319,22 +322,47 @@ def load_baseline(path: Path) -> Baseline:
 
 
 def analyze(paths: list[Path], as_type: str | None = None, node: str | None = None,
-            stdin: bytes | None = None, one_cluster: bool = False) -> Report:
+            stdin: bytes | None = None, one_cluster: bool = False,
+            custom: CustomRules | None = None) -> Report:
     """Open the bundles (and loose files of node `node`, of type `as_type` when given; stdin's bytes
-    for the path `-`), build the cluster view, run the rules. Repeats of one bundle are read once;
-    nodes of different clusters are refused (InputError) unless `one_cluster` says they belong
-    together."""
+    for the path `-`), build the cluster view, run the rules (the built-in ones and `custom`). Repeats
+    of one bundle are read once; nodes of different clusters are refused (InputError) unless
+    `one_cluster` says they belong together."""
+    bundles, repeats = dedupe(open_bundles(paths, as_type, node, stdin))
+    if not one_cluster:
+        try:
+            refuse_mixed(groups(bundles))
+        except BaseException:
+            for bundle in bundles:
+                bundle.close()
+            raise
+    return _judge(bundles, repeats, custom)
+
+
+def analyze_clusters(paths: list[Path], as_type: str | None = None, node: str | None = None,
+                     stdin: bytes | None = None,
+                     custom: CustomRules | None = None) -> list[tuple[str, Report]]:
+    """As `analyze`, but nodes of different clusters make one report per cluster, each with the
+    cluster's name (its nodes); one cluster makes one report."""
     bundles, repeats = dedupe(open_bundles(paths, as_type, node, stdin))
     try:
-        view = build_view(bundles)
+        return [(g.name, _judge(g.bundles, repeats, custom)) for g in groups(bundles)]
+    finally:
+        for bundle in bundles:
+            bundle.close()
+
+
+def _judge(bundles: list[Bundle], repeats: list[str], custom: CustomRules | None) -> Report:
+    """Build the view of these bundles (closed afterwards) and run the rules on it."""
+    try:
+        view = build_view(bundles, custom.signatures if custom else (),
+                          custom.record_types if custom else frozenset())
     finally:
         for bundle in bundles:
             bundle.close()
     view.problems.extend(repeats)
-    if not one_cluster:
-        check_one_cluster(view)
     progress.step("running rules")
-    findings, coverage = run_rules(view)
+    findings, coverage = run_rules(view, custom.checks if custom else ())
     progress.step("linking root causes")
     link(findings)
     return Report(view, findings, coverage, rank(findings))

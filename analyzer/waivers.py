@@ -27,10 +27,11 @@ from pathlib import Path
 
 from .errors import InputError, read_bounded
 from .findings import Finding
-from .parsers.yamlsafe import load_yaml
+from .validate import load_yaml_file
 
 MAX_WAIVER_BYTES = 1024 * 1024
-_RULE_ID = re.compile(r"^[A-Z][A-Z0-9_]*$")
+#: a built-in rule id, or a custom rule's NAMESPACE.NAME
+_RULE_ID = re.compile(r"^[A-Z][A-Z0-9_]*(\.[A-Z][A-Z0-9_]*)?$")
 _FIELDS = {"rule", "reason", "expires", "node", "match"}
 
 
@@ -88,11 +89,7 @@ def _waiver(raw: object, where: str) -> Waiver:
 
 def load_waivers(path: Path) -> list[Waiver]:
     """Read and validate a waivers file; InputError (one line) on anything wrong with it."""
-    data = read_bounded(path, MAX_WAIVER_BYTES, "waivers")
-    try:
-        doc = load_yaml(data.decode("utf-8", "replace"))
-    except Exception as exc:  # noqa: BLE001 - any YAML problem is the user's file, said in one line
-        raise InputError(f"waivers {path}: not valid YAML ({' '.join(str(exc).split())[:200]})") from exc
+    doc = load_yaml_file(read_bounded(path, MAX_WAIVER_BYTES, "waivers"), f"waivers {path}")
     entries = doc.get("waivers") if isinstance(doc, dict) else None
     if not isinstance(entries, list):
         raise InputError(f"waivers {path}: expected a top-level 'waivers:' list")

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from .. import progress
 from ..bundle import Bundle, ItemRecord, Manifest
 from ..evidence.types import PROBES
+from ..logs.signatures import Signature
 from .components import ComponentFact, components, mirror_components
 from .containers import ContainerFact, containers
 from .etcd import EtcdFacts, node_etcd
@@ -20,6 +21,7 @@ from .k8s import K8sFacts, k8s_facts
 from .logs import PASTED, LogFacts, is_log_item, log_facts
 from .network import NodeNetwork, network
 from .pki import CertificateFact, KubeconfigServer, certificates
+from .records import Record, records
 from .source import Source
 
 
@@ -58,6 +60,8 @@ class ClusterView:
     host: list[NodeHost] = field(default_factory=list)
     #: log signatures per node, component and signature, and their minute timeline (facts/logs.py)
     logs: LogFacts = field(default_factory=LogFacts)
+    #: parsed records of the evidence types custom rules judge (facts/records.py)
+    records: list[Record] = field(default_factory=list)
     #: item ids read without problems on at least one node: rules use it to say "not checked"
     available: set[str] = field(default_factory=set)
     #: item ids that were there but could not be used (timed out, failed, skipped, did not parse),
@@ -74,7 +78,8 @@ class ClusterView:
         return self.node(node).collected_at
 
 
-def _unique_names(bundles: list[Bundle]) -> list[str]:
+def unique_names(bundles: list[Bundle]) -> list[str]:
+    """Each bundle's node name, numbered where two bundles name the same node (cp-1, cp-1#2)."""
     names: list[str] = []
     for bundle in bundles:
         name, n = bundle.node, 2
@@ -109,10 +114,12 @@ def _usable(view: ClusterView, src: Source) -> None:
             view.unusable.setdefault(item.id, f"{src.node}: {reason}")
 
 
-def build_view(bundles: list[Bundle]) -> ClusterView:
-    """Run every fact builder over every bundle and merge the results."""
+def build_view(bundles: list[Bundle], signatures: tuple[Signature, ...] = (),
+               record_types: frozenset[str] = frozenset()) -> ClusterView:
+    """Run every fact builder over every bundle and merge the results. Custom rules add
+    `signatures` to the log scan and ask for the records of `record_types`."""
     view = ClusterView()
-    for bundle, name in zip(bundles, _unique_names(bundles), strict=True):
+    for bundle, name in zip(bundles, unique_names(bundles), strict=True):
         src = Source(name, bundle)
         progress.step("reading evidence", name)
         view.nodes.append(NodeFacts(name, bundle.manifest, str(bundle.source)))
@@ -125,7 +132,8 @@ def build_view(bundles: list[Bundle]) -> ClusterView:
         view.etcd.add(node_etcd(src, node_components))
         view.network.append(network(src))
         view.host.append(host(src, node_objects))
-        view.logs.extend(log_facts(src))
+        view.logs.extend(log_facts(src, signatures))
+        view.records.extend(records(src, record_types))
         if any(not is_log_item(s.item_id) for s in view.logs.scanned):  # a parsed paste, scanned too
             view.available.add(PASTED)
         view.problems.extend(src.problems)

@@ -204,10 +204,11 @@ def component_of(item: ItemRecord) -> str:
     return named.pop() if len(named) == 1 else "unknown"
 
 
-def log_facts(src: Source) -> LogFacts:
+def log_facts(src: Source, extra: tuple[Signature, ...] = ()) -> LogFacts:
     """Scan every log item of one node's bundle once; pasted evidence is scanned whatever its type
     (a known failure line in a command's output, `kubectl get cs` or `etcdctl cluster-health`, is
-    never lost because a parser read the rest)."""
+    never lost because a parser read the rest). `extra`: custom rules' signatures, each in the items
+    it names."""
     facts = LogFacts()
     manifest = src.bundle.manifest
     loose = bool(manifest.options.get("loose"))
@@ -215,7 +216,8 @@ def log_facts(src: Source) -> LogFacts:
         assert item.path is not None
         try:
             with src.bundle.open(item.path) as stream:
-                result = scan_stream(stream, component_of(item), manifest.collected_at)
+                result = scan_stream(stream, component_of(item), manifest.collected_at,
+                                     extra=tuple(s for s in extra if s.read_in(item.id)))
         except InputError as exc:
             src.problem(str(exc))
             continue

@@ -42,6 +42,8 @@ MAX_LINE_BYTES = 1024 * 1024
 #: how much of a candidate line is decoded and matched
 MATCH_BYTES = 16 * 1024
 EXCERPT_CHARS = 400
+#: how much of a line a custom rule's regex sees: a user's pattern never meets a runaway line whole
+CUSTOM_MATCH_CHARS = 4096
 FIRST_EXAMPLES = 3
 MAX_DETAILS = 50
 #: the signatures' anchors, then the level markers that make a line an unknown-error candidate (a
@@ -194,16 +196,20 @@ def _blocks(stream: IO[bytes], size: int) -> Iterator[bytes]:
 
 
 class _Scanner:
-    def __init__(self, component: str, ref: dt.datetime) -> None:
+    def __init__(self, component: str, ref: dt.datetime, extra: tuple[Signature, ...]) -> None:
         self.result = ScanResult(component)
         self.unknown = component == "unknown"
         self.ref = ref
         self.last_line = b""
+        # custom rules' anchors follow the built-in ones, so the built-in bit masks stay valid
+        added = tuple(a.encode() for s in extra for a in s.anchors)
+        self.anchors = tuple(dict.fromkeys(_ANCHOR_BYTES + added))
+        self.extra = tuple((s, sum(1 << self.anchors.index(a.encode()) for a in s.anchors)) for s in extra)
 
     def block(self, work: bytes) -> None:
         """Match one block that ends with a newline."""
         candidates: dict[int, int] = {}
-        for bit, anchor in enumerate(_ANCHOR_BYTES):
+        for bit, anchor in enumerate(self.anchors):
             for pos in FIND_ALL(work, anchor):
                 start = work.rfind(b"\n", 0, pos) + 1
                 candidates[start] = candidates.get(start, 0) | (1 << bit)
@@ -228,27 +234,30 @@ class _Scanner:
 
     def line(self, raw: bytes, number: int, anchors: int) -> None:
         parsed = parse_line(raw.decode("utf-8", "replace").rstrip("\r\n"), self.ref)
-        result = self.result
         # the line's own writer (a pod prefix, etcd's fields, the journald unit) before the item's
         component = (parsed.component or (normalize_component(parsed.ident) if parsed.ident else None)
                      or self.guess(parsed.text))
         sig = match_line(parsed.text, component, anchors)
-        if sig is None:
+        # a custom rule counts a line whatever built-in row it also counts for: it adds, never takes
+        custom = [s for s, mask in self.extra if mask & anchors and s.applies_to(component)
+                  and s.regex.search(parsed.text[:CUSTOM_MATCH_CHARS])] if self.extra else []
+        if sig is None and not custom:
             if is_problem(parsed.level, parsed.text):
-                result.unknown.setdefault(component, UnknownLines()).add(parsed.text, parsed.ts, number)
+                self.result.unknown.setdefault(component, UnknownLines()).add(parsed.text, parsed.ts, number)
             return
-        ts = parsed.ts
-        key = (component, sig.id)
-        stats = result.stats.get(key)
-        if stats is None:
-            stats = result.stats[key] = SignatureCount(sig, component)
-        stats.add(Example(number, ts, parsed.text[:EXCERPT_CHARS]), sig.describe(parsed.text),
-                  sig.seconds(parsed.text))
+        result, ts, text = self.result, parsed.ts, parsed.text
+        for counted in ([sig] if sig else []) + custom:
+            key = (component, counted.id)
+            stats = result.stats.get(key)
+            if stats is None:
+                stats = result.stats[key] = SignatureCount(counted, component)
+            stats.add(Example(number, ts, text[:EXCERPT_CHARS]), counted.describe(text),
+                      counted.seconds(text))
+            if ts is not None:
+                result.minutes[(int(ts // 60) * 60, component, counted.id)] += 1
         if ts is None:
             result.untimed += 1
-            return
-        result.minutes[(int(ts // 60) * 60, component, sig.id)] += 1
-        if result.newest is None or ts > result.newest:
+        elif result.newest is None or ts > result.newest:
             result.newest = ts
 
     def finish(self) -> ScanResult:
@@ -260,11 +269,12 @@ class _Scanner:
 
 
 def scan_stream(stream: IO[bytes], component: str, ref: dt.datetime,
-                block_bytes: int = BLOCK_BYTES) -> ScanResult:
+                block_bytes: int = BLOCK_BYTES, extra: tuple[Signature, ...] = ()) -> ScanResult:
     """Scan a binary stream (plain, or decompressing as it is read). `component` is the writer when
     the item's path names it, else 'unknown' (guessed from the first block). `ref` dates year-less
-    stamps. A read error (truncated gzip, corrupt tar member) ends the scan with what was read."""
-    scanner = _Scanner(component, ref)
+    stamps. `extra`: custom rules' signatures, counted besides the built-in ones. A read error
+    (truncated gzip, corrupt tar member) ends the scan with what was read."""
+    scanner = _Scanner(component, ref, extra)
     result = scanner.result
     carry = b""
     try:

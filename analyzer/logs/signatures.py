@@ -49,6 +49,9 @@ class Signature:
     source: str = ""
     #: a regex whose one group is a Go duration on the line ("2.3s", "627.8ms")
     duration: str = ""
+    #: the bundle items it is judged in (an id, or a prefix such as "journal"); () = any. Custom rules
+    #: (analyzer/custom.py) set it; the built-in rows are judged wherever their components log
+    items: tuple[str, ...] = ()
     regex: re.Pattern[str] = field(init=False, repr=False, compare=False)
     detail_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
     duration_regex: re.Pattern[str] | None = field(init=False, repr=False, compare=False)
@@ -60,6 +63,10 @@ class Signature:
 
     def applies_to(self, component: str) -> bool:
         return not self.components or component in self.components or component == "unknown"
+
+    def read_in(self, item_id: str) -> bool:
+        """Whether lines of this bundle item count for it."""
+        return not self.items or any(item_id == i or item_id.startswith(i + ".") for i in self.items)
 
     def describe(self, line: str) -> str:
         """The detail groups found on the line, or '' when the signature has none."""

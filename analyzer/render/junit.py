@@ -23,7 +23,11 @@ def _failure_text(finding: Finding, status: str | None) -> str:
     lines += [f"evidence: {e.node}:{e.path}{f':{e.line}' if e.line else ''}: {e.excerpt}"
               for e in finding.evidence]
     fix = finding.remediation
+    if finding.rule_source:
+        lines.append(f"custom rule: {finding.rule_source}")
     lines += ["", f"remediation: {fix.text}", *fix.diagnose, *fix.commands]
+    if fix.link:
+        lines.append(f"knowledge base: {fix.link}")
     if fix.destructive:
         lines += [f"DESTRUCTIVE, only {fix.destructive_when}:", *fix.destructive]
     return "\n".join(lines)

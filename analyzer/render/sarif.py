@@ -9,7 +9,6 @@ from urllib.parse import quote
 from .. import __version__
 from ..findings import Evidence, Finding, Severity
 from ..report import Report
-from ..rules import all_rules
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 LEVELS = {Severity.CRITICAL: "error", Severity.ERROR: "error", Severity.WARNING: "warning",
@@ -39,7 +38,8 @@ def _result(finding: Finding, rule_index: dict[str, int], state: str | None) -> 
         "properties": {"severity": finding.severity.value, "category": finding.category.value,
                        "nodes": finding.nodes, "objects": finding.objects,
                        "remediation": finding.remediation.to_dict(),
-                       "caused_by": finding.caused_by, "causes": finding.causes},
+                       "caused_by": finding.caused_by, "causes": finding.causes,
+                       **({"rule_source": finding.rule_source} if finding.rule_source else {})},
     }
     if finding.id in rule_index:
         result["ruleIndex"] = rule_index[finding.id]
@@ -50,7 +50,7 @@ def _result(finding: Finding, rule_index: dict[str, int], state: str | None) -> 
 
 def to_sarif(report: Report) -> dict[str, Any]:
     """The report as a SARIF 2.1.0 log."""
-    rules = all_rules()
+    rules = [c.rule for c in report.coverage]  # the built-in rules, then the custom ones of this run
     rule_index = {r.id: i for i, r in enumerate(rules)}
     results = [_result(f, rule_index, report.status(f)) for f in report.active]
     delta = report.delta
@@ -77,7 +77,8 @@ def to_sarif(report: Report) -> dict[str, Any]:
                            "fullDescription": {"text": r.checks},
                            "defaultConfiguration": {"level": LEVELS[r.severity]},
                            "properties": {"category": r.category.value, "severity": r.severity.value,
-                                          "needs": list(r.needs)}} for r in rules]}},
+                                          "needs": list(r.needs),
+                                          **({"source": r.source} if r.source else {})}} for r in rules]}},
             "originalUriBaseIds": {n.name: {"description": {"text": f"bundle of node {n.name}: "
                                                                     f"{n.bundle_source}"}}
                                    for n in report.view.nodes},

@@ -37,7 +37,8 @@ def _line(finding: Finding, width: int, indent: str = "  ") -> str:
 
 def _shown(report: Report, finding: Finding, width: int) -> list[str]:
     waiver = report.waived.get(finding.key)
-    return [_line(finding, width)] + ([f"      waived: {one_line(waiver.reason)}"] if waiver else [])
+    return ([_line(finding, width)] + ([f"      waived: {one_line(waiver.reason)}"] if waiver else [])
+            + ([f"      custom rule: {one_line(finding.rule_source)}"] if finding.rule_source else []))
 
 
 def _cut(text: str, width: int) -> str:

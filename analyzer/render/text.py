@@ -31,6 +31,8 @@ def _finding(report: Report, finding: Finding) -> list[str]:
     waiver = report.waived.get(finding.key)
     if waiver:
         out.append(one_line(f"{INDENT}waived: {waiver.reason}"))
+    if finding.rule_source:
+        out.append(one_line(f"{INDENT}custom rule: {finding.rule_source}"))
     causes = report.causes_of(finding)
     if causes:
         out.append(one_line(f"{INDENT}caused by: " + "; ".join(f"{c.id} {c.title}" for c in causes)))
@@ -46,6 +48,8 @@ def _finding(report: Report, finding: Finding) -> list[str]:
     fix = finding.remediation
     out.append(f"{INDENT}fix:")
     out += _wrap(fix.text, INDENT + "  ")
+    if fix.link:
+        out.append(one_line(f"{INDENT}  knowledge base: {fix.link}"))
     for title, steps in (("check first (read-only):", fix.diagnose),
                          ("then:" if fix.diagnose else "", fix.commands),
                          (f"DESTRUCTIVE, only {fix.destructive_when}:", fix.destructive)):

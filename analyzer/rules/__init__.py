@@ -47,6 +47,8 @@ class Rule:
     also: tuple[Category, ...] = ()
     #: the log signatures it reads (analyzer/logs/signatures.py); docs/rules.md lists them with the rule
     signatures: tuple[str, ...] = ()
+    #: the file a custom rule was read from (analyzer/custom.py); '' for the built-in rules
+    source: str = ""
 
     def __call__(self, view: ClusterView) -> Iterable[Finding]:
         return self.check(view)
@@ -68,7 +70,7 @@ class Rule:
         return Finding(id=self.id, severity=severity, category=category, title=title, detail=detail,
                        remediation=remediation, evidence=list(evidence), nodes=list(nodes),
                        objects=list(objects), first_seen=first_seen, last_seen=last_seen,
-                       recovered_at=recovered_at)
+                       recovered_at=recovered_at, rule_source=self.source)
 
 
 @dataclass(frozen=True)
@@ -143,12 +145,13 @@ def _superseded(findings: list[Finding]) -> set[str]:
     return dropped
 
 
-def run_rules(view: ClusterView) -> tuple[list[Finding], list[Coverage]]:
-    """Run every rule whose evidence was read without problems; report the others as not checked, with
-    the reason (missing, or there but timed out, failed or unparsed)."""
+def run_rules(view: ClusterView, extra: Iterable[Rule] = ()) -> tuple[list[Finding], list[Coverage]]:
+    """Run every rule (the built-in ones, then `extra`: custom rules) whose evidence was read without
+    problems; report the others as not checked, with the reason (missing, or there but timed out,
+    failed or unparsed)."""
     findings: list[Finding] = []
     coverage: list[Coverage] = []
-    for r in all_rules():
+    for r in [*all_rules(), *extra]:
         if not any(n in view.available for n in r.needs):
             reasons = [view.unusable[n] for n in r.needs if n in view.unusable]
             reason = "; ".join(reasons[:2]) if reasons else "no " + " or ".join(r.needs) + " in the evidence"
