@@ -37,7 +37,7 @@ def test_scorer_counts_hits_misses_and_false_alarms(tmp_path: Path,
                                                      capsys: pytest.CaptureFixture[str]) -> None:
     """Real fixtures with deliberately right and wrong expectations: the scorer must tell them apart."""
     _item(tmp_path, "klog-apiserver-etcd-refused-k8s-89368.log",
-          "expect: fault\ncategory: apiserver\nseverity: critical\nreason: etcd refused\nholdout: false\n")
+          "expect: fault\ncategory: etcd\nseverity: critical\nreason: etcd refused\nholdout: false\n")
     _item(tmp_path, "klog-scheduler-lost-master-rancher-22384.log",
           "expect: fault\ncategory: ha\nseverity: error\nreason: wrong category on purpose\nholdout: false\n")
     _item(tmp_path, "cri-apiserver-etcd-refused-k8s-107491.log",

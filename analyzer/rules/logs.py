@@ -642,10 +642,14 @@ def refused(view: ClusterView) -> Iterator[Finding]:
         component = facts[0].component
         targets = sorted({t.replace(" ", ":") for f in facts for t in f.details})
         stopped = _stopped(view, facts)
+        # a client whose caches synced or lease was acquired afterwards reached its server again
+        recovered = None if stopped else episode(view, facts, AUTHORISED).recovered
         past = (f" It stopped at {_stamp(stopped)} while {component} went on: the target came back (a "
-                "restart), resolved before collection." if stopped else "")
+                "restart), resolved before collection." if stopped else
+                f" {component} reached its server again at {_stamp(recovered)} (caches synced or lease "
+                "acquired): this is history, not the present state." if recovered else "")
         yield _finding(
-            view, refused, Severity.WARNING if stopped else Severity.ERROR, Category.CONNECTIVITY,
+            view, refused, Severity.WARNING if stopped or recovered else Severity.ERROR, Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
             "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts "
