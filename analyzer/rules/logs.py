@@ -649,7 +649,8 @@ def refused(view: ClusterView) -> Iterator[Finding]:
                 f" {component} reached its server again at {_stamp(recovered)} (caches synced or lease "
                 "acquired): this is history, not the present state." if recovered else "")
         yield _finding(
-            view, refused, Severity.WARNING if stopped or recovered else Severity.ERROR, Category.CONNECTIVITY,
+            view, refused, Severity.WARNING if stopped or recovered else Severity.ERROR,
+            Category.CONNECTIVITY,
             f"{component}: connection refused to {', '.join(targets) or 'a control-plane port'}",
             f"{_summary(facts)} in {component}'s log. Nothing listens there (the component serving it is "
             "down or restarting) or a firewall REJECT rule answers (a DROP rule shows timeouts "
